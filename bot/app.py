@@ -1,0 +1,75 @@
+"""Builds the Bolt app from settings and registers every Slack surface, in one visible list."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.settings import Settings
+from handlers import incident_command
+
+log = logging.getLogger(__name__)
+
+# Slack asks clients to honour Retry-After; a few tries ride out a burst without making a
+# person wait minutes for an answer.
+RATE_LIMIT_RETRIES = 3
+CONNECTION_RETRIES = 2
+SERVER_ERROR_RETRIES = 2
+
+SURFACES = (incident_command,)
+
+APOLOGY = "Sorry, something went wrong on Sitrep's side. It has been logged; please try again."
+
+
+def build_web_client(settings: Settings) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+            AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+        ],
+    )
+
+
+def build_app(deps: Deps) -> AsyncApp:
+    settings = deps.settings
+    app = AsyncApp(
+        client=build_web_client(settings),
+        signing_secret=settings.slack_signing_secret,
+        # Socket Mode carries no signatures; HTTP mode always checks them.
+        request_verification_enabled=not settings.socket_mode,
+        logger=logging.getLogger("sitrep.bolt"),
+    )
+    for surface in SURFACES:
+        surface.register(app, deps)
+    app.error(_log_and_apologise)
+    return app
+
+
+async def _log_and_apologise(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    log.exception("unhandled error in a Slack listener (type=%s, team=%s, user=%s)",
+                  body.get("type") or body.get("command"), _team_id(body), _user_id(body),
+                  exc_info=error)
+    if respond is not None and body.get("response_url"):
+        await respond(text=APOLOGY, response_type="ephemeral", replace_original=False)
+
+
+def _team_id(body: dict[str, Any]) -> str | None:
+    team = body.get("team")
+    return body.get("team_id") or (team.get("id") if isinstance(team, dict) else None)
+
+
+def _user_id(body: dict[str, Any]) -> str | None:
+    user = body.get("user")
+    return body.get("user_id") or (user.get("id") if isinstance(user, dict) else None)

@@ -1,0 +1,147 @@
+"""The tables. Every row that belongs to a Slack workspace carries its `team_id`, so one
+deployment can later serve several workspaces without a schema change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from bot.timeutil import UTCDateTime
+
+# Slack ids (T…, C…, U…) and message timestamps are short; a bound keeps indexes small.
+SLACK_ID = 32
+SLACK_TS = 32
+
+
+def _incident_fk() -> Column[int]:
+    # Deleting an incident (e.g. a test import gone wrong) takes its history with it.
+    return Column(Integer, ForeignKey("incident.id", ondelete="CASCADE"), nullable=False,
+                  index=True)
+
+
+class Incident(SQLModel, table=True):
+    __tablename__ = "incident"
+    __table_args__ = (
+        UniqueConstraint("team_id", "number", name="uq_incident_team_number"),
+        UniqueConstraint("team_id", "channel_id", name="uq_incident_team_channel"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=SLACK_ID)
+    number: int
+    title: str = Field(sa_type=Text)
+    description: str | None = Field(default=None, sa_type=Text)
+    severity: int
+    status: str = Field(max_length=20)
+    reporter_id: str = Field(max_length=SLACK_ID)
+    channel_id: str | None = Field(default=None, max_length=SLACK_ID)
+    # The incident card's message ts, so later changes edit it in place.
+    card_ts: str | None = Field(default=None, max_length=SLACK_TS)
+    summary: str | None = Field(default=None, sa_type=Text)
+    impact: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    detected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    mitigated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IncidentCounter(SQLModel, table=True):
+    """The last incident number per workspace; incremented in the same transaction that
+    creates the incident, so concurrent starts on any replica get distinct numbers."""
+
+    __tablename__ = "incident_counter"
+
+    team_id: str = Field(primary_key=True, max_length=SLACK_ID)
+    last_number: int = 0
+
+
+class RoleAssignment(SQLModel, table=True):
+    """Who held a role and when: a handover ends one row and starts another."""
+
+    __tablename__ = "role_assignment"
+    __table_args__ = (
+        # At most one current holder of each role, enforced where every replica sees it.
+        Index("uq_role_assignment_current", "incident_id", "role", unique=True,
+              sqlite_where=text("ended_at IS NULL"),
+              postgresql_where=text("ended_at IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=SLACK_ID)
+    incident_id: int = Field(sa_column=_incident_fk())
+    role: str = Field(max_length=40)
+    user_id: str = Field(max_length=SLACK_ID)
+    assigned_by: str = Field(max_length=SLACK_ID)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TimelineEvent(SQLModel, table=True):
+    """One entry on an incident's timeline: a marked Slack message, a note, or a state change.
+
+    Entries made from a Slack message are unique on (incident, kind, message ts), so a
+    redelivered event or a second replica cannot add the same message twice."""
+
+    __tablename__ = "timeline_event"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "kind", "source_ts", name="uq_timeline_event_source"),
+        Index("ix_timeline_event_incident_occurred", "incident_id", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=SLACK_ID)
+    incident_id: int = Field(sa_column=Column(Integer, ForeignKey("incident.id",
+                                                                  ondelete="CASCADE"),
+                                              nullable=False))
+    kind: str = Field(max_length=40)
+    text: str = Field(sa_type=Text)
+    author_id: str | None = Field(default=None, max_length=SLACK_ID)
+    author_name: str | None = Field(default=None, max_length=255)
+    source_channel_id: str | None = Field(default=None, max_length=SLACK_ID)
+    source_ts: str | None = Field(default=None, max_length=SLACK_TS)
+    permalink: str | None = Field(default=None, sa_type=Text)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str | None = Field(default=None, max_length=SLACK_ID)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ActionItem(SQLModel, table=True):
+    __tablename__ = "action_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=SLACK_ID)
+    incident_id: int = Field(sa_column=_incident_fk())
+    text: str = Field(sa_type=Text)
+    owner_id: str | None = Field(default=None, max_length=SLACK_ID)
+    created_by: str = Field(max_length=SLACK_ID)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Retrospective(SQLModel, table=True):
+    """A generated retrospective; resolving again after a reopen adds a version."""
+
+    __tablename__ = "retrospective"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "version", name="uq_retrospective_version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=SLACK_ID)
+    incident_id: int = Field(sa_column=_incident_fk())
+    version: int
+    markdown: str = Field(sa_type=Text)
+    generated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack event ids already handled. Inserting the id in the same transaction as the
+    event's effect is what makes a redelivery a no-op, on every replica."""
+
+    __tablename__ = "processed_event"
+
+    team_id: str = Field(primary_key=True, max_length=SLACK_ID)
+    event_id: str = Field(primary_key=True, max_length=64)
+    processed_at: datetime = Field(sa_type=UTCDateTime)

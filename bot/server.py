@@ -1,0 +1,143 @@
+"""`sitrep serve`: migrate, then answer Slack over HTTP (`POST /slack/events`) or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import migrate
+from bot.app import build_app
+from bot.db import create_engine, session_factory
+from bot.deps import Deps
+from bot.settings import Settings
+from bot.timeutil import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+HEALTH_DB_TIMEOUT_S = 2.0
+# How long in-flight work (listeners still running after their ack) may take to finish
+# after SIGTERM before the process exits anyway.
+DRAIN_TIMEOUT_S = 10.0
+
+BOLT_APP: web.AppKey[AsyncApp] = web.AppKey("bolt_app", AsyncApp)
+ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine", AsyncEngine)
+
+
+@dataclass
+class RunningBot:
+    """A started bot: its HTTP server, and its Socket Mode connection when configured."""
+
+    engine: AsyncEngine
+    bolt_app: AsyncApp
+    runner: web.AppRunner
+    socket_mode: AsyncSocketModeHandler | None
+    url: str
+
+    async def stop(self) -> None:
+        if self.socket_mode is not None:
+            await self.socket_mode.close_async()  # type: ignore[no-untyped-call]
+        await self.runner.cleanup()
+        await self.engine.dispose()
+
+
+async def start_bot(
+    settings: Settings,
+    *,
+    port: int | None = None,
+    sock: socket.socket | None = None,
+    clock: Clock | None = None,
+) -> RunningBot:
+    """Apply pending migrations, then start listening. Nothing is served before the schema
+    is current, so the first request never meets an old table."""
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+        deps = Deps(settings=settings, sessions=session_factory(engine),
+                    clock=clock or SystemClock())
+        bolt_app = build_app(deps)
+        runner = web.AppRunner(build_web_app(bolt_app, engine), handle_signals=False)
+        await runner.setup()
+    except BaseException:
+        await engine.dispose()
+        raise
+    site: web.BaseSite
+    if sock is not None:
+        site = web.SockSite(runner, sock)
+    else:
+        site = web.TCPSite(runner, host="0.0.0.0",
+                           port=settings.port if port is None else port)
+    await site.start()
+    socket_mode = None
+    if settings.slack_app_token is not None:
+        socket_mode = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
+        await socket_mode.connect_async()  # type: ignore[no-untyped-call]
+    url = site.name
+    log.info("Sitrep is serving on %s (%s)", url,
+             "Socket Mode" if socket_mode is not None else f"HTTP, {EVENTS_PATH}")
+    return RunningBot(engine=engine, bolt_app=bolt_app, runner=runner,
+                      socket_mode=socket_mode, url=url)
+
+
+def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine) -> web.Application:
+    web_app = web.Application()
+    web_app[BOLT_APP] = bolt_app
+    web_app[ENGINE] = engine
+    web_app.router.add_post(EVENTS_PATH, slack_events)
+    web_app.router.add_get(HEALTH_PATH, healthz)
+    return web_app
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    bolt_response = await request.app[BOLT_APP].async_dispatch(await to_bolt_request(request))
+    return await to_aiohttp_response(bolt_response)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 while the bot can do its work: it is up, migrated, and its database answers."""
+    try:
+        async with asyncio.timeout(HEALTH_DB_TIMEOUT_S):
+            async with request.app[ENGINE].connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        log.warning("health check: database unreachable: %s", exc)
+        return web.json_response({"ok": False, "error": "database_unreachable"}, status=503)
+    return web.json_response({"ok": True})
+
+
+async def serve_until_stopped(settings: Settings, port: int | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then stop taking requests and let in-flight work finish."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    bot = await start_bot(settings, port=port)
+    try:
+        await stop.wait()
+        log.info("Stopping: no new requests; finishing work already acknowledged")
+    finally:
+        await bot.runner.shutdown()
+        await _drain_background_work()
+        await bot.stop()
+    log.info("Stopped")
+
+
+async def _drain_background_work() -> None:
+    # Bolt runs a listener's work after its ack in tasks of its own; a clean stop lets
+    # them finish so an acknowledged command is not half-done.
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    if others:
+        _, still_running = await asyncio.wait(others, timeout=DRAIN_TIMEOUT_S)
+        if still_running:
+            log.warning("%d background tasks still running at exit", len(still_running))

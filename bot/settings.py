@@ -1,0 +1,125 @@
+"""Sitrep's configuration: one typed object, read once from the environment and `.env`."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Slack signing secrets are hex strings; anything else is almost always a pasted token or a
+# copy of the wrong field from the app's "Basic Information" page.
+_SIGNING_SECRET = re.compile(r"^[0-9a-fA-F]{16,}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the variable and how to fix it."""
+
+
+class Settings(BaseSettings):
+    """Every setting, named exactly as the environment variable that sets it."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    database_url: str = Field(default="sqlite+aiosqlite:///sitrep.db", alias="DATABASE_URL")
+    port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
+    announce_channel: str | None = Field(default=None, alias="SITREP_ANNOUNCE_CHANNEL")
+    timezone_name: str = Field(default="UTC", alias="SITREP_TIMEZONE")
+
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
+                     "announce_channel", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `FOO=` in a .env file means "not set", not "set to the empty string".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_ends_with_slash(cls, value: str) -> str:
+        # slack-sdk joins method names onto the base URL; without the slash the last path
+        # segment would be replaced.
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("timezone_name")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as "
+                             "Europe/London or America/New_York") from exc
+        return value
+
+    @cached_property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone_name)
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def check_can_serve(self) -> None:
+        """Refuse to serve with credentials that cannot work, before Slack ever calls us."""
+        token = self.slack_bot_token
+        if token is None:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your "
+                "Slack app's OAuth & Permissions page into .env or the environment."
+            )
+        if not token.startswith("xoxb-"):
+            raise ConfigError(
+                "SLACK_BOT_TOKEN does not look like a bot token: it must start with 'xoxb-' "
+                "(the Bot User OAuth Token on the app's OAuth & Permissions page)."
+            )
+        if self.socket_mode:
+            assert self.slack_app_token is not None
+            if not self.slack_app_token.startswith("xapp-"):
+                raise ConfigError(
+                    "SLACK_APP_TOKEN does not look like an app-level token: it must start with "
+                    "'xapp-' (Basic Information → App-Level Tokens, scope connections:write), "
+                    "or unset it to serve over HTTP."
+                )
+            return
+        secret = self.slack_signing_secret
+        if secret is None:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
+                "Basic Information page into .env, or set SLACK_APP_TOKEN to use Socket Mode."
+            )
+        if not _SIGNING_SECRET.match(secret):
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is malformed: it should be the hex Signing Secret from "
+                "the app's Basic Information page (not a token)."
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning pydantic's validation report into one readable line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "a setting"
+        variable = _variable_name(field)
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{variable} is invalid: {message}.") from exc
+
+
+def _variable_name(field_or_alias: str) -> str:
+    field = Settings.model_fields.get(field_or_alias)
+    if field is not None and field.alias:
+        return field.alias
+    return field_or_alias.upper()
