@@ -17,18 +17,23 @@ SessionFactory = async_sessionmaker[AsyncSession]
 def create_engine(database_url: str, **engine_options: Any) -> AsyncEngine:
     """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
 
-    SQLite gets WAL (readers do not block the writer), enforced foreign keys (off by default
-    in SQLite) and a busy timeout, so two writers wait for each other instead of failing."""
+    SQLite gets WAL, enforced foreign keys (off by default in SQLite) and a busy timeout,
+    and every transaction starts with BEGIN IMMEDIATE: a transaction that reads and then
+    writes would otherwise fail at once with "database is locked" when another writer got
+    there first, instead of waiting its turn."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **engine_options)
         event.listen(engine.sync_engine, "connect", _tune_sqlite_connection)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     options: dict[str, Any] = {"pool_pre_ping": True, **engine_options}
     return create_async_engine(url, **options)
 
 
 def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own implicit BEGIN is turned off so that `_begin_immediate` decides.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -36,6 +41,10 @@ def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:

@@ -4,8 +4,10 @@ Slack emulator, and the real bot served on a free port against it."""
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import text
@@ -13,6 +15,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.db import create_engine
+from bot.devtools.signed_client import SignedSlackClient
+from bot.devtools.slack_emulator import SlackEmulator
+from bot.server import EVENTS_PATH, RunningBot, start_bot
+from bot.settings import Settings
 
 POSTGRES_URL_VARIABLE = "SITREP_TEST_POSTGRES_URL"
 SIGNING_SECRET = "8f742231b10e8888abcd99111222a5a5"
@@ -74,3 +80,61 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackEmulator]:
+    async with SlackEmulator() as emulator:
+        yield emulator
+
+
+def make_settings(database_url: str, slack: SlackEmulator, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": database_url,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@dataclass
+class Bot:
+    """The real bot, served over HTTP on a free port, talking to the emulator."""
+
+    running: RunningBot
+    url: str
+    slack: SlackEmulator
+    client: SignedSlackClient
+    settings: Settings
+
+
+async def serve(settings: Settings, slack: SlackEmulator) -> Bot:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    running = await start_bot(settings, sock=sock)
+    client = SignedSlackClient(url + EVENTS_PATH, SIGNING_SECRET, slack)
+    return Bot(running=running, url=url, slack=slack, client=client, settings=settings)
+
+
+async def stop(bot: Bot) -> None:
+    await bot.client.close()
+    await bot.running.stop()
+
+
+@pytest.fixture
+def bot_settings() -> dict[str, object]:
+    """Extra settings for the `bot` fixture; a test module overrides this to change them."""
+    return {}
+
+
+@pytest.fixture
+async def bot(database_url: str, slack: SlackEmulator,
+              bot_settings: dict[str, object]) -> AsyncIterator[Bot]:
+    running = await serve(make_settings(database_url, slack, **bot_settings), slack)
+    try:
+        yield running
+    finally:
+        await stop(running)
