@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.settings import Settings
-from handlers import incident_command
+from handlers import card_actions, incident_command, modals
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ RATE_LIMIT_RETRIES = 3
 CONNECTION_RETRIES = 2
 SERVER_ERROR_RETRIES = 2
 
-SURFACES = (incident_command,)
+SURFACES = (incident_command, card_actions, modals)
 
 APOLOGY = "Sorry, something went wrong on Sitrep's side. It has been logged; please try again."
 
@@ -45,7 +45,8 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
 def build_app(deps: Deps) -> AsyncApp:
     settings = deps.settings
     app = AsyncApp(
-        client=build_web_client(settings),
+        # One client for listeners and the gateway: one set of retry handlers and limits.
+        client=deps.slack.client,
         signing_secret=settings.slack_signing_secret,
         # Socket Mode carries no signatures; HTTP mode always checks them.
         request_verification_enabled=not settings.socket_mode,

@@ -38,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="HTTP port (default: $PORT or 3000)")
     serve.set_defaults(run=_serve)
 
+    demo = commands.add_parser(
+        "demo", help="run a whole incident against the built-in Slack emulator (no workspace)")
+    demo.set_defaults(run=_demo)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(required=True, metavar="action")
     upgrade = db_commands.add_parser("upgrade", help="apply pending migrations")
@@ -53,6 +57,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger().setLevel(logging.INFO)
     asyncio.run(serve_until_stopped(settings, port=args.port))
     return 0
+
+
+def _demo(_args: argparse.Namespace, _settings: Settings) -> int:
+    from bot.devtools.demo import run_demo
+
+    return asyncio.run(run_demo(sys.stdout))
 
 
 def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:

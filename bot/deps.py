@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.db import SessionFactory
 from bot.settings import Settings
+from bot.slack_gateway import SlackGateway
 from bot.timeutil import Clock
 
 
@@ -14,3 +15,4 @@ class Deps:
     settings: Settings
     sessions: SessionFactory
     clock: Clock
+    slack: SlackGateway

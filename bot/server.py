@@ -16,10 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import migrate
-from bot.app import build_app
+from bot.app import build_app, build_web_client
 from bot.db import create_engine, session_factory
 from bot.deps import Deps
 from bot.settings import Settings
+from bot.slack_gateway import SlackGateway
 from bot.timeutil import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ async def start_bot(
     try:
         await migrate.upgrade(engine)
         deps = Deps(settings=settings, sessions=session_factory(engine),
-                    clock=clock or SystemClock())
+                    clock=clock or SystemClock(), slack=SlackGateway(build_web_client(settings)))
         bolt_app = build_app(deps)
         runner = web.AppRunner(build_web_app(bolt_app, engine), handle_signals=False)
         await runner.setup()

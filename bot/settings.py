@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Slack signing secrets are hex strings; anything else is almost always a pasted token or a
 # copy of the wrong field from the app's "Basic Information" page.
 _SIGNING_SECRET = re.compile(r"^[0-9a-fA-F]{16,}$")
+_ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+COMMANDER = "commander"
+DEFAULT_ROLES = (COMMANDER, "comms", "scribe", "ops")
 
 
 class ConfigError(Exception):
@@ -36,6 +40,9 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
     announce_channel: str | None = Field(default=None, alias="SITREP_ANNOUNCE_CHANNEL")
     timezone_name: str = Field(default="UTC", alias="SITREP_TIMEZONE")
+    default_severity: int = Field(default=3, ge=1, le=4, alias="SITREP_DEFAULT_SEVERITY")
+    roles: Annotated[tuple[str, ...], NoDecode] = Field(default=DEFAULT_ROLES,
+                                                        alias="SITREP_ROLES")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
                      "announce_channel", mode="before")
@@ -45,6 +52,20 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _comma_separated_roles(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip().lower() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            bad = [role for role in value if not _ROLE_NAME.match(str(role))]
+            if bad:
+                raise ValueError(f"role names are lowercase words (a-z, 0-9, - or _), "
+                                 f"not {', '.join(map(repr, bad))}")
+            # The commander always exists: handover and the card depend on it.
+            return (COMMANDER, *dict.fromkeys(r for r in value if r != COMMANDER))
+        return value
 
     @field_validator("slack_api_url")
     @classmethod

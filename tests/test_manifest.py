@@ -33,6 +33,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat.getPermalink": set(),
     "conversations.create": {"channels:manage"},
     "conversations.info": {"channels:read"},
+    "conversations.archive": {"channels:manage"},
     "conversations.invite": {"channels:manage"},
     "conversations.join": {"channels:join"},
     "conversations.setTopic": {"channels:manage"},
@@ -87,7 +88,7 @@ class RecordingApp:
 @pytest.fixture(scope="module")
 def listeners() -> dict[str, list[Any]]:
     recorder = RecordingApp()
-    deps = Deps(settings=None, sessions=None, clock=None)  # type: ignore[arg-type]
+    deps = Deps(settings=None, sessions=None, clock=None, slack=None)  # type: ignore[arg-type]
     for surface in bot_app.SURFACES:
         surface.register(recorder, deps)  # type: ignore[arg-type]
     return recorder.registered

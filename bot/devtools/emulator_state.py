@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -131,11 +132,12 @@ class TsClock:
     """Issues message timestamps: wall-clock based, but strictly increasing even within one
     microsecond, because Slack uses ``ts`` as the message id within a channel."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self._now = now
         self._last = 0
 
     def next(self) -> str:
-        micros = max(time.time_ns() // 1000, self._last + 1)
+        micros = max(int(self._now() * 1_000_000), self._last + 1)
         self._last = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
@@ -320,8 +322,8 @@ class Canvas:
 class Workspace:
     """One Slack team's state, plus the human-side actions tests perform on it."""
 
-    def __init__(self) -> None:
-        self.clock = TsClock()
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self.clock = TsClock(now)
         self.ids = IdFactory()
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}

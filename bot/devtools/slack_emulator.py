@@ -13,6 +13,7 @@ import asyncio
 import copy
 import json
 import logging
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from bot.devtools.emulator_state import (
     Workspace,
 )
 from bot.devtools.socket_mode_server import SocketModeServer
+from bot.timeutil import Clock
 
 __all__ = ["RecordedCall", "RecordedResponse", "SlackEmulator", "SlackError"]
 
@@ -71,14 +73,23 @@ class SlackEmulator:
     app_token = APP_TOKEN
 
     def __init__(
-        self, *, host: str = "127.0.0.1", port: int = 0, canvases_enabled: bool = True
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        canvases_enabled: bool = True,
+        clock: Clock | None = None,
     ) -> None:
+        """``clock`` sets the time message ``ts`` values follow (the demo's moves in jumps);
+        by default it is the wall clock."""
         self.host = host
         self.port = port
         self.canvases_enabled = canvases_enabled
         self.valid_tokens: set[str] = {BOT_TOKEN}
         self.app_tokens: set[str] = {APP_TOKEN}
-        self.workspace = Workspace()
+        self.workspace = Workspace(
+            now=time.time if clock is None else (lambda: clock.now().timestamp())
+        )
         self.api = WebApi(
             self.workspace,
             base_url=lambda: self.base_url,

@@ -1,0 +1,217 @@
+"""Block Kit for everything Sitrep shows: the incident card, its topic line, and the modals.
+
+Small pure functions from plain values to Slack's JSON shapes; all user text is escaped
+here, so nothing a person typed can ping a channel or break the markup."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from bot.incidents import (
+    MAX_TEXT_LENGTH,
+    MAX_TITLE_LENGTH,
+    RESOLVED,
+    SEVERITIES,
+    STATUSES,
+    label,
+    severity_label,
+)
+from bot.slack_text import escape, mention, to_mrkdwn
+
+Block = dict[str, Any]
+
+# Slack's limits: a section's text, a section's fields, a topic.
+SECTION_TEXT_LIMIT: Final = 3000
+FIELDS_PER_SECTION: Final = 10
+TOPIC_LIMIT: Final = 250
+
+# action_id / callback_id values the handlers listen for.
+SEVERITY_SELECT: Final = "incident_severity"
+STATUS_SELECT: Final = "incident_status"
+UPDATE_BUTTON: Final = "incident_update"
+RESOLVE_BUTTON: Final = "incident_resolve"
+REOPEN_BUTTON: Final = "incident_reopen"
+CARD_ACTIONS_BLOCK: Final = "incident_actions"
+
+START_MODAL: Final = "incident_start"
+UPDATE_MODAL: Final = "incident_update"
+RESOLVE_MODAL: Final = "incident_resolve"
+
+SEVERITY_EMOJI: Final = {1: ":red_circle:", 2: ":large_orange_circle:",
+                         3: ":large_yellow_circle:", 4: ":white_circle:"}
+STATUS_EMOJI: Final = {"investigating": ":mag:", "identified": ":dart:",
+                       "monitoring": ":eyes:", "resolved": ":white_check_mark:"}
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What the card shows, read from the database just before it is drawn."""
+
+    number: int
+    title: str
+    description: str | None
+    severity: int
+    status: str
+    started_at: datetime
+    roles: Mapping[str, str]  # role → user id, commander first
+    summary: str | None = None
+
+
+def _text(text: str, *, kind: str = "mrkdwn") -> dict[str, Any]:
+    return {"type": kind, "text": text}
+
+
+def _plain(text: str, limit: int = 75) -> dict[str, Any]:
+    # plain_text objects in options and buttons have short limits (75 for options).
+    return {"type": "plain_text", "text": text if len(text) <= limit else text[:limit - 1] + "…",
+            "emoji": True}
+
+
+def clip(mrkdwn: str, limit: int = SECTION_TEXT_LIMIT) -> str:
+    """Cut escaped text to Slack's limit without splitting an `&amp;` or a `<@U…>`.
+
+    Escaping can make text up to five times longer than what the person typed, so the
+    check happens here, after escaping, not on the input."""
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    cut = mrkdwn[:limit - 1]
+    cut = re.sub(r"(&[a-z]{0,3}|<[^>]{0,40})$", "", cut)
+    return cut + "…"
+
+
+def _slack_date(moment: datetime) -> str:
+    # Each reader sees the time in their own Slack time zone; the fallback is UTC.
+    epoch = int(moment.timestamp())
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
+
+
+def card_text(facts: CardFacts) -> str:
+    """The notification and fallback text of the card: no markup, no mentions."""
+    return (f"{label(facts.number)} ({severity_label(facts.severity)}, {facts.status}): "
+            f"{escape(facts.title)}")
+
+
+def incident_card(facts: CardFacts) -> list[Block]:
+    fields = [
+        _text(f"*Incident*\n{label(facts.number)}"),
+        _text(f"*Severity*\n{SEVERITY_EMOJI[facts.severity]} {severity_label(facts.severity)}"),
+        _text(f"*Status*\n{STATUS_EMOJI.get(facts.status, '')} {facts.status.capitalize()}"),
+    ]
+    for role, user_id in facts.roles.items():
+        fields.append(_text(f"*{role.capitalize()}*\n{mention(user_id)}"))
+    fields.append(_text(f"*Started*\n{_slack_date(facts.started_at)}"))
+    # The header is the title alone, so a title of the longest allowed length shows whole.
+    blocks: list[Block] = [{"type": "header", "text": _plain(facts.title, limit=MAX_TITLE_LENGTH)}]
+    # A team with many roles gets more than one section: Slack allows ten fields in each.
+    blocks += [{"type": "section", "fields": fields[start:start + FIELDS_PER_SECTION]}
+               for start in range(0, len(fields), FIELDS_PER_SECTION)]
+    if facts.description:
+        blocks.append({"type": "section", "text": _text(clip(escape(facts.description)))})
+    if facts.status == RESOLVED and facts.summary:
+        blocks.append({"type": "section",
+                       "text": _text(clip(f"*Summary*\n{to_mrkdwn(facts.summary)}"))})
+    blocks.append({"type": "actions", "block_id": CARD_ACTIONS_BLOCK,
+                   "elements": _card_actions(facts)})
+    blocks.append({"type": "context", "elements": [_text(
+        "React with :pushpin: to put a message on the timeline · `/incident help`")]})
+    return blocks
+
+
+def _card_actions(facts: CardFacts) -> list[Block]:
+    value = str(facts.number)
+    if facts.status == RESOLVED:
+        return [{"type": "button", "action_id": REOPEN_BUTTON, "value": value,
+                 "text": _plain("Reopen")}]
+    return [
+        _select(SEVERITY_SELECT, "Severity", [(severity_label(s), str(s)) for s in SEVERITIES],
+                initial=str(facts.severity)),
+        _select(STATUS_SELECT, "Status", [(s.capitalize(), s) for s in STATUSES if s != RESOLVED],
+                initial=facts.status),
+        {"type": "button", "action_id": UPDATE_BUTTON, "value": value,
+         "text": _plain("Post update")},
+        {"type": "button", "action_id": RESOLVE_BUTTON, "value": value, "style": "danger",
+         "text": _plain("Resolve")},
+    ]
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(text), "value": value}
+
+
+def _select(action_id: str, placeholder: str, options: Sequence[tuple[str, str]],
+            initial: str | None) -> Block:
+    select: Block = {"type": "static_select", "action_id": action_id,
+                     "placeholder": _plain(placeholder),
+                     "options": [_option(text, value) for text, value in options]}
+    chosen = [_option(text, value) for text, value in options if value == initial]
+    if chosen:
+        select["initial_option"] = chosen[0]
+    return select
+
+
+def topic(facts: CardFacts, commander_name: str | None) -> str:
+    """The channel topic. Slack shows topics as plain text (no mentions, no formatting), so
+    the commander is named, and the title is cut to fit rather than the whole line."""
+    lead = f" · IC {commander_name}" if commander_name else ""
+    head = f"{severity_label(facts.severity)} · {facts.status}{lead} · {label(facts.number)}: "
+    room = TOPIC_LIMIT - len(head)
+    title = facts.title if len(facts.title) <= room else facts.title[:room - 1] + "…"
+    return head + title
+
+
+# --- modals -------------------------------------------------------------------------------
+
+def _input(block_id: str, label_text: str, element: Block, *, optional: bool = False,
+           hint: str | None = None) -> Block:
+    block: Block = {"type": "input", "block_id": block_id, "label": _plain(label_text),
+                    "element": element, "optional": optional}
+    if hint:
+        block["hint"] = _plain(hint, limit=2000)
+    return block
+
+
+def _text_input(action_id: str, *, multiline: bool = False, max_length: int = MAX_TEXT_LENGTH,
+                placeholder: str | None = None) -> Block:
+    element: Block = {"type": "plain_text_input", "action_id": action_id,
+                      "multiline": multiline, "max_length": max_length}
+    if placeholder:
+        element["placeholder"] = _plain(placeholder, limit=150)
+    return element
+
+
+def _modal(callback_id: str, title: str, submit: str, blocks: list[Block],
+           private_metadata: str = "") -> Block:
+    return {"type": "modal", "callback_id": callback_id, "title": _plain(title, limit=24),
+            "submit": _plain(submit, limit=24), "close": _plain("Cancel", limit=24),
+            "private_metadata": private_metadata, "blocks": blocks}
+
+
+def start_modal(*, default_severity: int, origin_channel_id: str) -> Block:
+    severity = _select("severity", "Severity",
+                       [(f"{severity_label(s)}", str(s)) for s in SEVERITIES],
+                       initial=str(default_severity))
+    return _modal(START_MODAL, "Declare incident", "Declare", [
+        _input("title_block", "Title", _text_input("title", max_length=MAX_TITLE_LENGTH,
+                                                   placeholder="Checkout returns 500s")),
+        _input("severity_block", "Severity", severity, hint="SEV1 is the most severe."),
+        _input("description_block", "What do we know?", _text_input("description",
+                                                                   multiline=True),
+               optional=True),
+    ], private_metadata=origin_channel_id)
+
+
+def update_modal(*, channel_id: str, number: int) -> Block:
+    return _modal(UPDATE_MODAL, f"Update {label(number)}", "Post", [
+        _input("update_block", "What changed?", _text_input("update", multiline=True)),
+    ], private_metadata=channel_id)
+
+
+def resolve_modal(*, channel_id: str, number: int) -> Block:
+    return _modal(RESOLVE_MODAL, f"Resolve {label(number)}", "Resolve", [
+        _input("summary_block", "Summary", _text_input("summary", multiline=True),
+               optional=True, hint="What happened and what fixed it, in a sentence or two."),
+    ], private_metadata=channel_id)

@@ -1,0 +1,192 @@
+"""`sitrep demo`: a whole incident, played through the real bot against the built-in Slack.
+
+No workspace and no network: the emulator plays Slack on 127.0.0.1, a throwaway SQLite file
+holds the data, and every step is a signed HTTP request into the same app `sitrep serve`
+runs. What a person in Slack would have seen is printed at the end."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import socket
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.devtools.signed_client import SignedSlackClient
+from bot.devtools.slack_emulator import SlackEmulator
+from bot.server import EVENTS_PATH, RunningBot, start_bot
+from bot.settings import Settings
+from bot.slack_text import unescape
+
+GENERAL = "C0GENERAL"
+ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+STEP_TIMEOUT_S = 15.0
+
+
+class DemoFailed(Exception):
+    pass
+
+
+class DemoClock:
+    """The demo's time: an afternoon that moves on only when the script says so, so the
+    durations it shows read like a real incident's rather than a second's."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, minutes: int) -> None:
+        self.current += timedelta(minutes=minutes)
+
+
+class Demo:
+    def __init__(self, slack: SlackEmulator, client: SignedSlackClient, out: TextIO,
+                 clock: DemoClock) -> None:
+        self.slack = slack
+        self.client = client
+        self.out = out
+        self.clock = clock
+
+    def later(self, minutes: int, what: str = "") -> None:
+        self.clock.advance(minutes)
+        self.out.write(f"{self.clock.now():%H:%M}{' — ' + what if what else ''}\n")
+
+    async def command(self, user: str, text: str, *, channel: str,
+                      done_when: str = "conversations.setTopic", times: int = 1) -> str:
+        """Type `/incident <text>` as `user`; wait until the bot's work shows in Slack."""
+        key = uuid.uuid4().hex
+        before = len(self.slack.calls_to(done_when))
+        self.out.write(f"  {self._name(user)} types: /incident {text}\n")
+        response = await self.client.slash_command(text, user_id=user, channel_id=channel,
+                                                   response_key=key)
+        if response.status != 200:
+            raise DemoFailed(f"the bot answered HTTP {response.status} to /incident {text}")
+        await self.slack.wait_for_call(done_when, count=before + times, timeout=STEP_TIMEOUT_S)
+        return response.message
+
+    async def start(self, user: str, text: str) -> str:
+        key = uuid.uuid4().hex
+        self.out.write(f"  {self._name(user)} types: /incident start {text}\n")
+        await self.client.slash_command(f"start {text}", user_id=user, channel_id=GENERAL,
+                                        response_key=key)
+        reply = (await self.slack.wait_for_response(key, timeout=STEP_TIMEOUT_S)).body
+        found = re.search(r"<#(C\w+)>", str(reply.get("text", "")))
+        if found is None:
+            raise DemoFailed(f"no incident channel in the reply: {reply.get('text')}")
+        self.out.write(f"  Sitrep (only to {self._name(user)}): {self.readable(reply['text'])}\n")
+        return found.group(1)
+
+    def say(self, channel: str, user: str, text: str) -> dict[str, Any]:
+        self.out.write(f"  {self._name(user)} writes: {text}\n")
+        return self.slack.post_human_message(channel, user, text)
+
+    def _name(self, user_id: str) -> str:
+        user = self.slack.workspace.users.get(user_id)
+        return user.real_name.split()[0] if user is not None else user_id
+
+    def readable(self, text: str) -> str:
+        """mrkdwn as a Slack client would render it, in plain text."""
+        text = re.sub(r"<@(\w+)(?:\|[^>]*)?>", lambda m: "@" + self._name(m.group(1)), text)
+        text = re.sub(r"<#(\w+)(?:\|[^>]*)?>",
+                      lambda m: "#" + self.slack.channel(m.group(1)).name, text)
+        text = re.sub(r"<!date\^\d+\^[^|>]*\|([^>]*)>", r"\1", text)
+        return unescape(text.replace("\u2060", ""))
+
+    def transcript(self, channel_id: str) -> list[str]:
+        lines = []
+        for message in self.slack.messages(channel_id):
+            who = "Sitrep" if message.get("user") == self.slack.bot_user_id else self._name(
+                str(message.get("user")))
+            body = self._card_lines(message) if message.get("blocks") and \
+                message.get("user") == self.slack.bot_user_id else str(message.get("text", ""))
+            pinned = " [pinned]" if message["ts"] in self.slack.channel(channel_id).pins else ""
+            text = self.readable(body).replace("\n", "\n      ")
+            lines.append(f"  {who}{pinned}: {text}")
+        return lines
+
+    def _card_lines(self, message: dict[str, Any]) -> str:
+        parts = []
+        for block in message["blocks"]:
+            if block["type"] == "header":
+                parts.append(block["text"]["text"])
+            elif block["type"] == "section":
+                texts = [field["text"] for field in block.get("fields", [])]
+                texts += [block["text"]["text"]] if "text" in block else []
+                parts.append(" | ".join(t.replace("\n", ": ") for t in texts))
+            elif block["type"] == "actions":
+                buttons = [e["text"]["text"] if "text" in e else e["placeholder"]["text"]
+                           for e in block["elements"]]
+                parts.append("[" + "] [".join(buttons) + "]")
+        return "\n".join(parts)
+
+
+Scene = Callable[[Demo], Awaitable[str]]
+
+
+async def whole_incident(demo: Demo) -> str:
+    """An afternoon's incident, start to finish; returns its channel id."""
+    demo.later(0, "Alice is paged: checkout is failing.")
+    channel = await demo.start(ALICE, "sev2 Checkout returns 500s for card payments")
+    demo.later(3)
+    demo.say(channel, BOB, "Seeing 500s on /pay since 14:02, only card payments")
+    demo.say(channel, ALICE, "Deploy 4512 went out at 13:58, rolling it back")
+    await demo.command(ALICE, "role scribe <@U0CAROL|carol>", channel=channel)
+    demo.later(4, "a third of card payments are failing.")
+    await demo.command(ALICE, "sev 1", channel=channel)
+    await demo.command(ALICE, "status identified", channel=channel)
+    await demo.command(ALICE, "update Rolling back deploy 4512; card payments failing for "
+                              "about 30% of customers", channel=channel,
+                       done_when="chat.postMessage")
+    demo.later(18)
+    demo.say(channel, BOB, "Rollback done, error rate back under 0.1%")
+    await demo.command(ALICE, "status monitoring", channel=channel)
+    demo.later(45, "Alice's shift ends; Bob takes over.")
+    await demo.command(ALICE, "handover <@U0BOB|bob>", channel=channel,
+                       done_when="chat.postMessage", times=2)
+    demo.later(20)
+    await demo.command(BOB, "action Add a canary stage for payment deploys <@U0ALICE|alice>",
+                       channel=channel, done_when="chat.postMessage")
+    await demo.command(BOB, "resolve Deploy 4512 broke card payments; rolled back",
+                       channel=channel)
+    return channel
+
+
+async def run_demo(out: TextIO, *, scene: Scene = whole_incident) -> int:
+    with tempfile.TemporaryDirectory(prefix="sitrep-demo-") as folder:
+        database = Path(folder) / "demo.db"
+        clock = DemoClock(datetime.now(UTC).replace(hour=14, minute=2, second=0,
+                                                    microsecond=0))
+        async with SlackEmulator(clock=clock) as slack:
+            settings = Settings(
+                _env_file=None, SLACK_BOT_TOKEN=slack.bot_token,
+                SLACK_SIGNING_SECRET=secrets.token_hex(16), SLACK_API_URL=slack.api_url,
+                DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+                SITREP_ANNOUNCE_CHANNEL=GENERAL)
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind(("127.0.0.1", 0))
+            url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+            running: RunningBot = await start_bot(settings, sock=listener, clock=clock)
+            client = SignedSlackClient(url + EVENTS_PATH, settings.slack_signing_secret or "",
+                                       slack)
+            demo = Demo(slack, client, out, clock)
+            try:
+                out.write(f"Sitrep is serving on {url} against the built-in Slack at "
+                          f"{slack.api_url}\n\n")
+                channel = await scene(demo)
+            finally:
+                await client.close()
+                await running.stop()
+            out.write(f"\nWhat #{slack.channel(channel).name} shows:\n")
+            out.write("\n".join(demo.transcript(channel)) + "\n")
+            out.write("\nWhat #general shows:\n")
+            out.write("\n".join(demo.transcript(GENERAL)) + "\n")
+            calls = len(slack.calls)
+    out.write(f"\nThe bot made {calls} Web API calls. Nothing left this machine, and the "
+              "demo database is gone.\n")
+    return 0

@@ -1,0 +1,52 @@
+"""The handover brief: what the next commander needs to know, in one message.
+
+On a slow burn the person taking over was asleep for the first ten hours; the brief
+gives them the state, the people, the latest word and what happened last."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import incidents
+from bot.blocks import clip
+from bot.durations import humanize
+from bot.incidents import Kind, label, severity_label
+from bot.models import Incident
+from bot.slack_text import escape, mention, to_mrkdwn
+
+RECENT_ENTRIES = 5
+
+
+def _when(moment: datetime) -> str:
+    return f"<!date^{int(moment.timestamp())}^{{time}}|{moment:%H:%M} UTC>"
+
+
+async def handover_brief(session: AsyncSession, incident: Incident, *, now: datetime) -> str:
+    roles = await incidents.current_roles(session, incident)
+    entries = await incidents.timeline(session, incident)
+    items = await incidents.action_items(session, incident)
+    lines = [
+        f"*Handover brief for {label(incident.number)}*: {escape(incident.title)}",
+        f"{severity_label(incident.severity)}, {incident.status}, open for "
+        f"{humanize(now - incident.created_at)}.",
+        "*Roles:* " + ", ".join(f"{role} {mention(user)}" for role, user in roles.items()),
+    ]
+    updates = [entry for entry in entries if entry.kind == Kind.UPDATE]
+    if updates:
+        latest = updates[-1]
+        lines.append(f"*Latest update* ({_when(latest.occurred_at)}, "
+                     f"{humanize(now - latest.occurred_at)} ago): {to_mrkdwn(latest.text)}")
+    else:
+        lines.append("*No status update yet*: post one with `/incident update <text>`.")
+    open_items = [item for item in items if item.done_at is None]
+    if open_items:
+        lines.append("*Open action items:*")
+        lines += [f"• {to_mrkdwn(item.text)}"
+                  + (f" ({mention(item.owner_id)})" if item.owner_id else "")
+                  for item in open_items]
+    lines.append("*Most recent on the timeline:*")
+    lines += [f"• {_when(entry.occurred_at)} {to_mrkdwn(entry.text)}"
+              for entry in entries[-RECENT_ENTRIES:]]
+    return clip("\n".join(lines))

@@ -1,0 +1,396 @@
+"""The incident domain: the rules of an incident's life, and the timeline they leave behind.
+
+Every function takes an open session and plain values (ids, text, times) and raises
+`IncidentError` with a sentence fit to show the person when a rule says no. Callers own
+the transaction; nothing here knows about Slack requests or Block Kit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.models import ActionItem, Incident, IncidentCounter, RoleAssignment, TimelineEvent
+from bot.settings import COMMANDER
+
+SEVERITIES: Final = (1, 2, 3, 4)
+INVESTIGATING: Final = "investigating"
+IDENTIFIED: Final = "identified"
+MONITORING: Final = "monitoring"
+RESOLVED: Final = "resolved"
+STATUSES: Final = (INVESTIGATING, IDENTIFIED, MONITORING, RESOLVED)
+
+# A card's header block holds at most 150 characters; a title longer than that would be
+# cut everywhere it is shown.
+MAX_TITLE_LENGTH: Final = 150
+MAX_TEXT_LENGTH: Final = 3000  # one section block's text
+
+
+class IncidentError(Exception):
+    """A rule said no. The message is written for the person who asked."""
+
+
+class NotAnIncidentChannel(IncidentError):
+    pass
+
+
+# Timeline kinds written by the lifecycle itself (reactions add their own kinds).
+class Kind:
+    STARTED: Final = "started"
+    ROLE: Final = "role"
+    SEVERITY: Final = "severity"
+    STATUS: Final = "status"
+    UPDATE: Final = "update"
+    NOTE: Final = "note"
+    ACTION: Final = "action"
+    RESOLVED: Final = "resolved"
+    REOPENED: Final = "reopened"
+
+
+def label(number: int) -> str:
+    return f"INC-{number}"
+
+
+def severity_label(severity: int) -> str:
+    return f"SEV{severity}"
+
+
+def parse_severity(text: str) -> int:
+    """`1`, `sev1`, `SEV1` and `s1` all mean severity 1."""
+    cleaned = text.strip().lower().removeprefix("sev").removeprefix("s")
+    if cleaned.isdigit() and int(cleaned) in SEVERITIES:
+        return int(cleaned)
+    allowed = ", ".join(f"`{s}`" for s in SEVERITIES)
+    raise IncidentError(f"`{text.strip() or '(nothing)'}` is not a severity. "
+                        f"Use one of {allowed} (1 is the most severe).")
+
+
+def parse_status(text: str) -> str:
+    cleaned = text.strip().lower()
+    if cleaned in STATUSES:
+        return cleaned
+    allowed = ", ".join(f"`{s}`" for s in STATUSES)
+    raise IncidentError(f"`{text.strip() or '(nothing)'}` is not a status. "
+                        f"Use one of {allowed}.")
+
+
+def check_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise IncidentError("An incident needs a title: `/incident start [sev1-4] <title>`.")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise IncidentError(f"That title is {len(title)} characters; Slack shows at most "
+                            f"{MAX_TITLE_LENGTH}. Keep the title short and put the detail in "
+                            "an update.")
+    return title
+
+
+def check_text(text: str, what: str, usage: str) -> str:
+    text = text.strip()
+    if not text:
+        raise IncidentError(f"{what} needs some text: `{usage}`.")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise IncidentError(f"That {what.lower()} is {len(text)} characters; the most Slack "
+                            f"shows in one block is {MAX_TEXT_LENGTH}.")
+    return text
+
+
+# --- opening ------------------------------------------------------------------------------
+
+async def allocate_number(session: AsyncSession, team_id: str) -> int:
+    """The next incident number for a workspace.
+
+    The increment is one UPDATE … RETURNING: the row lock it takes makes concurrent starts,
+    on any number of replicas, queue for a moment and each get a distinct number."""
+    dialect = session.get_bind().dialect.name
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.exec(upsert(IncidentCounter).values(team_id=team_id, last_number=0)
+                          .on_conflict_do_nothing(index_elements=["team_id"]))
+    result = await session.exec(
+        update(IncidentCounter)
+        .where(col(IncidentCounter.team_id) == team_id)
+        .values(last_number=col(IncidentCounter.last_number) + 1)
+        .returning(col(IncidentCounter.last_number)))
+    return int(result.scalar_one())
+
+
+async def open_incident(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    reporter_id: str,
+    title: str,
+    severity: int,
+    description: str | None,
+    now: datetime,
+) -> Incident:
+    """A new incident, its reporter as commander, and the first timeline entry."""
+    title = check_title(title)
+    number = await allocate_number(session, team_id)
+    incident = Incident(team_id=team_id, number=number, title=title,
+                        description=(description or "").strip() or None, severity=severity,
+                        status=INVESTIGATING, reporter_id=reporter_id, created_at=now,
+                        detected_at=now)
+    session.add(incident)
+    await session.flush()
+    session.add(RoleAssignment(team_id=team_id, incident_id=_id(incident), role=COMMANDER,
+                               user_id=reporter_id, assigned_by=reporter_id, started_at=now))
+    _record(session, incident, Kind.STARTED, f"Incident declared as {severity_label(severity)}",
+            by=reporter_id, now=now)
+    return incident
+
+
+async def abandon_incident(session: AsyncSession, *, team_id: str, incident_id: int,
+                           number: int) -> None:
+    """Undo an incident whose Slack side could not be made, so no half-made incident stays.
+
+    Its number is handed back when nobody has taken a later one, so a failed start does
+    not leave a gap in the numbering. Plain values, not the Incident: after a failed
+    transaction the object is expired and cannot be read outside a session."""
+    await session.exec(delete(Incident).where(col(Incident.id) == incident_id))
+    await session.exec(
+        update(IncidentCounter)
+        .where(col(IncidentCounter.team_id) == team_id,
+               col(IncidentCounter.last_number) == number)
+        .values(last_number=number - 1))
+
+
+async def attach_channel(session: AsyncSession, incident: Incident, channel_id: str) -> None:
+    incident.channel_id = channel_id
+    session.add(incident)
+
+
+async def attach_card(session: AsyncSession, incident: Incident, card_ts: str) -> None:
+    incident.card_ts = card_ts
+    session.add(incident)
+
+
+# --- finding ------------------------------------------------------------------------------
+
+async def in_channel(session: AsyncSession, team_id: str, channel_id: str, *,
+                     for_change: bool = False) -> Incident:
+    """The incident whose channel this is. `for_change` locks its row until the transaction
+    ends, so two changes at once (on any replica) apply one after the other, each seeing
+    the other's result: a status change cannot undo a resolve that just landed. (SQLite
+    needs no lock: its write transactions already run one at a time.)"""
+    query = select(Incident).where(Incident.team_id == team_id,
+                                   col(Incident.channel_id) == channel_id)
+    if for_change:
+        query = query.with_for_update()
+    incident = (await session.exec(query)).first()
+    if incident is None:
+        raise NotAnIncidentChannel(
+            "This isn't an incident channel. Run this in the incident's own channel "
+            "(the `inc-…` one), or open an incident with `/incident start <title>`.")
+    return incident
+
+
+async def by_number(session: AsyncSession, team_id: str, number: int) -> Incident | None:
+    return (await session.exec(
+        select(Incident).where(Incident.team_id == team_id,
+                               col(Incident.number) == number))).first()
+
+
+async def current_roles(session: AsyncSession, incident: Incident) -> dict[str, str]:
+    rows = (await session.exec(
+        select(RoleAssignment)
+        .where(RoleAssignment.incident_id == incident.id,
+               col(RoleAssignment.ended_at).is_(None))
+        .order_by(col(RoleAssignment.started_at)))).all()
+    # The commander leads wherever roles are listed.
+    rows = sorted(rows, key=lambda row: row.role != COMMANDER)
+    return {row.role: row.user_id for row in rows}
+
+
+async def role_history(session: AsyncSession, incident: Incident) -> Sequence[RoleAssignment]:
+    return (await session.exec(
+        select(RoleAssignment)
+        .where(RoleAssignment.incident_id == incident.id)
+        .order_by(col(RoleAssignment.started_at), col(RoleAssignment.id)))).all()
+
+
+async def timeline(session: AsyncSession, incident: Incident) -> Sequence[TimelineEvent]:
+    return (await session.exec(
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident.id)
+        .order_by(col(TimelineEvent.occurred_at), col(TimelineEvent.id)))).all()
+
+
+async def action_items(session: AsyncSession, incident: Incident) -> Sequence[ActionItem]:
+    return (await session.exec(
+        select(ActionItem).where(ActionItem.incident_id == incident.id)
+        .order_by(col(ActionItem.created_at), col(ActionItem.id)))).all()
+
+
+# --- changing -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoleChange:
+    role: str
+    user_id: str
+    previous_user_id: str | None
+
+
+async def assign_role(session: AsyncSession, incident: Incident, *, role: str, user_id: str,
+                      by: str, now: datetime, allowed_roles: Sequence[str]) -> RoleChange:
+    """Give `role` to `user_id`. The previous holder's assignment ends at `now`: a handover
+    is history, not an overwrite."""
+    _check_open(incident, "assign roles")
+    role = role.strip().lower()
+    if role not in allowed_roles:
+        allowed = ", ".join(f"`{r}`" for r in allowed_roles)
+        raise IncidentError(f"`{role or '(nothing)'}` is not a role here. The roles are "
+                            f"{allowed}.")
+    current = (await session.exec(
+        select(RoleAssignment).where(RoleAssignment.incident_id == incident.id,
+                                     col(RoleAssignment.role) == role,
+                                     col(RoleAssignment.ended_at).is_(None))
+    )).first()
+    if current is not None and current.user_id == user_id:
+        raise IncidentError(f"<@{user_id}> is already the {role}.")
+    if current is not None:
+        current.ended_at = now
+        session.add(current)
+        # The old holder's row must be closed before the new one exists: the partial unique
+        # index allows only one open assignment per role.
+        await session.flush()
+    session.add(RoleAssignment(team_id=incident.team_id, incident_id=_id(incident), role=role,
+                               user_id=user_id, assigned_by=by, started_at=now))
+    previous = current.user_id if current is not None else None
+    text = (f"{role.capitalize()} handed over from <@{previous}> to <@{user_id}>"
+            if previous else f"<@{user_id}> is now {role}")
+    _record(session, incident, Kind.ROLE, text, by=by, now=now)
+    return RoleChange(role=role, user_id=user_id, previous_user_id=previous)
+
+
+@dataclass(frozen=True)
+class Change:
+    old: str
+    new: str
+
+
+async def change_severity(session: AsyncSession, incident: Incident, *, severity: int, by: str,
+                          now: datetime) -> Change:
+    _check_open(incident, "change its severity")
+    if severity == incident.severity:
+        raise IncidentError(f"{label(incident.number)} is already "
+                            f"{severity_label(severity)}.")
+    change = Change(severity_label(incident.severity), severity_label(severity))
+    incident.severity = severity
+    session.add(incident)
+    _record(session, incident, Kind.SEVERITY,
+            f"Severity changed from {change.old} to {change.new}", by=by, now=now)
+    return change
+
+
+async def change_status(session: AsyncSession, incident: Incident, *, status: str, by: str,
+                        now: datetime) -> Change:
+    """Move an open incident between investigating, identified and monitoring.
+
+    `resolved` goes through `resolve`, which also stamps the resolve time."""
+    _check_open(incident, "change its status")
+    if status == RESOLVED:
+        raise ValueError("resolve with resolve()")
+    if status == incident.status:
+        raise IncidentError(f"{label(incident.number)} is already {status}.")
+    change = Change(incident.status, status)
+    incident.status = status
+    if status == MONITORING and incident.mitigated_at is None:
+        incident.mitigated_at = now
+    session.add(incident)
+    _record(session, incident, Kind.STATUS, f"Status changed from {change.old} to {change.new}",
+            by=by, now=now)
+    return change
+
+
+async def record_update(session: AsyncSession, incident: Incident, *, text: str, by: str,
+                        now: datetime) -> TimelineEvent:
+    text = check_text(text, "An update", "/incident update <what changed>")
+    return _record(session, incident, Kind.UPDATE, text, by=by, now=now)
+
+
+async def add_note(session: AsyncSession, incident: Incident, *, text: str, by: str,
+                   now: datetime) -> TimelineEvent:
+    text = check_text(text, "A note", "/incident note <text>")
+    return _record(session, incident, Kind.NOTE, text, by=by, now=now)
+
+
+async def add_action_item(session: AsyncSession, incident: Incident, *, text: str,
+                          owner_id: str | None, by: str, now: datetime) -> ActionItem:
+    text = check_text(text, "An action item", "/incident action <text> [@owner]")
+    item = ActionItem(team_id=incident.team_id, incident_id=_id(incident), text=text,
+                      owner_id=owner_id, created_by=by, created_at=now)
+    session.add(item)
+    owner = f" (owner <@{owner_id}>)" if owner_id else ""
+    _record(session, incident, Kind.ACTION, f"Action item: {text}{owner}", by=by, now=now)
+    return item
+
+
+async def resolve(session: AsyncSession, incident: Incident, *, summary: str | None, by: str,
+                  now: datetime) -> None:
+    """Resolve once. The conditional UPDATE makes a double click or two people resolving at
+    the same moment resolve it exactly once."""
+    result = await session.exec(
+        update(Incident)
+        .where(col(Incident.id) == incident.id, col(Incident.status) != RESOLVED)
+        .values(status=RESOLVED, resolved_at=now))
+    if _rowcount(result) == 0:
+        raise IncidentError(f"{label(incident.number)} is already resolved. "
+                            "Use `/incident reopen` if it is back.")
+    summary = (summary or "").strip() or None
+    if summary is not None:
+        summary = check_text(summary, "A summary", "/incident resolve [summary]")
+    await session.refresh(incident)
+    if incident.mitigated_at is None:
+        incident.mitigated_at = now
+    if summary is not None:
+        incident.summary = summary
+    session.add(incident)
+    _record(session, incident, Kind.RESOLVED,
+            f"Resolved{': ' + summary if summary else ''}", by=by, now=now)
+
+
+async def reopen(session: AsyncSession, incident: Incident, *, by: str, now: datetime) -> None:
+    result = await session.exec(
+        update(Incident)
+        .where(col(Incident.id) == incident.id, col(Incident.status) == RESOLVED)
+        .values(status=INVESTIGATING, resolved_at=None))
+    if _rowcount(result) == 0:
+        raise IncidentError(f"{label(incident.number)} is not resolved, so there is nothing to "
+                            "reopen.")
+    await session.refresh(incident)
+    _record(session, incident, Kind.REOPENED, "Reopened", by=by, now=now)
+
+
+def _check_open(incident: Incident, doing: str) -> None:
+    if incident.status == RESOLVED:
+        raise IncidentError(f"{label(incident.number)} is resolved. Run `/incident reopen` "
+                            f"first to {doing}.")
+
+
+def _record(session: AsyncSession, incident: Incident, kind: str, text: str, *, by: str,
+            now: datetime) -> TimelineEvent:
+    entry = TimelineEvent(team_id=incident.team_id, incident_id=_id(incident), kind=kind,
+                          text=text, author_id=by, occurred_at=now, created_by=by,
+                          created_at=now)
+    session.add(entry)
+    return entry
+
+
+def _rowcount(result: object) -> int:
+    # UPDATE results are CursorResults; the generic Result type hides their rowcount.
+    return int(getattr(result, "rowcount", 0))
+
+
+def _id(incident: Incident) -> int:
+    if incident.id is None:
+        raise ValueError("incident has not been flushed")
+    return incident.id
+

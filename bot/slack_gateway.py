@@ -1,0 +1,185 @@
+"""Everything Sitrep says to Slack's Web API, and Slack's failures turned into plain words.
+
+Retries for rate limits, connection errors and 5xx are the client's retry handlers
+(bot/app.py); what still fails arrives here as `SlackFailure`, which carries Slack's error
+code for the log and one sentence for the person."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.incidents import IncidentError
+
+log = logging.getLogger(__name__)
+
+# Slack's limit on a channel topic.
+MAX_TOPIC_LENGTH = 250
+
+_PLAIN_WORDS = {
+    "missing_scope": "Sitrep's Slack app is missing a permission it needs ({needed}). Ask a "
+                     "workspace admin to reinstall it from app.yaml.",
+    "channel_not_found": "Slack can't find that channel (channel_not_found); it may be "
+                         "private or deleted.",
+    "not_in_channel": "Sitrep isn't a member of that channel (not_in_channel). Invite it with "
+                      "`/invite @Sitrep` and try again.",
+    "is_archived": "That channel is archived (is_archived), so Sitrep can't post in it.",
+    "ratelimited": "Slack is rate-limiting Sitrep right now (ratelimited). Please try again "
+                   "in a minute.",
+    "restricted_action": "Your workspace's settings don't let Sitrep do that "
+                         "(restricted_action). Ask a workspace admin.",
+    "name_taken": "Every channel name Sitrep tried is taken (name_taken).",
+    "invalid_auth": "Sitrep's Slack token was refused (invalid_auth). Check SLACK_BOT_TOKEN.",
+    "token_revoked": "Sitrep's Slack token was revoked (token_revoked). Reinstall the app.",
+    "account_inactive": "Sitrep's Slack token belongs to a deactivated app (account_inactive).",
+}
+
+
+class SlackFailure(IncidentError):
+    """Slack said no after the client's retries. `str()` is the sentence for the person."""
+
+    def __init__(self, method: str, error: str, sentence: str) -> None:
+        super().__init__(sentence)
+        self.method = method
+        self.error = error
+
+
+def _failure(method: str, exc: SlackApiError) -> SlackFailure:
+    response = exc.response
+    status = getattr(response, "status_code", None)
+    error = str(response.get("error") or (f"http_{status}" if status else "unknown_error"))
+    if status == 429:
+        error = "ratelimited"
+    template = _PLAIN_WORDS.get(error)
+    if template is None:
+        sentence = f"Slack refused {method} ({error}). Please try again; if it keeps " \
+                   "happening, tell whoever runs Sitrep."
+    else:
+        sentence = template.format(needed=response.get("needed") or "a scope")
+    log.warning("Slack %s failed: %s (http %s, needed=%s)", method, error, status,
+                response.get("needed"))
+    return SlackFailure(method, error, sentence)
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    name: str
+
+
+@contextmanager
+def _plain_words(method: str) -> Iterator[None]:
+    try:
+        yield
+    except SlackApiError as exc:
+        raise _failure(method, exc) from exc
+
+
+class SlackGateway:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._names: dict[str, str] = {}
+
+    async def create_channel(self, names: Iterable[str]) -> Channel:
+        """The first of `names` Slack accepts; `name_taken` moves on to the next one."""
+        for name in names:
+            try:
+                response = await self.client.conversations_create(name=name, is_private=False)
+            except SlackApiError as exc:
+                if exc.response.get("error") == "name_taken":
+                    log.info("channel name %s is taken; trying another", name)
+                    continue
+                raise _failure("conversations.create", exc) from exc
+            channel = response["channel"]
+            return Channel(id=channel["id"], name=channel["name"])
+        raise SlackFailure("conversations.create", "name_taken",
+                           _PLAIN_WORDS["name_taken"] + " Try a different title.")
+
+    async def archive_channel(self, channel_id: str) -> None:
+        with _plain_words("conversations.archive"):
+            await self.client.conversations_archive(channel=channel_id)
+
+    async def invite(self, channel_id: str, user_ids: Iterable[str]) -> None:
+        """Invite people who are not yet members; the bot and existing members are skipped,
+        so inviting is always safe to repeat."""
+        for user_id in dict.fromkeys(user_ids):
+            try:
+                await self.client.conversations_invite(channel=channel_id, users=user_id)
+            except SlackApiError as exc:
+                if exc.response.get("error") in {"already_in_channel", "cant_invite_self"}:
+                    continue
+                raise _failure("conversations.invite", exc) from exc
+
+    async def set_topic(self, channel_id: str, topic: str) -> None:
+        """Topics are plain text to Slack (no formatting, no mentions); longer than Slack's
+        limit is cut rather than refused."""
+        if len(topic) > MAX_TOPIC_LENGTH:
+            topic = topic[:MAX_TOPIC_LENGTH - 1] + "…"
+        with _plain_words("conversations.setTopic"):
+            await self.client.conversations_setTopic(channel=channel_id, topic=topic)
+
+    async def post(self, channel_id: str, text: str, *,
+                   blocks: list[dict[str, Any]] | None = None,
+                   thread_ts: str | None = None) -> str:
+        arguments: dict[str, Any] = {"channel": channel_id, "text": text,
+                                     "unfurl_links": False, "unfurl_media": False}
+        if blocks is not None:
+            arguments["blocks"] = blocks
+        if thread_ts is not None:
+            arguments["thread_ts"] = thread_ts
+        with _plain_words("chat.postMessage"):
+            response = await self.client.chat_postMessage(**arguments)
+        return str(response["ts"])
+
+    async def update(self, channel_id: str, ts: str, text: str,
+                     blocks: list[dict[str, Any]]) -> None:
+        with _plain_words("chat.update"):
+            await self.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks)
+
+    async def pin(self, channel_id: str, ts: str) -> None:
+        try:
+            await self.client.pins_add(channel=channel_id, timestamp=ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_pinned":
+                raise _failure("pins.add", exc) from exc
+
+    async def permalink(self, channel_id: str, ts: str) -> str:
+        with _plain_words("chat.getPermalink"):
+            response = await self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
+        return str(response["permalink"])
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        with _plain_words("views.open"):
+            await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def post_ephemeral(self, channel_id: str, user_id: str, text: str) -> None:
+        with _plain_words("chat.postEphemeral"):
+            await self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+
+    async def tell_user(self, user_id: str, text: str) -> None:
+        """A direct message from the bot; works wherever the person started from."""
+        await self.post(user_id, text)
+
+    async def display_name(self, user_id: str) -> str:
+        """What Slack shows for a person; cached, since names rarely change mid-incident and
+        users.info is rate-limited. Falls back to the id rather than failing a change."""
+        cached = self._names.get(user_id)
+        if cached is not None:
+            return cached
+        try:
+            response = await self.client.users_info(user=user_id)
+        except SlackApiError as exc:
+            log.warning("users.info %s failed: %s", user_id, exc.response.get("error"))
+            return user_id
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        name = str(profile.get("display_name") or profile.get("real_name")
+                   or user.get("real_name") or user.get("name") or user_id)
+        self._names[user_id] = name
+        return name

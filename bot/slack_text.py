@@ -1,0 +1,90 @@
+"""Text going to and coming from Slack: mentions in, safe mrkdwn out."""
+
+from __future__ import annotations
+
+import re
+
+# With should_escape on, Slack sends a mention as <@U123|name> (the name part is optional
+# and deprecated, so both forms must parse).
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_BARE_SPECIAL_MENTION = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
+_USER_MENTION_NAMED = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+_LEADING_MENTION = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*")
+
+
+def escape(text: str) -> str:
+    """Make user text inert in mrkdwn: Slack asks for &, < and > to be escaped.
+
+    Escaping < and > is also what keeps `<!channel>`, `<!here>` and `<@U…>` typed into a
+    title from pinging anybody when the bot repeats it."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # mrkdwn text objects that are not `verbatim` parse some bare mentions themselves; a
+    # word joiner after the @ keeps "@here" readable and silent.
+    return _BARE_SPECIAL_MENTION.sub(lambda m: f"@\u2060{m.group(1)}", escaped)
+
+
+_STORED_MENTION = re.compile(r"(<@[UW][A-Z0-9]+>)")
+
+
+def to_mrkdwn(stored: str) -> str:
+    """Stored text (plain, with `<@U…>` where a person was named) as safe mrkdwn: the
+    people named are still mentioned; everything else is inert."""
+    parts = _STORED_MENTION.split(stored)
+    return "".join(part if index % 2 else escape(part) for index, part in enumerate(parts))
+
+
+def unescape(text: str) -> str:
+    """Slack's escaped text back to what the person typed (for storage and documents)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+def channel_link(channel_id: str) -> str:
+    return f"<#{channel_id}>"
+
+
+def user_ids_in(text: str) -> list[str]:
+    return _USER_MENTION.findall(text)
+
+
+def split_leading_mention(text: str) -> tuple[str | None, str]:
+    """`<@U1|bob> rest` → ("U1", "rest"); text without a leading mention → (None, text)."""
+    match = _LEADING_MENTION.match(text)
+    if match is None:
+        return None, text.strip()
+    return match.group(1), text[match.end():].strip()
+
+
+def split_trailing_mention(text: str) -> tuple[str, str | None]:
+    """`fix the alert <@U1|bob>` → ("fix the alert", "U1")."""
+    stripped = text.rstrip()
+    matches = list(_USER_MENTION.finditer(stripped))
+    if matches and matches[-1].end() == len(stripped):
+        last = matches[-1]
+        return stripped[:last.start()].strip(), last.group(1)
+    return stripped.strip(), None
+
+
+_SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+_CHANNEL_LINK = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+_SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
+
+
+def readable(text: str, *, keep_mentions: bool = False) -> str:
+    """Slack's escaped, marked-up text as a person reads it, for storage and documents.
+
+    `<!here>` becomes `@here`, links their label or address, and `<@U1|bob>` becomes
+    `@bob` — or, with `keep_mentions`, the bare `<@U1>` that later rendering turns into a
+    mention in Slack and a name in documents. `escape`/`to_mrkdwn` make it safe again on
+    the way out."""
+    text = _USER_MENTION_NAMED.sub(
+        lambda m: f"<@{m.group(1)}>" if keep_mentions else f"@{m.group(2) or m.group(1)}", text)
+    text = _SPECIAL_MENTION.sub(lambda m: f"@{m.group(1)}", text)
+    text = _SUBTEAM.sub(lambda m: f"@{m.group(1) or 'group'}", text)
+    text = _CHANNEL_LINK.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    return unescape(text)

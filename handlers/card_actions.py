@@ -1,0 +1,76 @@
+"""The incident card's selects and buttons: the same changes as the `/incident` commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import blocks
+from bot.deps import Deps
+from bot.incidents import IncidentError, parse_severity, parse_status
+from bot.lifecycle import Lifecycle, Where
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    lifecycle = Lifecycle(deps)
+
+    @app.action(blocks.SEVERITY_SELECT)
+    async def severity_chosen(ack: AsyncAck, body: dict[str, Any],
+                              respond: AsyncRespond) -> None:
+        await ack()
+        await _answer_mistakes(respond, lifecycle.change_severity(
+            _where(body), parse_severity(_selected(body))))
+
+    @app.action(blocks.STATUS_SELECT)
+    async def status_chosen(ack: AsyncAck, body: dict[str, Any],
+                            respond: AsyncRespond) -> None:
+        await ack()
+        await _answer_mistakes(respond, lifecycle.change_status(
+            _where(body), parse_status(_selected(body))))
+
+    @app.action(blocks.UPDATE_BUTTON)
+    async def update_pressed(ack: AsyncAck, body: dict[str, Any],
+                             respond: AsyncRespond) -> None:
+        await ack()
+        where = _where(body)
+        await _answer_mistakes(respond, _open(deps, lifecycle, where, body, blocks.update_modal))
+
+    @app.action(blocks.RESOLVE_BUTTON)
+    async def resolve_pressed(ack: AsyncAck, body: dict[str, Any],
+                              respond: AsyncRespond) -> None:
+        await ack()
+        where = _where(body)
+        await _answer_mistakes(respond,
+                               _open(deps, lifecycle, where, body, blocks.resolve_modal))
+
+    @app.action(blocks.REOPEN_BUTTON)
+    async def reopen_pressed(ack: AsyncAck, body: dict[str, Any],
+                             respond: AsyncRespond) -> None:
+        await ack()
+        await _answer_mistakes(respond, lifecycle.reopen(_where(body)))
+
+
+async def _open(deps: Deps, lifecycle: Lifecycle, where: Where, body: dict[str, Any],
+                modal: Any) -> None:
+    incident = await lifecycle.incident_here(where)
+    if incident.status == "resolved" and modal is blocks.resolve_modal:
+        raise IncidentError(f"INC-{incident.number} is already resolved.")
+    await deps.slack.open_view(body["trigger_id"],
+                               modal(channel_id=where.channel_id, number=incident.number))
+
+
+async def _answer_mistakes(respond: AsyncRespond, change: Any) -> None:
+    try:
+        await change
+    except IncidentError as refused:
+        await respond(text=str(refused), response_type="ephemeral", replace_original=False)
+
+
+def _where(body: dict[str, Any]) -> Where:
+    return Where(team_id=body["team"]["id"], channel_id=body["channel"]["id"],
+                 user_id=body["user"]["id"])
+
+
+def _selected(body: dict[str, Any]) -> str:
+    return str(body["actions"][0]["selected_option"]["value"])

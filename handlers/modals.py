@@ -1,0 +1,86 @@
+"""Modal submissions: declare an incident, post an update, resolve.
+
+Input a person can fix is answered inside the modal, next to the field; the modal closes
+only when the input is good. Refusals after that (say, resolved meanwhile by someone else)
+reach the person privately in the incident channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import blocks, incidents
+from bot.deps import Deps
+from bot.incidents import IncidentError, label
+from bot.lifecycle import Lifecycle, Where
+from bot.slack_text import channel_link
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    lifecycle = Lifecycle(deps)
+
+    @app.view(blocks.START_MODAL)
+    async def declare_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+        values = body["view"]["state"]["values"]
+        try:
+            title = incidents.check_title(_value(values, "title_block", "title"))
+        except IncidentError as mistake:
+            await ack(response_action="errors", errors={"title_block": str(mistake)})
+            return
+        severity = int(values["severity_block"]["severity"]["selected_option"]["value"])
+        description = _value(values, "description_block", "description")
+        await ack()
+        user_id = body["user"]["id"]
+        try:
+            started = await lifecycle.start(team_id=body["team"]["id"], reporter_id=user_id,
+                                            title=title, severity=severity,
+                                            description=description or None)
+        except IncidentError as refused:
+            await deps.slack.tell_user(user_id, f"I couldn't open the incident: {refused}")
+            return
+        told = (f"*{label(started.number)}* is open: head to "
+                f"{channel_link(started.channel_id)}. You are the incident commander.")
+        if started.announce_problem:
+            told += f"\n{started.announce_problem}"
+        await deps.slack.tell_user(user_id, told)
+
+    @app.view(blocks.UPDATE_MODAL)
+    async def update_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+        where = _where(body)
+        try:
+            text = incidents.check_text(_value(body["view"]["state"]["values"], "update_block",
+                                               "update"), "An update", "What changed?")
+        except IncidentError as mistake:
+            await ack(response_action="errors", errors={"update_block": str(mistake)})
+            return
+        await ack()
+        await _privately_on_refusal(deps, where, lifecycle.post_update(where, text))
+
+    @app.view(blocks.RESOLVE_MODAL)
+    async def resolve_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+        where = _where(body)
+        summary = _value(body["view"]["state"]["values"], "summary_block", "summary")
+        if len(summary) > incidents.MAX_TEXT_LENGTH:
+            await ack(response_action="errors", errors={
+                "summary_block": f"Keep it under {incidents.MAX_TEXT_LENGTH} characters."})
+            return
+        await ack()
+        await _privately_on_refusal(deps, where, lifecycle.resolve(where, summary=summary or None))
+
+
+async def _privately_on_refusal(deps: Deps, where: Where, change: Any) -> None:
+    try:
+        await change
+    except IncidentError as refused:
+        await deps.slack.post_ephemeral(where.channel_id, where.user_id, str(refused))
+
+
+def _where(body: dict[str, Any]) -> Where:
+    # The modal was opened from the card, whose channel travels in private_metadata.
+    return Where(team_id=body["team"]["id"], channel_id=body["view"]["private_metadata"],
+                 user_id=body["user"]["id"])
+
+
+def _value(values: dict[str, Any], block_id: str, action_id: str) -> str:
+    return str(values.get(block_id, {}).get(action_id, {}).get("value") or "").strip()

@@ -1,0 +1,29 @@
+"""`sitrep demo` runs a whole incident with no workspace, no network and no set-up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_path: Path) -> None:
+    # No tokens, no .env, no database: the demo brings its own Slack and throwaway SQLite.
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("SLACK_", "SITREP_")) and key != "DATABASE_URL"}
+    finished = subprocess.run([sys.executable, "-m", "bot.cli", "demo"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+    assert finished.returncode == 0, finished.stderr
+    shown = finished.stdout
+    assert "Sitrep (only to Alice): *INC-1* is open: head to #inc-1-checkout-returns-500s" in shown
+    # The card, pinned and edited in place to its final state.
+    assert "Sitrep [pinned]: Checkout returns 500s for card payments" in shown
+    assert ("*Incident*: INC-1 | *Severity*: :red_circle: SEV1 | *Status*: :white_check_mark: "
+            "Resolved | *Commander*: @Bob | *Scribe*: @Carol") in shown
+    assert "@Bob is now *commander* (was @Alice)" in shown
+    assert "@Bob, you have the incident. *Handover brief for INC-1*" in shown
+    assert "@Bob resolved *INC-1* after 1 h 30 min." in shown
+    assert ":rotating_light: *INC-1* (SEV2) declared by @Alice" in shown  # the announcement
+    assert "Traceback" not in finished.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing left behind
