@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.settings import Settings
-from handlers import card_actions, incident_command, modals
+from handlers import card_actions, incident_command, modals, timeline_events, timeline_shortcut
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ RATE_LIMIT_RETRIES = 3
 CONNECTION_RETRIES = 2
 SERVER_ERROR_RETRIES = 2
 
-SURFACES = (incident_command, card_actions, modals)
+SURFACES = (incident_command, card_actions, modals, timeline_events, timeline_shortcut)
 
 APOLOGY = "Sorry, something went wrong on Sitrep's side. It has been logged; please try again."
 

@@ -215,3 +215,20 @@ def resolve_modal(*, channel_id: str, number: int) -> Block:
         _input("summary_block", "Summary", _text_input("summary", multiline=True),
                optional=True, hint="What happened and what fixed it, in a sentence or two."),
     ], private_metadata=channel_id)
+
+
+TIMELINE_SHORTCUT: Final = "add_to_timeline"
+TIMELINE_MODAL: Final = "timeline_add"
+
+
+def timeline_modal(*, kinds: Sequence[str], preview: str, channel_id: str, ts: str) -> Block:
+    """"Add to timeline": which kind, and an optional one-line comment."""
+    kind_select = _select("kind", "Kind", [(kind.replace("_", " ").capitalize(), kind)
+                                           for kind in kinds], initial=kinds[0])
+    quoted = "\n".join("> " + line for line in escape(preview).splitlines()) or "> (no text)"
+    return _modal(TIMELINE_MODAL, "Add to timeline", "Add", [
+        {"type": "section", "text": _text(clip(quoted))},
+        _input("kind_block", "Kind", kind_select),
+        _input("comment_block", "Comment", _text_input("comment", max_length=300),
+               optional=True, hint="One line the retrospective shows beside the message."),
+    ], private_metadata=f"{channel_id} {ts}")

@@ -38,6 +38,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("update", "<text>", "post a status update here and to the announce channel"),
     Subcommand("note", "<text>", "add a line to the timeline"),
     Subcommand("action", "<text> [@owner]", "record a follow-up action item"),
+    Subcommand("timeline", "", "show the timeline so far, only to you"),
     Subcommand("resolve", "[summary]", "resolve the incident"),
     Subcommand("reopen", "", "reopen a resolved incident"),
     Subcommand("help", "", "show this help"),

@@ -96,7 +96,11 @@ class TimelineEvent(SQLModel, table=True):
                                                                   ondelete="CASCADE"),
                                               nullable=False))
     kind: str = Field(max_length=40)
+    # How it got there: "reaction" entries follow the message's reactions (removed with the
+    # last one); "shortcut", "command" and "auto" entries stay until deleted in Slack.
+    via: str = Field(default="auto", max_length=20)
     text: str = Field(sa_type=Text)
+    comment: str | None = Field(default=None, sa_type=Text)
     author_id: str | None = Field(default=None, max_length=SLACK_ID)
     author_name: str | None = Field(default=None, max_length=255)
     source_channel_id: str | None = Field(default=None, max_length=SLACK_ID)
@@ -137,11 +141,17 @@ class Retrospective(SQLModel, table=True):
 
 
 class ProcessedEvent(SQLModel, table=True):
-    """Slack event ids already handled. Inserting the id in the same transaction as the
-    event's effect is what makes a redelivery a no-op, on every replica."""
+    """The inbox of Slack events: written before Slack gets its acknowledgement, marked
+    processed once the event's effect is saved.
+
+    The primary key makes a redelivery (same event id, any replica) find the row instead
+    of adding one; a row still unprocessed after a restart is the work a crash interrupted,
+    and is done again from its payload."""
 
     __tablename__ = "processed_event"
 
     team_id: str = Field(primary_key=True, max_length=SLACK_ID)
     event_id: str = Field(primary_key=True, max_length=64)
-    processed_at: datetime = Field(sa_type=UTCDateTime)
+    payload: str | None = Field(default=None, sa_type=Text)
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

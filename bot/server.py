@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import socket
+from contextlib import suppress
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from bot.db import create_engine, session_factory
 from bot.deps import Deps
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
+from bot.timeline_keeper import TimelineKeeper
 from bot.timeutil import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -45,8 +47,12 @@ class RunningBot:
     runner: web.AppRunner
     socket_mode: AsyncSocketModeHandler | None
     url: str
+    recovery: asyncio.Task[None]
 
     async def stop(self) -> None:
+        self.recovery.cancel()
+        with suppress(asyncio.CancelledError):
+            await self.recovery
         if self.socket_mode is not None:
             await self.socket_mode.close_async()  # type: ignore[no-untyped-call]
         await self.runner.cleanup()
@@ -84,11 +90,13 @@ async def start_bot(
     if settings.slack_app_token is not None:
         socket_mode = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]
+    # Events a previous process received but did not finish are replayed now.
+    recovery = asyncio.create_task(TimelineKeeper(deps).keep_recovering())
     url = site.name
     log.info("Sitrep is serving on %s (%s)", url,
              "Socket Mode" if socket_mode is not None else f"HTTP, {EVENTS_PATH}")
     return RunningBot(engine=engine, bolt_app=bolt_app, runner=runner,
-                      socket_mode=socket_mode, url=url)
+                      socket_mode=socket_mode, url=url, recovery=recovery)
 
 
 def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine) -> web.Application:
@@ -129,6 +137,7 @@ async def serve_until_stopped(settings: Settings, port: int | None = None) -> No
         log.info("Stopping: no new requests; finishing work already acknowledged")
     finally:
         await bot.runner.shutdown()
+        bot.recovery.cancel()  # it never finishes by itself; what it replays is idempotent
         await _drain_background_work()
         await bot.stop()
     log.info("Stopped")

@@ -7,14 +7,16 @@ from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Slack signing secrets are hex strings; anything else is almost always a pasted token or a
 # copy of the wrong field from the app's "Basic Information" page.
 _SIGNING_SECRET = re.compile(r"^[0-9a-fA-F]{16,}$")
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]{1,100}$")
 COMMANDER = "commander"
+DEFAULT_TIMELINE_EMOJI = {"pushpin": "key_event"}
 DEFAULT_ROLES = (COMMANDER, "comms", "scribe", "ops")
 
 
@@ -43,6 +45,12 @@ class Settings(BaseSettings):
     default_severity: int = Field(default=3, ge=1, le=4, alias="SITREP_DEFAULT_SEVERITY")
     roles: Annotated[tuple[str, ...], NoDecode] = Field(default=DEFAULT_ROLES,
                                                         alias="SITREP_ROLES")
+    # emoji name → timeline kind, e.g. "pushpin=key_event,bulb=hypothesis".
+    timeline_emoji: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_TIMELINE_EMOJI), alias="SITREP_TIMELINE_EMOJI")
+    # The bot's own reaction on a message it put on the timeline; empty for none.
+    timeline_confirm_emoji: str | None = Field(default="spiral_note_pad",
+                                               alias="SITREP_TIMELINE_CONFIRM")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
                      "announce_channel", mode="before")
@@ -66,6 +74,41 @@ class Settings(BaseSettings):
             # The commander always exists: handover and the card depend on it.
             return (COMMANDER, *dict.fromkeys(r for r in value if r != COMMANDER))
         return value
+
+    @field_validator("timeline_emoji", mode="before")
+    @classmethod
+    def _emoji_map(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        mapping: dict[str, str] = {}
+        for pair in filter(None, (part.strip() for part in value.split(","))):
+            emoji, separator, kind = (piece.strip().strip(":") for piece in pair.partition("="))
+            if not separator or not _EMOJI_NAME.match(emoji) or not _ROLE_NAME.match(kind):
+                raise ValueError(f"write emoji=kind pairs separated by commas, such as "
+                                 f"pushpin=key_event,bulb=hypothesis (not {pair!r})")
+            mapping[emoji] = kind
+        if not mapping:
+            raise ValueError("name at least one emoji, such as pushpin=key_event")
+        return mapping
+
+    @field_validator("timeline_confirm_emoji", mode="before")
+    @classmethod
+    def _confirm_emoji(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().strip(":")
+            if not value or value.lower() in {"none", "off"}:
+                return None
+            if not _EMOJI_NAME.match(value):
+                raise ValueError(f"{value!r} is not an emoji name (such as spiral_note_pad)")
+        return value
+
+    @model_validator(mode="after")
+    def _confirmation_is_not_a_marker(self) -> Settings:
+        # The bot's own confirming reaction must not itself mark messages.
+        if self.timeline_confirm_emoji in self.timeline_emoji:
+            raise ValueError(f"SITREP_TIMELINE_CONFIRM ({self.timeline_confirm_emoji}) is also "
+                             "in SITREP_TIMELINE_EMOJI; pick an emoji that marks nothing")
+        return self
 
     @field_validator("slack_api_url")
     @classmethod
@@ -133,9 +176,11 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "a setting"
-        variable = _variable_name(field)
         message = str(first["msg"]).removeprefix("Value error, ")
+        if not first["loc"]:
+            # A rule across settings; its message names the variables itself.
+            raise ConfigError(f"{message}.") from exc
+        variable = _variable_name(str(first["loc"][0]))
         raise ConfigError(f"{variable} is invalid: {message}.") from exc
 
 

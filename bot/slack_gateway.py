@@ -183,3 +183,40 @@ class SlackGateway:
                    or user.get("real_name") or user.get("name") or user_id)
         self._names[user_id] = name
         return name
+
+    async def fetch_message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
+        """A message as Slack has it now, top-level or thread reply; None if it is gone.
+
+        History answers for top-level messages (`latest`=ts, inclusive, one message); a
+        thread reply is not in history, so replies is asked next."""
+        with _plain_words("conversations.history"):
+            history = await self.client.conversations_history(
+                channel=channel_id, latest=ts, inclusive=True, limit=1)
+        for message in history.get("messages") or []:
+            if message.get("ts") == ts:
+                return dict(message)
+        try:
+            replies = await self.client.conversations_replies(
+                channel=channel_id, ts=ts, oldest=ts, latest=ts, inclusive=True)
+        except SlackApiError as exc:
+            if exc.response.get("error") in {"thread_not_found", "message_not_found"}:
+                return None
+            raise _failure("conversations.replies", exc) from exc
+        for message in replies.get("messages") or []:
+            if message.get("ts") == ts:
+                return dict(message)
+        return None
+
+    async def react(self, channel_id: str, ts: str, emoji: str) -> None:
+        try:
+            await self.client.reactions_add(channel=channel_id, timestamp=ts, name=emoji)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_reacted":
+                raise _failure("reactions.add", exc) from exc
+
+    async def unreact(self, channel_id: str, ts: str, emoji: str) -> None:
+        try:
+            await self.client.reactions_remove(channel=channel_id, timestamp=ts, name=emoji)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in {"no_reaction", "message_not_found"}:
+                raise _failure("reactions.remove", exc) from exc

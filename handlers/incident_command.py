@@ -16,12 +16,14 @@ from bot.incidents import IncidentError, label
 from bot.lifecycle import Lifecycle, Where
 from bot.settings import COMMANDER
 from bot.slack_text import channel_link, readable
+from bot.timeline_keeper import TimelineKeeper
 
 Work = Callable[[], Awaitable[str | None]]
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     lifecycle = Lifecycle(deps)
+    keeper = TimelineKeeper(deps)
 
     @app.command(commands.COMMAND)
     async def incident_command(ack: AsyncAck, command: dict[str, Any],
@@ -30,7 +32,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                       user_id=command["user_id"])
         try:
             parsed = commands.parse(command.get("text", ""))
-            work = _plan(lifecycle, deps, parsed, where, command)
+            work = _plan(lifecycle, keeper, deps, parsed, where, command)
         except commands.UnknownSubcommand as unknown:
             await ack(text=commands.unknown_subcommand_reply(unknown.word))
             return
@@ -62,8 +64,8 @@ def _acknowledgement(parsed: commands.ParsedCommand) -> str | None:
     return None
 
 
-def _plan(lifecycle: Lifecycle, deps: Deps, parsed: commands.ParsedCommand, where: Where,
-          command: dict[str, Any]) -> Work | None:
+def _plan(lifecycle: Lifecycle, keeper: TimelineKeeper, deps: Deps,
+          parsed: commands.ParsedCommand, where: Where, command: dict[str, Any]) -> Work | None:
     """Check the grammar now and return the work to do after the ack (None means help)."""
     rest = parsed.rest
     match parsed.name:
@@ -104,6 +106,8 @@ def _plan(lifecycle: Lifecycle, deps: Deps, parsed: commands.ParsedCommand, wher
         case "resolve":
             summary = _typed(rest) or None
             return _quietly(lambda: lifecycle.resolve(where, summary=summary))
+        case "timeline":
+            return lambda: keeper.listing(where.team_id, where.channel_id)
         case "reopen":
             return _quietly(lambda: lifecycle.reopen(where))
     raise commands.UnknownSubcommand(parsed.name)

@@ -23,7 +23,11 @@ def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_path: Pat
             "Resolved | *Commander*: @Bob | *Scribe*: @Carol") in shown
     assert "@Bob is now *commander* (was @Alice)" in shown
     assert "@Bob, you have the incident. *Handover brief for INC-1*" in shown
-    assert "@Bob resolved *INC-1* after 1 h 30 min." in shown
+    assert "@Bob resolved *INC-1* after 1 h 31 min." in shown
     assert ":rotating_light: *INC-1* (SEV2) declared by @Alice" in shown  # the announcement
+    # Pinned messages carry the bot's quiet confirmation, thread replies included.
+    assert "Bob: Seeing 500s on /pay since 14:02, only card payments   [:pushpin: 1 " \
+           ":spiral_note_pad: 1]" in shown
+    assert "↳ Bob: Confirmed: 4512 changed the card tokeniser   [:pushpin: 1" in shown
     assert "Traceback" not in finished.stderr
     assert list(tmp_path.iterdir()) == []  # nothing left behind

@@ -133,6 +133,12 @@ def test_every_manifest_slash_command_has_a_listener_and_back(
     assert declared == set(listeners.get("command", []))
 
 
+def test_every_manifest_shortcut_has_a_listener_and_back(
+        manifest: dict[str, Any], listeners: dict[str, list[Any]]) -> None:
+    declared = {entry["callback_id"] for entry in manifest["features"].get("shortcuts", [])}
+    assert declared == set(listeners.get("shortcut", []))
+
+
 def test_slash_commands_escape_mentions_and_show_a_hint(manifest: dict[str, Any]) -> None:
     for entry in manifest["features"]["slash_commands"]:
         # The parser reads <@U123|name>; unescaped mentions would arrive as plain @name.

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.devtools import payloads
 from bot.devtools.signed_client import SignedSlackClient
 from bot.devtools.slack_emulator import SlackEmulator
 from bot.server import EVENTS_PATH, RunningBot, start_bot
@@ -82,9 +83,26 @@ class Demo:
         self.out.write(f"  Sitrep (only to {self._name(user)}): {self.readable(reply['text'])}\n")
         return found.group(1)
 
-    def say(self, channel: str, user: str, text: str) -> dict[str, Any]:
-        self.out.write(f"  {self._name(user)} writes: {text}\n")
-        return self.slack.post_human_message(channel, user, text)
+    def say(self, channel: str, user: str, text: str, *,
+            thread_ts: str | None = None) -> dict[str, Any]:
+        where = " (in the thread)" if thread_ts else ""
+        self.out.write(f"  {self._name(user)} writes{where}: {text}\n")
+        return self.slack.post_human_message(channel, user, text, thread_ts=thread_ts)
+
+    async def pin(self, user: str, channel: str, message: dict[str, Any]) -> None:
+        """React with 📌, and deliver the event Slack would send."""
+        self.out.write(f"  {self._name(user)} reacts with :pushpin: to "
+                       f"\"{message['text'][:40]}\"\n")
+        self.slack.add_human_reaction(channel, message["ts"], user, "pushpin")
+        before = len(self.slack.calls_to("reactions.add"))
+        response = await self.client.event(payloads.reaction_event(
+            "reaction_added", user=user, reaction="pushpin", channel=channel,
+            ts=message["ts"]))
+        if response.status != 200:
+            raise DemoFailed(f"the bot answered HTTP {response.status} to a reaction")
+        # The bot's own small reaction is its confirmation.
+        await self.slack.wait_for_call("reactions.add", count=before + 1,
+                                       timeout=STEP_TIMEOUT_S)
 
     def _name(self, user_id: str) -> str:
         user = self.slack.workspace.users.get(user_id)
@@ -107,7 +125,11 @@ class Demo:
                 message.get("user") == self.slack.bot_user_id else str(message.get("text", ""))
             pinned = " [pinned]" if message["ts"] in self.slack.channel(channel_id).pins else ""
             text = self.readable(body).replace("\n", "\n      ")
-            lines.append(f"  {who}{pinned}: {text}")
+            threaded = "  ↳ " if message.get("thread_ts") not in (None, message["ts"]) else "  "
+            reactions = " ".join(f":{r['name']}: {r.get('count', len(r.get('users', [])))}"
+                                 for r in message.get("reactions", []))
+            lines.append(f"{threaded}{who}{pinned}: {text}"
+                         + (f"   [{reactions}]" if reactions else ""))
         return lines
 
     def _card_lines(self, message: dict[str, Any]) -> str:
@@ -134,8 +156,13 @@ async def whole_incident(demo: Demo) -> str:
     demo.later(0, "Alice is paged: checkout is failing.")
     channel = await demo.start(ALICE, "sev2 Checkout returns 500s for card payments")
     demo.later(3)
-    demo.say(channel, BOB, "Seeing 500s on /pay since 14:02, only card payments")
-    demo.say(channel, ALICE, "Deploy 4512 went out at 13:58, rolling it back")
+    seen = demo.say(channel, BOB, "Seeing 500s on /pay since 14:02, only card payments")
+    await demo.pin(CAROL, channel, seen)
+    cause = demo.say(channel, ALICE, "Deploy 4512 went out at 13:58, rolling it back")
+    demo.later(1)
+    confirmed = demo.say(channel, BOB, "Confirmed: 4512 changed the card tokeniser",
+                         thread_ts=cause["ts"])
+    await demo.pin(ALICE, channel, confirmed)
     await demo.command(ALICE, "role scribe <@U0CAROL|carol>", channel=channel)
     demo.later(4, "a third of card payments are failing.")
     await demo.command(ALICE, "sev 1", channel=channel)
@@ -144,7 +171,8 @@ async def whole_incident(demo: Demo) -> str:
                               "about 30% of customers", channel=channel,
                        done_when="chat.postMessage")
     demo.later(18)
-    demo.say(channel, BOB, "Rollback done, error rate back under 0.1%")
+    recovered = demo.say(channel, BOB, "Rollback done, error rate back under 0.1%")
+    await demo.pin(ALICE, channel, recovered)
     await demo.command(ALICE, "status monitoring", channel=channel)
     demo.later(45, "Alice's shift ends; Bob takes over.")
     await demo.command(ALICE, "handover <@U0BOB|bob>", channel=channel,

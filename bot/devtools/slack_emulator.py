@@ -205,6 +205,10 @@ class SlackEmulator:
         """The next ``times`` calls of ``method`` get a bare HTTP ``status`` with a text body."""
         self._add_fault(method, _Fault("server_error", times, status=status))
 
+    def clear_faults(self) -> None:
+        """Slack is healthy again: every injected fault still pending is dropped."""
+        self._faults.clear()
+
     def _take_fault(self, method: str) -> _Fault | None:
         queue = self._faults.get(method)
         if not queue:

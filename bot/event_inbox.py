@@ -1,0 +1,57 @@
+"""The inbox of Slack events: at-least-once in, idempotent work, so exactly-once in effect.
+
+An event is written here before Slack is acknowledged, so a crash after the ack cannot
+lose it; its effect is idempotent, so doing it again (a redelivery that slipped past, a
+replay after a crash, a second replica) changes nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, delete, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.models import ProcessedEvent
+
+# Processed ids are kept this long: far beyond Slack's last redelivery (about five minutes
+# after the first attempt), short enough that the table stays small.
+KEEP_PROCESSED = timedelta(days=3)
+
+
+async def receive(session: AsyncSession, *, team_id: str, event_id: str,
+                  payload: dict[str, Any], now: datetime) -> bool:
+    """Record an event; False when it was already processed (a redelivery to skip)."""
+    dialect = session.get_bind().dialect.name
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.exec(upsert(ProcessedEvent).values(
+        team_id=team_id, event_id=event_id, payload=json.dumps(payload), received_at=now,
+    ).on_conflict_do_nothing(index_elements=["team_id", "event_id"]))
+    processed_at = (await session.exec(select(ProcessedEvent.processed_at).where(
+        col(ProcessedEvent.team_id) == team_id,
+        col(ProcessedEvent.event_id) == event_id))).first()
+    return processed_at is None
+
+
+async def mark_processed(session: AsyncSession, *, team_id: str, event_id: str,
+                         now: datetime) -> None:
+    await session.exec(update(ProcessedEvent).where(
+        col(ProcessedEvent.team_id) == team_id, col(ProcessedEvent.event_id) == event_id,
+    ).values(processed_at=now, payload=None))
+
+
+async def unprocessed(session: AsyncSession, *, received_before: datetime,
+                      limit: int = 500) -> Sequence[ProcessedEvent]:
+    return (await session.exec(select(ProcessedEvent).where(
+        col(ProcessedEvent.processed_at).is_(None),
+        col(ProcessedEvent.received_at) < received_before,
+    ).order_by(col(ProcessedEvent.received_at)).limit(limit))).all()
+
+
+async def forget_old(session: AsyncSession, *, now: datetime) -> None:
+    await session.exec(delete(ProcessedEvent).where(
+        col(ProcessedEvent.processed_at) < now - KEEP_PROCESSED))

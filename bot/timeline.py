@@ -1,0 +1,125 @@
+"""Marked Slack messages on an incident's timeline.
+
+The rule is a function of Slack's current state, not of the events that reported it: a
+message is on the timeline under a kind while at least one person has that kind's emoji
+on it. Reconciling from the message as Slack has it now makes redeliveries, reordered
+events and replays after a crash all converge on the same rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.incidents import check_text
+from bot.models import Incident, TimelineEvent
+from bot.slack_messages import SlackMessage
+
+VIA_REACTION = "reaction"
+VIA_SHORTCUT = "shortcut"
+
+
+def wanted_kinds(message: SlackMessage, emoji_kinds: Mapping[str, str],
+                 bot_user_id: str | None) -> dict[str, str]:
+    """Timeline kind → the first person whose reaction asks for it."""
+    wanted: dict[str, str] = {}
+    for emoji, users in message.reactions.items():
+        kind = emoji_kinds.get(emoji)
+        people = [user for user in users if user != bot_user_id]
+        if kind is not None and people:
+            wanted.setdefault(kind, people[0])
+    return wanted
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a marked message lives and how to show it."""
+
+    channel_id: str
+    ts: str
+    author_name: str | None
+    permalink: str | None
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    on_timeline: bool
+
+
+async def entries_for(session: AsyncSession, incident: Incident,
+                      source_ts: str) -> Sequence[TimelineEvent]:
+    return (await session.exec(select(TimelineEvent).where(
+        col(TimelineEvent.incident_id) == incident.id,
+        col(TimelineEvent.source_ts) == source_ts))).all()
+
+
+async def reconcile(session: AsyncSession, incident: Incident, *, source: Source,
+                    message: SlackMessage | None, wanted: Mapping[str, str],
+                    now: datetime) -> Reconciled:
+    """Make the timeline agree with the message as Slack has it now.
+
+    `message` None means it was deleted: its entries go. Otherwise every entry from it
+    takes its current text (edits follow), reaction entries are added for kinds someone
+    asks for and removed for kinds nobody does; shortcut entries stay."""
+    existing = await entries_for(session, incident, source.ts)
+    if message is None:
+        await session.exec(delete(TimelineEvent).where(
+            col(TimelineEvent.incident_id) == incident.id,
+            col(TimelineEvent.source_ts) == source.ts))
+        return Reconciled(added=(), removed=tuple(e.kind for e in existing), on_timeline=False)
+    by_kind = {entry.kind: entry for entry in existing}
+    for entry in existing:
+        if entry.text != message.text:
+            entry.text = message.text
+            session.add(entry)
+    added = []
+    for kind, marked_by in wanted.items():
+        if kind not in by_kind:
+            session.add(_entry(incident, source, message, kind=kind, via=VIA_REACTION,
+                               marked_by=marked_by, now=now))
+            added.append(kind)
+    removed = []
+    for entry in existing:
+        if entry.via == VIA_REACTION and entry.kind not in wanted:
+            await session.delete(entry)
+            removed.append(entry.kind)
+    on_timeline = bool(wanted) or any(e.via != VIA_REACTION for e in existing)
+    return Reconciled(added=tuple(added), removed=tuple(removed), on_timeline=on_timeline)
+
+
+async def mark(session: AsyncSession, incident: Incident, *, source: Source,
+               message: SlackMessage, kind: str, by: str, comment: str | None,
+               now: datetime) -> TimelineEvent:
+    """Put a message on the timeline by hand (the "Add to timeline" shortcut). It stays
+    there whatever happens to reactions on it."""
+    if comment:
+        comment = check_text(comment, "A comment", "Add to timeline")
+    existing = {entry.kind: entry for entry in await entries_for(session, incident, source.ts)}
+    entry = existing.get(kind)
+    if entry is None:
+        entry = _entry(incident, source, message, kind=kind, via=VIA_SHORTCUT, marked_by=by,
+                       now=now)
+    entry.via = VIA_SHORTCUT
+    entry.comment = comment or entry.comment
+    session.add(entry)
+    return entry
+
+
+def _entry(incident: Incident, source: Source, message: SlackMessage, *, kind: str, via: str,
+           marked_by: str, now: datetime) -> TimelineEvent:
+    assert incident.id is not None
+    return TimelineEvent(
+        team_id=incident.team_id, incident_id=incident.id, kind=kind, via=via,
+        text=message.text, author_id=message.author_id, author_name=source.author_name,
+        source_channel_id=source.channel_id, source_ts=source.ts, permalink=source.permalink,
+        # The moment the message was written, not when somebody reacted to it.
+        occurred_at=message.written_at, created_by=marked_by, created_at=now)
+
+
+def kind_label(kind: str) -> str:
+    return kind.replace("_", " ")

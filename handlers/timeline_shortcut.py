@@ -1,0 +1,60 @@
+"""The "Add to timeline" message shortcut: the same as a 📌, plus an optional comment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import blocks
+from bot.deps import Deps
+from bot.incidents import IncidentError, label
+from bot.lifecycle import Lifecycle, Where
+from bot.slack_messages import message_text
+from bot.timeline_keeper import MessageRef, TimelineKeeper
+
+MAX_COMMENT = 300
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    keeper = TimelineKeeper(deps)
+    lifecycle = Lifecycle(deps)
+
+    @app.shortcut(blocks.TIMELINE_SHORTCUT)
+    async def add_to_timeline(ack: AsyncAck, body: dict[str, Any],
+                              respond: AsyncRespond) -> None:
+        await ack()
+        where = Where(team_id=body["team"]["id"], channel_id=body["channel"]["id"],
+                      user_id=body["user"]["id"])
+        try:
+            await lifecycle.incident_here(where)
+            kinds = list(dict.fromkeys(deps.settings.timeline_emoji.values()))
+            await deps.slack.open_view(body["trigger_id"], blocks.timeline_modal(
+                kinds=kinds, preview=message_text(body["message"]),
+                channel_id=where.channel_id, ts=body["message"]["ts"]))
+        except IncidentError as refused:
+            await respond(text=str(refused), response_type="ephemeral",
+                          replace_original=False)
+
+    @app.view(blocks.TIMELINE_MODAL)
+    async def timeline_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+        values = body["view"]["state"]["values"]
+        comment = str(values.get("comment_block", {}).get("comment", {}).get("value")
+                      or "").strip()
+        if len(comment) > MAX_COMMENT:
+            await ack(response_action="errors",
+                      errors={"comment_block": f"Keep it under {MAX_COMMENT} characters."})
+            return
+        await ack()
+        kind = values["kind_block"]["kind"]["selected_option"]["value"]
+        channel_id, ts = body["view"]["private_metadata"].split(" ", 1)
+        user_id = body["user"]["id"]
+        try:
+            number = await keeper.mark_by_hand(body["team"]["id"], MessageRef(channel_id, ts),
+                                               user_id=user_id, kind=kind,
+                                               comment=comment or None)
+        except IncidentError as refused:
+            await deps.slack.post_ephemeral(channel_id, user_id, str(refused))
+            return
+        await deps.slack.post_ephemeral(channel_id, user_id,
+                                        f"Added to {label(number)}'s timeline.")
