@@ -45,6 +45,8 @@ async def command(bot: Bot, text: str, *, channel: str, user: str = "U0ALICE",
     assert response.status == 200, response.text
     if wait_for:
         await bot.slack.wait_for_call(wait_for, count=before + 1)
+        # A change that landed meanwhile may still be redrawing the card.
+        await bot.slack.wait_until_quiet()
     return response
 
 

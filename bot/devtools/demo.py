@@ -69,6 +69,7 @@ class Demo:
         if response.status != 200:
             raise DemoFailed(f"the bot answered HTTP {response.status} to /incident {text}")
         await self.slack.wait_for_call(done_when, count=before + times, timeout=STEP_TIMEOUT_S)
+        await self.slack.wait_until_quiet()
         return response.message
 
     async def start(self, user: str, text: str) -> str:
@@ -77,6 +78,7 @@ class Demo:
         await self.client.slash_command(f"start {text}", user_id=user, channel_id=GENERAL,
                                         response_key=key)
         reply = (await self.slack.wait_for_response(key, timeout=STEP_TIMEOUT_S)).body
+        await self.slack.wait_until_quiet()
         found = re.search(r"<#(C\w+)>", str(reply.get("text", "")))
         if found is None:
             raise DemoFailed(f"no incident channel in the reply: {reply.get('text')}")
@@ -103,6 +105,7 @@ class Demo:
         # The bot's own small reaction is its confirmation.
         await self.slack.wait_for_call("reactions.add", count=before + 1,
                                        timeout=STEP_TIMEOUT_S)
+        await self.slack.wait_until_quiet()
 
     def _name(self, user_id: str) -> str:
         user = self.slack.workspace.users.get(user_id)

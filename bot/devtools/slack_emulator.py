@@ -184,6 +184,22 @@ class SlackEmulator:
         await self._wait_until(lambda: len(self.calls_to(method)) >= count, timeout, describe)
         return self.calls_to(method)
 
+    async def wait_until_quiet(
+        self, *, quiet_for: float = 0.15, timeout: float = 10.0  # noqa: ASYNC109
+    ) -> None:
+        """Wait until no Web API call has arrived for ``quiet_for`` seconds: the bot's work
+        after an ack (a redraw that follows a concurrent change, say) has run its course."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        seen = len(self.calls)
+        while True:
+            await asyncio.sleep(quiet_for)
+            if len(self.calls) == seen:
+                return
+            if loop.time() > deadline:
+                raise TimeoutError(f"Slack was still being called after {timeout}s")
+            seen = len(self.calls)
+
     # -- fault injection ----------------------------------------------------------------
 
     def _add_fault(self, method: str, fault: _Fault) -> None:
