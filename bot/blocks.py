@@ -214,6 +214,8 @@ def resolve_modal(*, channel_id: str, number: int) -> Block:
     return _modal(RESOLVE_MODAL, f"Resolve {label(number)}", "Resolve", [
         _input("summary_block", "Summary", _text_input("summary", multiline=True),
                optional=True, hint="What happened and what fixed it, in a sentence or two."),
+        _input("impact_block", "Impact", _text_input("impact", multiline=True),
+               optional=True, hint="Who was affected, how, and for how long."),
     ], private_metadata=channel_id)
 
 

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot import migrate
 from bot.db import create_engine
@@ -42,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="run a whole incident against the built-in Slack emulator (no workspace)")
     demo.set_defaults(run=_demo)
 
+    retro = commands.add_parser("retro", help="print an incident's retrospective (Markdown)")
+    retro.add_argument("incident", help="the incident: N or INC-N")
+    retro.add_argument("--regenerate", action="store_true",
+                       help="rebuild it from the current timeline (stored as a new version)")
+    retro.add_argument("--output", "-o", type=Path, help="write it to FILE instead of printing")
+    retro.add_argument("--team", help="Slack team id, when the database holds several")
+    retro.set_defaults(run=_retro)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(required=True, metavar="action")
     upgrade = db_commands.add_parser("upgrade", help="apply pending migrations")
@@ -63,6 +72,24 @@ def _demo(_args: argparse.Namespace, _settings: Settings) -> int:
     from bot.devtools.demo import run_demo
 
     return asyncio.run(run_demo(sys.stdout))
+
+
+def _retro(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.retro_cli import RetroNotFound, parse_incident_number, retrospective
+
+    try:
+        number = parse_incident_number(args.incident)
+        markdown = asyncio.run(retrospective(settings, number, team_id=args.team,
+                                             regenerate=args.regenerate))
+    except RetroNotFound as missing:
+        print(f"sitrep: {missing}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.output is None:
+        sys.stdout.write(markdown)
+    else:
+        args.output.write_text(markdown, encoding="utf-8")
+        print(f"Wrote INC-{number}'s retrospective to {args.output}.")
+    return 0
 
 
 def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:

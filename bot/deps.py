@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.db import SessionFactory
+from bot.retro import Renderer
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from bot.timeutil import Clock
@@ -16,3 +17,4 @@ class Deps:
     sessions: SessionFactory
     clock: Clock
     slack: SlackGateway
+    retro: Renderer

@@ -334,7 +334,7 @@ async def add_action_item(session: AsyncSession, incident: Incident, *, text: st
 
 
 async def resolve(session: AsyncSession, incident: Incident, *, summary: str | None, by: str,
-                  now: datetime) -> None:
+                  now: datetime, impact: str | None = None) -> None:
     """Resolve once. The conditional UPDATE makes a double click or two people resolving at
     the same moment resolve it exactly once."""
     result = await session.exec(
@@ -352,6 +352,9 @@ async def resolve(session: AsyncSession, incident: Incident, *, summary: str | N
         incident.mitigated_at = now
     if summary is not None:
         incident.summary = summary
+    impact = (impact or "").strip() or None
+    if impact is not None:
+        incident.impact = check_text(impact, "The impact", "Impact")
     session.add(incident)
     _record(session, incident, Kind.RESOLVED,
             f"Resolved{': ' + summary if summary else ''}", by=by, now=now)

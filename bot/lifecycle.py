@@ -21,6 +21,7 @@ from bot.durations import humanize
 from bot.handover import handover_brief
 from bot.incidents import IncidentError, label, severity_label
 from bot.models import Incident
+from bot.retro_publisher import RetroPublisher, describe_failure
 from bot.settings import COMMANDER
 from bot.slack_gateway import SlackFailure, SlackGateway
 from bot.slack_text import channel_link, escape, mention, to_mrkdwn
@@ -228,12 +229,13 @@ class Lifecycle:
                               f":memo: Action item recorded by {mention(where.user_id)}"
                               f"{owner}: {blocks.clip(to_mrkdwn(text.strip()))}")
 
-    async def resolve(self, where: Where, *, summary: str | None) -> Incident:
+    async def resolve(self, where: Where, *, summary: str | None,
+                      impact: str | None = None) -> Incident:
         async with self._transaction() as session:
             incident = await incidents.in_channel(session, where.team_id, where.channel_id,
                                                       for_change=True)
             await incidents.resolve(session, incident, summary=summary, by=where.user_id,
-                                    now=self._now())
+                                    now=self._now(), impact=impact)
         assert incident.resolved_at is not None
         took = humanize(incident.resolved_at - incident.created_at)
         said = (f"\n*Summary:* {blocks.clip(to_mrkdwn(incident.summary))}"
@@ -241,10 +243,14 @@ class Lifecycle:
         await self._tell_channel(
             incident, f":white_check_mark: {mention(where.user_id)} resolved "
                       f"*{label(incident.number)}* after {took}.{said}\n"
-                      "Thank you, everyone. The retrospective comes from this channel's "
-                      "timeline.")
+                      "Thank you, everyone. The retrospective draft follows.")
         await self._announce(f":white_check_mark: *{label(incident.number)}* resolved after "
                              f"{took}: {escape(incident.title)} · {channel_link(where.channel_id)}")
+        try:
+            await RetroPublisher(self.deps).publish(where.team_id, incident.number)
+        except SlackFailure as failure:
+            raise SlackFailure(failure.method, failure.error, describe_failure(
+                incident.number, failure, where.channel_id)) from failure
         return incident
 
     async def reopen(self, where: Where) -> None:

@@ -138,6 +138,12 @@ class Retrospective(SQLModel, table=True):
     version: int
     markdown: str = Field(sa_type=Text)
     generated_at: datetime = Field(sa_type=UTCDateTime)
+    # Display names of the people in it (JSON, user id → name), so the document can be
+    # rebuilt later (`sitrep retro --regenerate`) without asking Slack.
+    people: str | None = Field(default=None, sa_type=Text)
+    # Where it was posted in Slack: a canvas or file id and its link.
+    slack_file_id: str | None = Field(default=None, max_length=SLACK_ID)
+    permalink: str | None = Field(default=None, sa_type=Text)
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -20,6 +20,7 @@ from bot import migrate
 from bot.app import build_app, build_web_client
 from bot.db import create_engine, session_factory
 from bot.deps import Deps
+from bot.retro import renderer_for
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from bot.timeline_keeper import TimelineKeeper
@@ -68,11 +69,14 @@ async def start_bot(
 ) -> RunningBot:
     """Apply pending migrations, then start listening. Nothing is served before the schema
     is current, so the first request never meets an old table."""
+    # A broken retrospective template stops start-up here, not at the first resolve.
+    renderer = renderer_for(settings)
     engine = create_engine(settings.database_url)
     try:
         await migrate.upgrade(engine)
         deps = Deps(settings=settings, sessions=session_factory(engine),
-                    clock=clock or SystemClock(), slack=SlackGateway(build_web_client(settings)))
+                    clock=clock or SystemClock(), slack=SlackGateway(build_web_client(settings)),
+                    retro=renderer)
         bolt_app = build_app(deps)
         runner = web.AppRunner(build_web_app(bolt_app, engine), handle_signals=False)
         await runner.setup()

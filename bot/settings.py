@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,6 +43,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
     announce_channel: str | None = Field(default=None, alias="SITREP_ANNOUNCE_CHANNEL")
     timezone_name: str = Field(default="UTC", alias="SITREP_TIMEZONE")
+    retro_template: Path | None = Field(default=None, alias="SITREP_RETRO_TEMPLATE")
     default_severity: int = Field(default=3, ge=1, le=4, alias="SITREP_DEFAULT_SEVERITY")
     roles: Annotated[tuple[str, ...], NoDecode] = Field(default=DEFAULT_ROLES,
                                                         alias="SITREP_ROLES")
@@ -53,7 +55,7 @@ class Settings(BaseSettings):
                                                alias="SITREP_TIMELINE_CONFIRM")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                     "announce_channel", mode="before")
+                     "announce_channel", "retro_template", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `FOO=` in a .env file means "not set", not "set to the empty string".

@@ -85,6 +85,7 @@ class SlackGateway:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
         self._names: dict[str, str] = {}
+        self._workspace_url: str | None = None
 
     async def create_channel(self, names: Iterable[str]) -> Channel:
         """The first of `names` Slack accepts; `name_taken` moves on to the next one."""
@@ -220,3 +221,39 @@ class SlackGateway:
         except SlackApiError as exc:
             if exc.response.get("error") not in {"no_reaction", "message_not_found"}:
                 raise _failure("reactions.remove", exc) from exc
+
+    async def workspace_url(self) -> str:
+        """The workspace's address (https://<domain>.slack.com/), for links Slack's API
+        does not hand out, such as a canvas's."""
+        if self._workspace_url is None:
+            with _plain_words("auth.test"):
+                response = await self.client.auth_test()
+            self._workspace_url = str(response.get("url") or "https://slack.com/")
+        return self._workspace_url
+
+    async def create_channel_canvas(self, channel_id: str, title: str, markdown: str) -> str:
+        with _plain_words("conversations.canvases.create"):
+            response = await self.client.conversations_canvases_create(
+                channel_id=channel_id, title=title,
+                document_content={"type": "markdown", "markdown": markdown})
+        return str(response["canvas_id"])
+
+    async def create_canvas(self, channel_id: str, title: str, markdown: str) -> str:
+        with _plain_words("canvases.create"):
+            response = await self.client.canvases_create(
+                title=title, channel_id=channel_id,
+                document_content={"type": "markdown", "markdown": markdown})
+        return str(response["canvas_id"])
+
+    async def upload_markdown(self, channel_id: str, *, filename: str, title: str,
+                              content: str, comment: str) -> tuple[str, str | None]:
+        """Share a Markdown file in the channel with a comment; returns its id and link.
+
+        slack-sdk's files_upload_v2 runs Slack's external upload flow
+        (files.getUploadURLExternal, the upload, files.completeUploadExternal)."""
+        with _plain_words("files.completeUploadExternal"):
+            response = await self.client.files_upload_v2(
+                channel=channel_id, content=content, filename=filename, title=title,
+                initial_comment=comment)
+        file = (response.get("files") or [response.get("file") or {}])[0]
+        return str(file.get("id")), file.get("permalink")

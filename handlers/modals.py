@@ -60,13 +60,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(blocks.RESOLVE_MODAL)
     async def resolve_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         where = _where(body)
-        summary = _value(body["view"]["state"]["values"], "summary_block", "summary")
-        if len(summary) > incidents.MAX_TEXT_LENGTH:
-            await ack(response_action="errors", errors={
-                "summary_block": f"Keep it under {incidents.MAX_TEXT_LENGTH} characters."})
+        values = body["view"]["state"]["values"]
+        summary = _value(values, "summary_block", "summary")
+        impact = _value(values, "impact_block", "impact")
+        too_long = {block: f"Keep it under {incidents.MAX_TEXT_LENGTH} characters."
+                    for block, text in (("summary_block", summary), ("impact_block", impact))
+                    if len(text) > incidents.MAX_TEXT_LENGTH}
+        if too_long:
+            await ack(response_action="errors", errors=too_long)
             return
         await ack()
-        await _privately_on_refusal(deps, where, lifecycle.resolve(where, summary=summary or None))
+        await _privately_on_refusal(deps, where, lifecycle.resolve(
+            where, summary=summary or None, impact=impact or None))
 
 
 async def _privately_on_refusal(deps: Deps, where: Where, change: Any) -> None:

@@ -29,5 +29,9 @@ def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_path: Pat
     assert "Bob: Seeing 500s on /pay since 14:02, only card payments   [:pushpin: 1 " \
            ":spiral_note_pad: 1]" in shown
     assert "↳ Bob: Confirmed: 4512 changed the card tokeniser   [:pushpin: 1" in shown
+    # Where the retrospective is, and what it says.
+    assert "The retrospective draft is the canvas F" in shown
+    assert "| Resolved | " in shown and "time to resolve: **1 h 31 min**" in shown
+    assert "- [ ] Add a canary stage for payment deploys — owner @alice" in shown
     assert "Traceback" not in finished.stderr
     assert list(tmp_path.iterdir()) == []  # nothing left behind

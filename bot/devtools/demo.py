@@ -217,6 +217,11 @@ async def run_demo(out: TextIO, *, scene: Scene = whole_incident) -> int:
             out.write("\n".join(demo.transcript(channel)) + "\n")
             out.write("\nWhat #general shows:\n")
             out.write("\n".join(demo.transcript(GENERAL)) + "\n")
+            for canvas_id, canvas in slack.canvases.items():
+                out.write(f"\nThe retrospective draft is the canvas {canvas_id} in "
+                          f"#{slack.channel(canvas.channel_id or channel).name} "
+                          f"({canvas.title}); this is what it says:\n\n")
+                out.write(canvas.markdown)
             calls = len(slack.calls)
     out.write(f"\nThe bot made {calls} Web API calls. Nothing left this machine, and the "
               "demo database is gone.\n")

@@ -1,0 +1,255 @@
+"""The retrospective: an incident's record turned into a blameless Markdown document.
+
+`gather` reads what the bot recorded into plain facts; `Renderer` fills a Jinja2 template
+with them. The template ships with the package (bot/templates/retrospective.md.j2); a team
+can point SITREP_RETRO_TEMPLATE at its own copy. Text that came from Slack is escaped
+by the template's `md` filters, so a message cannot break the document's structure."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import incidents
+from bot.durations import humanize
+from bot.incidents import Kind, label, severity_label
+from bot.models import Incident
+from bot.settings import COMMANDER, ConfigError, Settings
+from bot.timeline import kind_label
+
+DEFAULT_TEMPLATE = Path(__file__).with_name("templates") / "retrospective.md.j2"
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+# CommonMark's punctuation that can start or end structure inside a line.
+_MD_INLINE = re.compile(r"([\\`*_{}\[\]<>#|~!])")
+# What makes a line a heading, quote, list item or rule when it starts the line.
+_MD_LINE_START = re.compile(r"^(\s*)([#>+\-=]|\d+[.)])")
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    number: int
+    title: str
+    severity: int
+    status: str
+    summary: str | None
+    impact: str | None
+    started_at: datetime
+    first_status_change_at: datetime | None
+    mitigated_at: datetime | None
+    resolved_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return label(self.number)
+
+    @property
+    def severity_label(self) -> str:
+        return severity_label(self.severity)
+
+
+@dataclass(frozen=True)
+class RoleSpan:
+    role: str
+    user_id: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    occurred_at: datetime
+    kind: str
+    author: str
+    text: str
+    permalink: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionFacts:
+    text: str
+    owner_id: str | None
+    done: bool
+
+
+@dataclass(frozen=True)
+class RetroFacts:
+    incident: IncidentFacts
+    roles: Sequence[RoleSpan]
+    entries: Sequence[Entry]
+    actions: Sequence[ActionFacts]
+    people: Mapping[str, str] = field(default_factory=dict)
+
+    def user_ids(self) -> set[str]:
+        """Everyone the document names, so their names can be looked up once."""
+        ids = {span.user_id for span in self.roles}
+        ids |= {item.owner_id for item in self.actions if item.owner_id}
+        for text in [*(e.text for e in self.entries), *(e.comment or "" for e in self.entries),
+                     *(a.text for a in self.actions)]:
+            ids |= set(_MENTION.findall(text))
+        ids |= {e.author[2:-1] for e in self.entries if _MENTION.fullmatch(e.author)}
+        return ids
+
+
+async def gather(session: AsyncSession, incident: Incident) -> RetroFacts:
+    entries = await incidents.timeline(session, incident)
+    history = await incidents.role_history(session, incident)
+    items = await incidents.action_items(session, incident)
+    first_status = next((e.occurred_at for e in entries if e.kind == Kind.STATUS), None)
+    return RetroFacts(
+        incident=IncidentFacts(
+            number=incident.number, title=incident.title, severity=incident.severity,
+            status=incident.status, summary=incident.summary, impact=incident.impact,
+            started_at=incident.created_at, first_status_change_at=first_status,
+            mitigated_at=incident.mitigated_at, resolved_at=incident.resolved_at),
+        roles=[RoleSpan(r.role, r.user_id, r.started_at, r.ended_at) for r in history],
+        entries=[Entry(occurred_at=e.occurred_at, kind=e.kind,
+                       author=e.author_name or (f"<@{e.author_id}>" if e.author_id else "Sitrep"),
+                       text=e.text, permalink=e.permalink, comment=e.comment)
+                 for e in entries],
+        actions=[ActionFacts(i.text, i.owner_id, i.done_at is not None) for i in items],
+    )
+
+
+# --- Markdown safety ----------------------------------------------------------------------
+
+def md(text: object) -> str:
+    """One line of text from Slack, inert in Markdown: newlines become " / ", and every
+    character that could open emphasis, a link, code, a table cell or HTML is escaped."""
+    one_line = " / ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return _MD_INLINE.sub(r"\\\1", one_line)
+
+
+def md_block(text: object) -> str:
+    """Paragraphs from Slack: lines kept, each made inert, including at its start."""
+    lines = []
+    for line in str(text).splitlines():
+        escaped = _MD_INLINE.sub(r"\\\1", line)
+        lines.append(_MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped))
+    return "\n".join(lines)
+
+
+def _url(value: object) -> str:
+    # Parentheses and spaces would end a Markdown link early.
+    return str(value).replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+class Renderer:
+    def __init__(self, template_path: Path | None, zone: ZoneInfo) -> None:
+        self.zone = zone
+        path = template_path or DEFAULT_TEMPLATE
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(path.parent)),
+            undefined=jinja2.StrictUndefined, autoescape=False,
+            keep_trailing_newline=True, trim_blocks=False, lstrip_blocks=False)
+        environment.filters.update({
+            "md": md, "md_block": md_block, "url": _url, "kind": kind_label,
+            "person": _person, "mentions": _mentions,
+            "duration": self._duration,
+            "local_datetime": self._local_datetime, "local_time": self._local_time,
+        })
+        self.environment = environment
+        self.template = environment.get_template(path.name)
+
+    def render(self, facts: RetroFacts, *, version: int, generated_at: datetime) -> str:
+        entries = [Entry(e.occurred_at, e.kind, _named(e.author, facts.people), e.text,
+                         e.permalink, e.comment) for e in facts.entries]
+        moments = [e.occurred_at for e in entries] + [facts.incident.started_at]
+        spans_days = (max(moments).astimezone(self.zone).date()
+                      != min(moments).astimezone(self.zone).date())
+        handovers = sum(1 for span in facts.roles if span.role == COMMANDER) - 1
+        return self.template.render(
+            incident=facts.incident, roles=facts.roles, entries=entries, actions=facts.actions,
+            handovers=max(handovers, 0), spans_days=spans_days, version=version,
+            people=facts.people,
+            generated_at=generated_at, zone_name=_zone_name(self.zone, facts.incident.started_at))
+
+    @staticmethod
+    def _duration(value: timedelta | None) -> str:
+        return humanize(value) if value is not None else "—"
+
+    def _local_datetime(self, moment: datetime | None) -> str:
+        if moment is None:
+            return "—"
+        local = moment.astimezone(self.zone)
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+    def _local_time(self, moment: datetime, with_day: bool = False) -> str:
+        local = moment.astimezone(self.zone)
+        return f"{local:%a %d %b %H:%M}" if with_day else f"{local:%H:%M}"
+
+
+def _named(text: str, people: Mapping[str, str]) -> str:
+    return _MENTION.sub(lambda m: f"@{people.get(m.group(1), m.group(1))}", text)
+
+
+@jinja2.pass_context
+def _person(context: jinja2.runtime.Context, user_id: object) -> str:
+    """A user id as the name Slack shows, from the document's `people`."""
+    people: Mapping[str, str] = context.get("people") or {}
+    return f"@{people.get(str(user_id), str(user_id))}"
+
+
+@jinja2.pass_context
+def _mentions(context: jinja2.runtime.Context, text: object) -> str:
+    """`<@U…>` in stored text as @name."""
+    return _named(str(text), context.get("people") or {})
+
+
+def _zone_name(zone: ZoneInfo, moment: datetime) -> str:
+    abbreviation = moment.astimezone(zone).tzname()
+    return zone.key if abbreviation in {None, zone.key} else f"{zone.key} ({abbreviation})"
+
+
+def renderer_for(settings: Settings) -> Renderer:
+    """The team's renderer, checked now: a template that does not load, or fails on a
+    sample incident, stops start-up with a clear error instead of failing at a resolve."""
+    path = settings.retro_template
+    if path is not None and not path.is_file():
+        raise ConfigError(f"SITREP_RETRO_TEMPLATE points at {path}, which is not a file.")
+    try:
+        renderer = Renderer(path, settings.timezone)
+        renderer.render(sample_facts(), version=1, generated_at=datetime.now(UTC))
+    except jinja2.TemplateError as error:
+        where = f" (line {error.lineno})" if isinstance(error, jinja2.TemplateSyntaxError) \
+            else ""
+        raise ConfigError(f"SITREP_RETRO_TEMPLATE {path or DEFAULT_TEMPLATE} is broken"
+                          f"{where}: {error}") from error
+    return renderer
+
+
+def sample_facts() -> RetroFacts:
+    """A small incident with every part filled, to try a template on."""
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    return RetroFacts(
+        incident=IncidentFacts(1, "Sample", 2, "resolved", "Summary", "Impact", start,
+                               start + 5 * minute, start + 20 * minute, start + 40 * minute),
+        roles=[RoleSpan(COMMANDER, "U1", start, start + 30 * minute),
+               RoleSpan(COMMANDER, "U2", start + 30 * minute, None)],
+        entries=[Entry(start, "started", "<@U1>", "Declared"),
+                 Entry(start + minute, "key_event", "bob", "Look <@U2>",
+                       "https://example.slack.com/archives/C1/p1", "a comment")],
+        actions=[ActionFacts("Add an alert", "U2", False)],
+        people={"U1": "alice", "U2": "bob"},
+    )
+
+
+def people_json(people: Mapping[str, str]) -> str:
+    return json.dumps(dict(sorted(people.items())))
+
+
+def people_from_json(text: str | None) -> dict[str, str]:
+    loaded: Any = json.loads(text) if text else {}
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}

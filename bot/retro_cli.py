@@ -1,0 +1,78 @@
+"""`sitrep retro N`: the stored retrospective, or a fresh one from the current timeline."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import migrate, retro
+from bot.db import create_engine, session_factory
+from bot.incidents import by_number, label
+from bot.models import Incident, TimelineEvent
+from bot.retro_publisher import latest, write_version
+from bot.settings import Settings
+from bot.timeutil import SystemClock
+
+_NUMBER = re.compile(r"^(?:inc-?)?(\d+)$", re.IGNORECASE)
+
+
+class RetroNotFound(Exception):
+    """Nothing to print; the message says why and what to do."""
+
+
+def parse_incident_number(text: str) -> int:
+    found = _NUMBER.match(text.strip())
+    if found is None or int(found.group(1)) < 1:
+        raise RetroNotFound(f"{text!r} is not an incident: give its number, as 12 or INC-12.")
+    return int(found.group(1))
+
+
+async def retrospective(settings: Settings, number: int, *, team_id: str | None,
+                        regenerate: bool) -> str:
+    renderer = retro.renderer_for(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+        sessions = session_factory(engine)
+        async with sessions() as session, session.begin():
+            team = team_id or await _only_team(session, number)
+            incident = await by_number(session, team, number)
+            if incident is None:
+                raise RetroNotFound(f"there is no {label(number)} in this database.")
+            stored = await latest(session, incident)
+            if not regenerate:
+                if stored is None:
+                    raise RetroNotFound(
+                        f"{label(number)} has no retrospective yet (it is written at resolve);"
+                        f" `sitrep retro {number} --regenerate` drafts one now.")
+                return stored.markdown
+            facts = await retro.gather(session, incident)
+            people = retro.people_from_json(stored.people if stored else None)
+            # Names Slack gave when messages were marked fill in people met since.
+            for entry in await _named_authors(session, incident):
+                people.setdefault(*entry)
+            row = await write_version(session, incident, renderer=renderer, people=people,
+                                      facts=facts, generated_at=SystemClock().now())
+            return row.markdown
+    finally:
+        await engine.dispose()
+
+
+async def _only_team(session: AsyncSession, number: int) -> str:
+    teams = (await session.exec(select(Incident.team_id).where(
+        col(Incident.number) == number).distinct())).all()
+    if not teams:
+        raise RetroNotFound(f"there is no {label(number)} in this database.")
+    if len(teams) > 1:
+        raise RetroNotFound(f"{label(number)} exists in several workspaces "
+                            f"({', '.join(sorted(teams))}); choose one with --team.")
+    return str(teams[0])
+
+
+async def _named_authors(session: AsyncSession, incident: Incident) -> list[tuple[str, str]]:
+    rows = (await session.exec(select(TimelineEvent.author_id, TimelineEvent.author_name).where(
+        col(TimelineEvent.incident_id) == incident.id,
+        col(TimelineEvent.author_name).is_not(None)))).all()
+    return [(str(user), str(name)) for user, name in rows if user]

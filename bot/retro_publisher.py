@@ -1,0 +1,140 @@
+"""Writes an incident's retrospective, stores it as a new version, and posts it in Slack.
+
+A canvas where the workspace allows one; where Slack's answer says canvases are not
+allowed, a Markdown file through the external upload flow. The document is stored before
+Slack is asked, so a Slack failure never loses it (`sitrep retro N` prints it)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import retro
+from bot.deps import Deps
+from bot.incidents import IncidentError, by_number, label
+from bot.models import Incident, Retrospective
+from bot.slack_gateway import SlackFailure
+from bot.slack_text import channel_link
+
+log = logging.getLogger(__name__)
+
+# Slack's ways of saying "this workspace (or this app) may not make canvases".
+CANVASES_NOT_ALLOWED = frozenset({
+    "canvas_disabled_user_team", "team_tier_cannot_create_channel_canvases",
+    "canvas_disabled_file_team", "not_allowed", "restricted_action", "missing_scope",
+    "feature_not_enabled",
+})
+
+
+@dataclass(frozen=True)
+class Published:
+    version: int
+    markdown: str
+    where: str  # "canvas" or "file"
+    permalink: str | None
+
+
+async def next_version(session: AsyncSession, incident: Incident) -> int:
+    latest = (await session.exec(select(func.max(Retrospective.version)).where(
+        col(Retrospective.incident_id) == incident.id))).first()
+    return int(latest or 0) + 1
+
+
+async def latest(session: AsyncSession, incident: Incident) -> Retrospective | None:
+    return (await session.exec(select(Retrospective).where(
+        col(Retrospective.incident_id) == incident.id,
+    ).order_by(col(Retrospective.version).desc()))).first()
+
+
+async def write_version(session: AsyncSession, incident: Incident, *,
+                        renderer: retro.Renderer, people: Mapping[str, str],
+                        facts: retro.RetroFacts, generated_at: datetime) -> Retrospective:
+    """Render and store the next version (the caller's transaction commits it)."""
+    version = await next_version(session, incident)
+    facts = retro.RetroFacts(incident=facts.incident, roles=facts.roles, entries=facts.entries,
+                             actions=facts.actions, people=dict(people))
+    markdown = renderer.render(facts, version=version, generated_at=generated_at)
+    assert incident.id is not None
+    row = Retrospective(team_id=incident.team_id, incident_id=incident.id, version=version,
+                        markdown=markdown, generated_at=generated_at,
+                        people=retro.people_json(people))
+    session.add(row)
+    return row
+
+
+class RetroPublisher:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def publish(self, team_id: str, number: int) -> Published:
+        sessions, slack = self.deps.sessions, self.deps.slack
+        async with sessions() as session:
+            incident = await by_number(session, team_id, number)
+            if incident is None:
+                raise IncidentError(f"{label(number)} does not exist.")
+            facts = await retro.gather(session, incident)
+        people = {user_id: await slack.display_name(user_id) for user_id in facts.user_ids()}
+        async with sessions() as session, session.begin():
+            incident = await by_number(session, team_id, number)
+            assert incident is not None
+            row = await write_version(session, incident, renderer=self.deps.retro,
+                                      people=people, facts=facts,
+                                      generated_at=self.deps.clock.now())
+        assert incident.channel_id is not None
+        where, file_id, permalink = await self._post(incident, row)
+        async with sessions() as session, session.begin():
+            row.slack_file_id, row.permalink = file_id, permalink
+            session.add(row)
+        return Published(version=row.version, markdown=row.markdown, where=where,
+                         permalink=permalink)
+
+    async def _post(self, incident: Incident, row: Retrospective) -> tuple[str, str, str | None]:
+        slack = self.deps.slack
+        channel_id = incident.channel_id
+        assert channel_id is not None
+        title = f"{label(incident.number)} retrospective" + (
+            f" (version {row.version})" if row.version > 1 else "")
+        try:
+            canvas_id = await self._canvas(channel_id, title, row.markdown)
+        except SlackFailure as failure:
+            if failure.error not in CANVASES_NOT_ALLOWED:
+                raise
+            log.info("canvases not allowed here (%s); uploading a file", failure.error)
+        else:
+            link = f"{await slack.workspace_url()}docs/{incident.team_id}/{canvas_id}"
+            await slack.post(channel_id, self._message(incident, row, f"<{link}|{title}>"))
+            return "canvas", canvas_id, link
+        file_id, permalink = await slack.upload_markdown(
+            channel_id, filename=f"{label(incident.number)}-retrospective-v{row.version}.md",
+            title=title, content=row.markdown,
+            comment=self._message(incident, row, "the file below"))
+        return "file", file_id, permalink
+
+    async def _canvas(self, channel_id: str, title: str, markdown: str) -> str:
+        slack = self.deps.slack
+        try:
+            return await slack.create_channel_canvas(channel_id, title, markdown)
+        except SlackFailure as failure:
+            if failure.error != "channel_canvas_already_exists":
+                raise
+        # A later version (after a reopen) keeps the channel's canvas as it was and gets a
+        # canvas of its own.
+        return await slack.create_canvas(channel_id, title, markdown)
+
+    @staticmethod
+    def _message(incident: Incident, row: Retrospective, where: str) -> str:
+        again = f" (version {row.version}, after the reopen)" if row.version > 1 else ""
+        return (f":memo: The retrospective draft for *{label(incident.number)}*{again} is "
+                f"ready: {where}. Times, people and the timeline are filled in; the prompts "
+                "at the end are for the meeting. `sitrep retro "
+                f"{incident.number}` prints it.")
+
+
+def describe_failure(number: int, failure: SlackFailure, channel_id: str) -> str:
+    return (f"I wrote the retrospective for {label(number)} but couldn't post it in "
+            f"{channel_link(channel_id)}: {failure} `sitrep retro {number}` prints it.")
