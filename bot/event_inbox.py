@@ -21,6 +21,9 @@ from bot.models import ProcessedEvent
 # Processed ids are kept this long: far beyond Slack's last redelivery (about five minutes
 # after the first attempt), short enough that the table stays small.
 KEEP_PROCESSED = timedelta(days=3)
+# Replays of an event that keeps failing (Slack refusing for good, say) before it is left
+# alone; it stays in the table for a person to look at.
+MAX_REPLAYS = 5
 
 
 async def receive(session: AsyncSession, *, team_id: str, event_id: str,
@@ -44,12 +47,18 @@ async def mark_processed(session: AsyncSession, *, team_id: str, event_id: str,
     ).values(processed_at=now, payload=None))
 
 
-async def unprocessed(session: AsyncSession, *, received_before: datetime,
-                      limit: int = 500) -> Sequence[ProcessedEvent]:
-    return (await session.exec(select(ProcessedEvent).where(
+async def take_for_replay(session: AsyncSession, *, received_before: datetime,
+                          limit: int = 100) -> Sequence[ProcessedEvent]:
+    """Unprocessed events to try again, each counted as one more replay."""
+    rows = (await session.exec(select(ProcessedEvent).where(
         col(ProcessedEvent.processed_at).is_(None),
         col(ProcessedEvent.received_at) < received_before,
+        col(ProcessedEvent.replays) < MAX_REPLAYS,
     ).order_by(col(ProcessedEvent.received_at)).limit(limit))).all()
+    for row in rows:
+        row.replays += 1
+        session.add(row)
+    return rows
 
 
 async def forget_old(session: AsyncSession, *, now: datetime) -> None:

@@ -71,6 +71,13 @@ class Lifecycle:
         async with self.deps.sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def _changing(self, where: Where) -> AsyncIterator[tuple[AsyncSession, Incident]]:
+        """A transaction holding the row of the incident whose channel this is."""
+        async with self._transaction() as session:
+            yield session, await incidents.in_channel(session, where.team_id, where.channel_id,
+                                                      for_change=True)
+
     def _now(self) -> datetime:
         return self.deps.clock.now()
 
@@ -141,9 +148,7 @@ class Lifecycle:
     # --- changes in an incident channel -----------------------------------------------------
 
     async def assign_role(self, where: Where, *, role: str, user_id: str) -> None:
-        async with self._transaction() as session:
-            incident = await incidents.in_channel(session, where.team_id, where.channel_id,
-                                                  for_change=True)
+        async with self._changing(where) as (session, incident):
             change = await incidents.assign_role(
                 session, incident, role=role, user_id=user_id, by=where.user_id,
                 now=self._now(), allowed_roles=self.deps.settings.roles)
@@ -174,9 +179,7 @@ class Lifecycle:
                                                 f"{brief}")
 
     async def change_severity(self, where: Where, severity: int) -> None:
-        async with self._transaction() as session:
-            incident = await incidents.in_channel(session, where.team_id, where.channel_id,
-                                                      for_change=True)
+        async with self._changing(where) as (session, incident):
             change = await incidents.change_severity(session, incident, severity=severity,
                                                      by=where.user_id, now=self._now())
         await self._tell_channel(
@@ -187,9 +190,7 @@ class Lifecycle:
         if status == incidents.RESOLVED:
             await self.resolve(where, summary=None)
             return
-        async with self._transaction() as session:
-            incident = await incidents.in_channel(session, where.team_id, where.channel_id,
-                                                      for_change=True)
+        async with self._changing(where) as (session, incident):
             change = await incidents.change_status(session, incident, status=status,
                                                    by=where.user_id, now=self._now())
         await self._tell_channel(
@@ -197,9 +198,7 @@ class Lifecycle:
                       f"status from {change.old} to *{change.new}*.")
 
     async def post_update(self, where: Where, text: str) -> None:
-        async with self._transaction() as session:
-            incident = await incidents.in_channel(session, where.team_id, where.channel_id,
-                                                      for_change=True)
+        async with self._changing(where) as (session, incident):
             await incidents.record_update(session, incident, text=text, by=where.user_id,
                                           now=self._now())
         body = blocks.clip(to_mrkdwn(text.strip()))
@@ -211,17 +210,13 @@ class Lifecycle:
             f"{channel_link(where.channel_id)}")
 
     async def add_note(self, where: Where, text: str) -> int:
-        async with self._transaction() as session:
-            incident = await incidents.in_channel(session, where.team_id, where.channel_id,
-                                                      for_change=True)
+        async with self._changing(where) as (session, incident):
             await incidents.add_note(session, incident, text=text, by=where.user_id,
                                      now=self._now())
         return incident.number
 
     async def add_action_item(self, where: Where, text: str, owner_id: str | None) -> None:
-        async with self._transaction() as session:
-            incident = await incidents.in_channel(session, where.team_id, where.channel_id,
-                                                      for_change=True)
+        async with self._changing(where) as (session, incident):
             await incidents.add_action_item(session, incident, text=text, owner_id=owner_id,
                                             by=where.user_id, now=self._now())
         owner = f", owner {mention(owner_id)}" if owner_id else ", no owner yet"
@@ -231,9 +226,7 @@ class Lifecycle:
 
     async def resolve(self, where: Where, *, summary: str | None,
                       impact: str | None = None) -> Incident:
-        async with self._transaction() as session:
-            incident = await incidents.in_channel(session, where.team_id, where.channel_id,
-                                                      for_change=True)
+        async with self._changing(where) as (session, incident):
             await incidents.resolve(session, incident, summary=summary, by=where.user_id,
                                     now=self._now(), impact=impact)
         assert incident.resolved_at is not None
@@ -254,9 +247,7 @@ class Lifecycle:
         return incident
 
     async def reopen(self, where: Where) -> None:
-        async with self._transaction() as session:
-            incident = await incidents.in_channel(session, where.team_id, where.channel_id,
-                                                      for_change=True)
+        async with self._changing(where) as (session, incident):
             await incidents.reopen(session, incident, by=where.user_id, now=self._now())
         await self._tell_channel(
             incident, f":arrows_counterclockwise: {mention(where.user_id)} reopened "

@@ -161,3 +161,6 @@ class ProcessedEvent(SQLModel, table=True):
     payload: str | None = Field(default=None, sa_type=Text)
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Replays tried; an event that keeps failing is given up after a few, so it cannot
+    # crowd out newer ones.
+    replays: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

@@ -28,10 +28,12 @@ from bot.timeline import kind_label
 
 DEFAULT_TEMPLATE = Path(__file__).with_name("templates") / "retrospective.md.j2"
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
-# CommonMark's punctuation that can start or end structure inside a line.
-_MD_INLINE = re.compile(r"([\\`*_{}\[\]<>#|~!])")
+# CommonMark's punctuation that can start or end structure inside a line; & because
+# `&lt;` typed in Slack would otherwise render as "<".
+_MD_INLINE = re.compile(r"([\\`*_{}\[\]<>#|~!&])")
 # What makes a line a heading, quote, list item or rule when it starts the line.
-_MD_LINE_START = re.compile(r"^(\s*)([#>+\-=]|\d+[.)])")
+_MD_LINE_MARKER = re.compile(r"^([>+\-=])")
+_MD_ORDERED_ITEM = re.compile(r"^(\d+)([.)])")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,11 @@ class Entry:
     text: str
     permalink: str | None = None
     comment: str | None = None
+
+    @property
+    def in_thread(self) -> bool:
+        # Slack's links to thread replies name the thread; top-level links do not.
+        return self.permalink is not None and "thread_ts=" in self.permalink
 
 
 @dataclass(frozen=True)
@@ -133,8 +140,10 @@ def md_block(text: object) -> str:
     """Paragraphs from Slack: lines kept, each made inert, including at its start."""
     lines = []
     for line in str(text).splitlines():
-        escaped = _MD_INLINE.sub(r"\\\1", line)
-        lines.append(_MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped))
+        # Leading spaces would make an indented code block.
+        escaped = _MD_INLINE.sub(r"\\\1", line.lstrip())
+        escaped = _MD_LINE_MARKER.sub(r"\\\1", escaped)
+        lines.append(_MD_ORDERED_ITEM.sub(r"\1\\\2", escaped))
     return "\n".join(lines)
 
 
@@ -220,12 +229,14 @@ def renderer_for(settings: Settings) -> Renderer:
         raise ConfigError(f"SITREP_RETRO_TEMPLATE points at {path}, which is not a file.")
     try:
         renderer = Renderer(path, settings.timezone)
-        renderer.render(sample_facts(), version=1, generated_at=datetime.now(UTC))
-    except jinja2.TemplateError as error:
+        # Both a full incident and a bare one: a template must cope with what is missing.
+        for sample in (sample_facts(), bare_facts()):
+            renderer.render(sample, version=1, generated_at=datetime.now(UTC))
+    except Exception as error:
         where = f" (line {error.lineno})" if isinstance(error, jinja2.TemplateSyntaxError) \
             else ""
         raise ConfigError(f"SITREP_RETRO_TEMPLATE {path or DEFAULT_TEMPLATE} is broken"
-                          f"{where}: {error}") from error
+                          f"{where}: {type(error).__name__}: {error}") from error
     return renderer
 
 
@@ -244,6 +255,15 @@ def sample_facts() -> RetroFacts:
         actions=[ActionFacts("Add an alert", "U2", False)],
         people={"U1": "alice", "U2": "bob"},
     )
+
+
+def bare_facts() -> RetroFacts:
+    """An incident with nothing optional filled: no summary, no status change, no timeline."""
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    return RetroFacts(
+        incident=IncidentFacts(1, "Sample", 3, "resolved", None, None, start, None, None,
+                               None),
+        roles=[RoleSpan(COMMANDER, "U1", start, None)], entries=[], actions=[])
 
 
 def people_json(people: Mapping[str, str]) -> str:

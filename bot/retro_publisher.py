@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,12 +24,16 @@ from bot.slack_text import channel_link
 
 log = logging.getLogger(__name__)
 
-# Slack's ways of saying "this workspace (or this app) may not make canvases".
-CANVASES_NOT_ALLOWED = frozenset({
-    "canvas_disabled_user_team", "team_tier_cannot_create_channel_canvases",
-    "canvas_disabled_file_team", "not_allowed", "restricted_action", "missing_scope",
-    "feature_not_enabled",
-})
+# Failures a file upload would meet just the same; any other refusal of a canvas (the
+# workspace's plan or settings, the app's scopes, the document's size) falls back to a file.
+NO_FALLBACK = frozenset({"invalid_auth", "token_revoked", "account_inactive", "ratelimited",
+                         "channel_not_found", "not_in_channel", "is_archived"})
+# Slack's "the channel already has its canvas tab" (the second on free plans).
+CANVAS_TAB_TAKEN = frozenset({"channel_canvas_already_exists",
+                              "free_team_canvas_tab_already_exists"})
+# Canvases hold about a megabyte of Markdown; a longer document goes as a file at once.
+CANVAS_MAX_CHARS = 1_000_000
+VERSION_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,9 @@ async def write_version(session: AsyncSession, incident: Incident, *,
                         markdown=markdown, generated_at=generated_at,
                         people=retro.people_json(people))
     session.add(row)
+    # Flushed here, so a clash with a version written meanwhile surfaces inside the caller's
+    # retry rather than at commit.
+    await session.flush()
     return row
 
 
@@ -78,13 +86,9 @@ class RetroPublisher:
             if incident is None:
                 raise IncidentError(f"{label(number)} does not exist.")
             facts = await retro.gather(session, incident)
-        people = {user_id: await slack.display_name(user_id) for user_id in facts.user_ids()}
-        async with sessions() as session, session.begin():
-            incident = await by_number(session, team_id, number)
-            assert incident is not None
-            row = await write_version(session, incident, renderer=self.deps.retro,
-                                      people=people, facts=facts,
-                                      generated_at=self.deps.clock.now())
+        people = {user_id: name for user_id in sorted(facts.user_ids())
+                  if (name := await slack.display_name(user_id)) is not None}
+        row = await self._store(team_id, number, facts, people)
         assert incident.channel_id is not None
         where, file_id, permalink = await self._post(incident, row)
         async with sessions() as session, session.begin():
@@ -93,22 +97,41 @@ class RetroPublisher:
         return Published(version=row.version, markdown=row.markdown, where=where,
                          permalink=permalink)
 
+    async def _store(self, team_id: str, number: int, facts: retro.RetroFacts,
+                     people: Mapping[str, str]) -> Retrospective:
+        """Store the next version. A `sitrep retro --regenerate` at the same moment may take
+        the same number first; the unique version constraint says so and we take the next."""
+        for attempt in range(VERSION_ATTEMPTS):
+            try:
+                async with self.deps.sessions() as session, session.begin():
+                    incident = await by_number(session, team_id, number)
+                    assert incident is not None
+                    return await write_version(session, incident, renderer=self.deps.retro,
+                                               people=people, facts=facts,
+                                               generated_at=self.deps.clock.now())
+            except IntegrityError:
+                if attempt == VERSION_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
     async def _post(self, incident: Incident, row: Retrospective) -> tuple[str, str, str | None]:
         slack = self.deps.slack
         channel_id = incident.channel_id
         assert channel_id is not None
         title = f"{label(incident.number)} retrospective" + (
             f" (version {row.version})" if row.version > 1 else "")
-        try:
-            canvas_id = await self._canvas(channel_id, title, row.markdown)
-        except SlackFailure as failure:
-            if failure.error not in CANVASES_NOT_ALLOWED:
-                raise
-            log.info("canvases not allowed here (%s); uploading a file", failure.error)
-        else:
-            link = f"{await slack.workspace_url()}docs/{incident.team_id}/{canvas_id}"
-            await slack.post(channel_id, self._message(incident, row, f"<{link}|{title}>"))
-            return "canvas", canvas_id, link
+        if len(row.markdown) <= CANVAS_MAX_CHARS:
+            try:
+                canvas_id = await self._canvas(channel_id, title, row.markdown)
+            except SlackFailure as failure:
+                if failure.error in NO_FALLBACK:
+                    raise
+                log.info("no canvas (%s); uploading the retrospective as a file",
+                         failure.error)
+            else:
+                link = f"{await slack.workspace_url()}docs/{incident.team_id}/{canvas_id}"
+                await slack.post(channel_id, self._message(incident, row, f"<{link}|{title}>"))
+                return "canvas", canvas_id, link
         file_id, permalink = await slack.upload_markdown(
             channel_id, filename=f"{label(incident.number)}-retrospective-v{row.version}.md",
             title=title, content=row.markdown,
@@ -120,7 +143,7 @@ class RetroPublisher:
         try:
             return await slack.create_channel_canvas(channel_id, title, markdown)
         except SlackFailure as failure:
-            if failure.error != "channel_canvas_already_exists":
+            if failure.error not in CANVAS_TAB_TAKEN:
                 raise
         # A later version (after a reopen) keeps the channel's canvas as it was and gets a
         # canvas of its own.
@@ -128,7 +151,7 @@ class RetroPublisher:
 
     @staticmethod
     def _message(incident: Incident, row: Retrospective, where: str) -> str:
-        again = f" (version {row.version}, after the reopen)" if row.version > 1 else ""
+        again = f" (version {row.version})" if row.version > 1 else ""
         return (f":memo: The retrospective draft for *{label(incident.number)}*{again} is "
                 f"ready: {where}. Times, people and the timeline are filled in; the prompts "
                 "at the end are for the meeting. `sitrep retro "

@@ -167,9 +167,9 @@ class SlackGateway:
         """A direct message from the bot; works wherever the person started from."""
         await self.post(user_id, text)
 
-    async def display_name(self, user_id: str) -> str:
+    async def display_name(self, user_id: str) -> str | None:
         """What Slack shows for a person; cached, since names rarely change mid-incident and
-        users.info is rate-limited. Falls back to the id rather than failing a change."""
+        users.info is rate-limited. None when Slack won't say (a change never fails on it)."""
         cached = self._names.get(user_id)
         if cached is not None:
             return cached
@@ -177,7 +177,7 @@ class SlackGateway:
             response = await self.client.users_info(user=user_id)
         except SlackApiError as exc:
             log.warning("users.info %s failed: %s", user_id, exc.response.get("error"))
-            return user_id
+            return None
         user = response.get("user") or {}
         profile = user.get("profile") or {}
         name = str(profile.get("display_name") or profile.get("real_name")

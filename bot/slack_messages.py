@@ -25,6 +25,9 @@ class SlackMessage:
     thread_ts: str | None
     # emoji name → the people who reacted with it (the bot included; callers filter).
     reactions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The name an integration or bot posted under (alerts are what people pin most); people
+    # are named through users.info instead.
+    bot_name: str | None = None
 
     @property
     def written_at(self) -> datetime:
@@ -48,6 +51,7 @@ def from_api(message: Mapping[str, Any]) -> SlackMessage | None:
         author_id=message.get("user") or message.get("bot_id"),
         thread_ts=str(thread_ts) if thread_ts and thread_ts != message["ts"] else None,
         reactions=reactions,
+        bot_name=(message.get("bot_profile") or {}).get("name") or message.get("username"),
     )
 
 

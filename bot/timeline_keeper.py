@@ -36,6 +36,9 @@ MESSAGE_SUBTYPES = frozenset({"message_changed", "message_deleted"})
 # handler's hands (replaying it would be harmless, only wasteful).
 RECOVERY_GRACE = timedelta(seconds=30)
 RECOVERY_INTERVAL_S = 60.0
+# Read-write-reread rounds per event; two suffice unless the message keeps moving.
+SYNC_ROUNDS = 3
+_NOTHING = object()
 # `/incident timeline` shows the newest entries that fit comfortably in one message.
 TIMELINE_REPLY_CHARS = 12_000
 
@@ -100,7 +103,7 @@ class TimelineKeeper:
         was failing — and returns how many. At start-up (`grace` zero) that is all of them."""
         now = self.deps.clock.now()
         async with self._transaction() as session:
-            pending = await event_inbox.unprocessed(session, received_before=now - grace)
+            pending = await event_inbox.take_for_replay(session, received_before=now - grace)
             await event_inbox.forget_old(session, now=now)
         for row in pending:
             body = json.loads(row.payload or "{}")
@@ -126,35 +129,62 @@ class TimelineKeeper:
     # --- reconciling one message ---------------------------------------------------------
 
     async def sync(self, team_id: str, ref: MessageRef, *, only_if_on_timeline: bool) -> None:
-        async with self._transaction() as session:
+        """Bring the message's entries in line with Slack.
+
+        Slack is read outside any transaction (a rate-limited read must not hold a lock);
+        the incident's row is locked only while the rows change. Two events for one
+        message may read Slack in one order and write in the other, so after writing,
+        Slack is read again and, if the message moved meanwhile, written again: the last
+        write always follows the latest read."""
+        async with self.deps.sessions() as session:
             try:
-                incident = await incidents.in_channel(session, team_id, ref.channel_id,
-                                                      for_change=True)
+                incident = await incidents.in_channel(session, team_id, ref.channel_id)
             except NotAnIncidentChannel:
                 return  # reactions and edits elsewhere are none of the timeline's business
             if only_if_on_timeline and not await timeline.entries_for(session, incident,
                                                                       ref.ts):
                 return
-            raw = await self.slack.fetch_message(ref.channel_id, ref.ts)
-            message = from_api(raw) if raw is not None else None
+        applied: object = _NOTHING
+        added: list[str] = []
+        removed: list[str] = []
+        on_timeline = False
+        for _ in range(SYNC_ROUNDS):
+            message = await self._read(ref)
+            if message == applied:
+                break
             wanted = (timeline.wanted_kinds(message, self.emoji_kinds, None)
                       if message is not None else {})
-            source = await self._source(session, incident, ref, message, wanted)
-            result = await timeline.reconcile(session, incident, source=source, message=message,
-                                              wanted=wanted, now=self.deps.clock.now())
-        await self._confirm(ref, result)
+            source = await self._source(incident, ref, message, wanted)
+            async with self._transaction() as session:
+                locked = await incidents.in_channel(session, team_id, ref.channel_id,
+                                                    for_change=True)
+                result = await timeline.reconcile(session, locked, source=source,
+                                                  message=message, wanted=wanted,
+                                                  now=self.deps.clock.now())
+            added += result.added
+            removed += result.removed
+            on_timeline = result.on_timeline
+            applied = message
+        await self._confirm(ref, timeline.Reconciled(tuple(added), tuple(removed), on_timeline))
 
-    async def _source(self, session: AsyncSession, incident: Incident, ref: MessageRef,
-                      message: SlackMessage | None, wanted: Mapping[str, str]) -> timeline.Source:
-        known = {entry.kind for entry in await timeline.entries_for(session, incident, ref.ts)}
+    async def _read(self, ref: MessageRef) -> SlackMessage | None:
+        raw = await self.slack.fetch_message(ref.channel_id, ref.ts)
+        return from_api(raw) if raw is not None else None
+
+    async def _source(self, incident: Incident, ref: MessageRef, message: SlackMessage | None,
+                      wanted: Mapping[str, str]) -> timeline.Source:
+        async with self.deps.sessions() as session:
+            known = {entry.kind for entry in await timeline.entries_for(session, incident,
+                                                                        ref.ts)}
         if message is None or set(wanted) <= known:
             # Nothing new to add, so no need to ask Slack for a link or a name.
             return timeline.Source(ref.channel_id, ref.ts, None, None)
         return await self._describe(ref, message)
 
     async def _describe(self, ref: MessageRef, message: SlackMessage) -> timeline.Source:
-        author = (await self.slack.display_name(message.author_id)
-                  if message.author_id else None)
+        person = message.author_id if message.author_id and message.author_id[0] in "UW" \
+            else None
+        author = await self.slack.display_name(person) if person else message.bot_name
         permalink = await self.slack.permalink(ref.channel_id, ref.ts)
         return timeline.Source(ref.channel_id, ref.ts, author, permalink)
 
@@ -179,15 +209,16 @@ class TimelineKeeper:
         """The "Add to timeline" shortcut; returns the incident number."""
         if kind not in set(self.emoji_kinds.values()):
             raise IncidentError(f"`{kind}` is not a timeline kind here.")
+        async with self.deps.sessions() as session:
+            await incidents.in_channel(session, team_id, ref.channel_id)
+        message = await self._read(ref)
+        if message is None:
+            raise IncidentError("That message is gone from Slack, so it can't go on the "
+                                "timeline.")
+        source = await self._describe(ref, message)
         async with self._transaction() as session:
             incident = await incidents.in_channel(session, team_id, ref.channel_id,
                                                   for_change=True)
-            raw = await self.slack.fetch_message(ref.channel_id, ref.ts)
-            message = from_api(raw) if raw is not None else None
-            if message is None:
-                raise IncidentError("That message is gone from Slack, so it can't go on the "
-                                    "timeline.")
-            source = await self._describe(ref, message)
             await timeline.mark(session, incident, source=source, message=message, kind=kind,
                                 by=user_id, comment=comment, now=self.deps.clock.now())
             number = incident.number

@@ -78,41 +78,27 @@ def card(bot: Bot, channel_id: str) -> dict[str, Any]:
     raise AssertionError(f"no card in {channel_id}")
 
 
+def _text_objects(node: Any, kind: str | None = None) -> list[str]:
+    """Every `text` string under a Block Kit node, or only those of text objects of `kind`."""
+    if isinstance(node, list):
+        return [text for item in node for text in _text_objects(item, kind)]
+    if not isinstance(node, dict):
+        return []
+    found = []
+    if isinstance(node.get("text"), str) and (kind is None or node.get("type") == kind):
+        found.append(node["text"])
+    return found + [text for value in node.values() for text in _text_objects(value, kind)]
+
+
 def card_text(message: dict[str, Any]) -> str:
     """Everything a person reads on the card, flattened."""
-    parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                parts.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(message.get("blocks", []))
-    return "\n".join(parts)
+    return "\n".join(_text_objects(message.get("blocks", [])))
 
 
 def card_mrkdwn(message: dict[str, Any]) -> list[str]:
     """The card's mrkdwn texts: the ones Slack parses for mentions and markup (plain_text
     is shown as typed, so it cannot ping or break anything)."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(str(node["text"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(message.get("blocks", []))
-    return found
+    return _text_objects(message.get("blocks", []), "mrkdwn")
 
 
 def card_action_ids(message: dict[str, Any]) -> list[str]:

@@ -51,6 +51,8 @@ async def _fixed_incident(engine: AsyncEngine) -> retro.RetroFacts:
             message = SlackMessage(ts=_ts(minutes), text=text, author_id=author,
                                    thread_ts=_ts(thread) if thread is not None else None)
             link = f"https://example.slack.com/archives/C1/p{_ts(minutes).replace('.', '')}"
+            if thread is not None:
+                link += f"?thread_ts={_ts(thread)}&cid=C1"
             await timeline.reconcile(
                 session, incident, message=message, wanted={"key_event": by},
                 source=timeline.Source("C1", message.ts, PEOPLE[author], link), now=_at(minutes))
@@ -111,7 +113,8 @@ def test_the_golden_file_reads_as_a_person_expects() -> None:
     assert "| commander | @alice | 2026-03-13 14:02 CET | 2026-03-13 15:02 CET |" in document
     assert "| commander | @bob | 2026-03-13 15:02 CET | the end |" in document
     assert "1 handover of the commander role." in document
-    assert "carol: \\#\\# Not a heading / \\| not \\| a table \\| \\[link\\](x) \\<b\\>" in document
+    assert ("carol: \\#\\# Not a heading / \\| not \\| a table \\| \\[link\\](x) \\<b\\> "
+            "([reply in a thread](https://") in document
     assert "bob: Rollback started, errors at 3% (typo: 30%)" in document
     assert "update · @alice: Rolled back; watching @bob" in document
     assert "- [ ] Canary stage for payments — owner @alice" in document
@@ -142,6 +145,9 @@ def test_a_team_template_replaces_the_shipped_one(tmp_path: Path) -> None:
     ("{% for x in %}", "line 1"),
     ("{{ incident.no_such_field }}", "no_such_field"),
     ("{{ 1 | no_such_filter }}", "no_such_filter"),
+    ("{{ incident.title | local_time }}", "AttributeError"),
+    # Fine for a full incident, fails for one never mitigated: caught at start-up too.
+    ("{{ (incident.mitigated_at - incident.started_at) | duration }}", "TypeError"),
 ])
 def test_a_broken_template_is_refused_up_front(tmp_path: Path, content: str,
                                                told: str) -> None:
@@ -171,3 +177,22 @@ def test_a_day_long_incident_with_ten_thousand_entries_renders_whole() -> None:
     assert document.count("| commander |") == 51
     assert "time to resolve: **1 d**" in document
     assert "second line \\| with a pipe" in document
+
+
+def test_paragraphs_from_slack_cannot_add_structure() -> None:
+    typed = "1. Restarted the db\n# Not a heading\n    not code\n> not a quote\n- not a list\n" \
+            "a &lt; b | c"
+    assert retro.md_block(typed).splitlines() == [
+        "1\\. Restarted the db", "\\# Not a heading", "not code", "\\> not a quote",
+        "\\- not a list", "a \\&lt; b \\| c"]
+
+
+def test_messages_from_integrations_keep_the_name_they_posted_under() -> None:
+    from bot.slack_messages import from_api
+
+    alert = from_api({"type": "message", "subtype": "bot_message", "bot_id": "B0PAGER",
+                      "username": "PagerDuty", "text": "Checkout 5xx above 5%",
+                      "ts": "1.000001"})
+    assert alert is not None
+    assert (alert.author_id, alert.bot_name, alert.text) == ("B0PAGER", "PagerDuty",
+                                                            "Checkout 5xx above 5%")

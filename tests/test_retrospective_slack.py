@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.models import Retrospective
 
 from .conftest import Bot
-from .incident_steps import Opened, command, posted_texts, start_incident
+from .incident_steps import Opened, command, posted_texts, refusal, start_incident
 from .timeline_steps import react
 
 
@@ -91,9 +91,31 @@ async def test_resolving_again_after_a_reopen_writes_a_new_version(bot: Bot) -> 
     assert len(bot.slack.canvases) == 2
 
 
+@pytest.mark.parametrize("error", ["team_tier_cannot_create_channel_canvases", "missing_scope",
+                                   "internal_error"])
+async def test_any_refused_canvas_falls_back_to_a_file(bot: Bot, error: str) -> None:
+    opened = await start_incident(bot, "Checkout down")
+    bot.slack.fail("conversations.canvases.create", error)
+    await command(bot, "resolve", channel=opened.channel_id)
+    (completed,) = bot.slack.calls_to("files.completeUploadExternal")
+    assert completed.ok and completed.args["channel_id"] == opened.channel_id
+
+
+async def test_a_document_too_big_for_a_canvas_goes_as_a_file(bot: Bot) -> None:
+    opened = await start_incident(bot, "Checkout down")
+    too_big = "x" * 2_900
+    for _ in range(400):  # 400 notes of 2,900 characters: about 1.2 MB of Markdown
+        bot.slack.reset_calls()
+        await refusal(bot, f"note {too_big}", channel=opened.channel_id)
+    await command(bot, "resolve", channel=opened.channel_id)
+    assert bot.slack.calls_to("conversations.canvases.create") == []
+    assert bot.slack.calls_to("files.completeUploadExternal")
+
+
 async def test_a_failed_post_keeps_the_document_and_says_where_to_find_it(bot: Bot) -> None:
     opened = await start_incident(bot, "Checkout down")
     bot.slack.fail("conversations.canvases.create", "internal_error")
+    bot.slack.fail("files.completeUploadExternal", "internal_error")
     key = "resolve-failure"
     await bot.client.slash_command("resolve", channel_id=opened.channel_id, response_key=key)
     told = (await bot.slack.wait_for_response(key)).body["text"]

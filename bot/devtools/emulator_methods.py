@@ -743,7 +743,8 @@ class WebApi:
                 files=shared,
                 subtype="file_share",
             )
-        return {"files": shared}
+        # Slack answers with each file's id and title only; the rest takes files.info.
+        return {"files": [{"id": file["id"], "title": file["title"]} for file in shared]}
 
     def files_info(self, args: Args) -> dict[str, Any]:
         file = self.ws.files.get(args.text("file") or "")
