@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks
 from bot.deps import Deps
-from bot.incidents import IncidentError, parse_severity, parse_status
+from bot.incidents import RESOLVED, IncidentError, label, parse_severity, parse_status
 from bot.lifecycle import Lifecycle, Where
 
 
@@ -52,15 +53,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def _open(deps: Deps, lifecycle: Lifecycle, where: Where, body: dict[str, Any],
-                modal: Any) -> None:
+                modal: Callable[..., dict[str, Any]]) -> None:
     incident = await lifecycle.incident_here(where)
-    if incident.status == "resolved" and modal is blocks.resolve_modal:
-        raise IncidentError(f"INC-{incident.number} is already resolved.")
+    if incident.status == RESOLVED and modal is blocks.resolve_modal:
+        raise IncidentError(f"{label(incident.number)} is already resolved.")
     await deps.slack.open_view(body["trigger_id"],
                                modal(channel_id=where.channel_id, number=incident.number))
 
 
-async def _answer_mistakes(respond: AsyncRespond, change: Any) -> None:
+async def _answer_mistakes(respond: AsyncRespond, change: Awaitable[object]) -> None:
     try:
         await change
     except IncidentError as refused:

@@ -6,6 +6,7 @@ reach the person privately in the incident channel."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -74,7 +75,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             where, summary=summary or None, impact=impact or None))
 
 
-async def _privately_on_refusal(deps: Deps, where: Where, change: Any) -> None:
+async def _privately_on_refusal(deps: Deps, where: Where, change: Awaitable[object]) -> None:
     try:
         await change
     except IncidentError as refused:
