@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from bot.incidents import (
@@ -83,10 +83,12 @@ def clip(mrkdwn: str, limit: int = SECTION_TEXT_LIMIT) -> str:
     return cut + "…"
 
 
-def _slack_date(moment: datetime) -> str:
-    # Each reader sees the time in their own Slack time zone; the fallback is UTC.
+def slack_time(moment: datetime, *, with_date: bool = True) -> str:
+    """A time each reader sees in their own Slack time zone; the fallback text is UTC."""
     epoch = int(moment.timestamp())
-    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
+    shown, fallback = (("{date_short_pretty} {time}", "%Y-%m-%d %H:%M") if with_date
+                       else ("{time}", "%H:%M"))
+    return f"<!date^{epoch}^{shown}|{moment.astimezone(UTC).strftime(fallback)} UTC>"
 
 
 def card_text(facts: CardFacts) -> str:
@@ -103,7 +105,7 @@ def incident_card(facts: CardFacts) -> list[Block]:
     ]
     for role, user_id in facts.roles.items():
         fields.append(_text(f"*{role.capitalize()}*\n{mention(user_id)}"))
-    fields.append(_text(f"*Started*\n{_slack_date(facts.started_at)}"))
+    fields.append(_text(f"*Started*\n{slack_time(facts.started_at)}"))
     # The header is the title alone, so a title of the longest allowed length shows whole.
     blocks: list[Block] = [{"type": "header", "text": _plain(facts.title, limit=MAX_TITLE_LENGTH)}]
     # A team with many roles gets more than one section: Slack allows ten fields in each.

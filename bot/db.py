@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -45,6 +49,22 @@ def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@asynccontextmanager
+async def transaction(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
+    """One unit of work: a session whose transaction commits on success."""
+    async with sessions() as session, session.begin():
+        yield session
+
+
+async def insert_unless_present(session: AsyncSession, model: type[Any], *,
+                                key: list[str], **values: Any) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on either database: the row exists afterwards, and
+    concurrent callers (on any replica) never fail on the unique key."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.exec(insert(model).values(**values).on_conflict_do_nothing(
+        index_elements=key))
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:

@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db import insert_unless_present
 from bot.models import ProcessedEvent
 
 # Processed ids are kept this long: far beyond Slack's last redelivery (about five minutes
@@ -29,11 +28,9 @@ MAX_REPLAYS = 5
 async def receive(session: AsyncSession, *, team_id: str, event_id: str,
                   payload: dict[str, Any], now: datetime) -> bool:
     """Record an event; False when it was already processed (a redelivery to skip)."""
-    dialect = session.get_bind().dialect.name
-    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.exec(upsert(ProcessedEvent).values(
-        team_id=team_id, event_id=event_id, payload=json.dumps(payload), received_at=now,
-    ).on_conflict_do_nothing(index_elements=["team_id", "event_id"]))
+    await insert_unless_present(session, ProcessedEvent, key=["team_id", "event_id"],
+                                team_id=team_id, event_id=event_id,
+                                payload=json.dumps(payload), received_at=now)
     processed_at = (await session.exec(select(ProcessedEvent.processed_at).where(
         col(ProcessedEvent.team_id) == team_id,
         col(ProcessedEvent.event_id) == event_id))).first()

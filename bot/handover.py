@@ -10,17 +10,13 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import incidents
-from bot.blocks import clip
+from bot.blocks import clip, slack_time
 from bot.durations import humanize
 from bot.incidents import Kind, label, severity_label
 from bot.models import Incident
 from bot.slack_text import escape, mention, to_mrkdwn
 
 RECENT_ENTRIES = 5
-
-
-def _when(moment: datetime) -> str:
-    return f"<!date^{int(moment.timestamp())}^{{time}}|{moment:%H:%M} UTC>"
 
 
 async def handover_brief(session: AsyncSession, incident: Incident, *, now: datetime) -> str:
@@ -36,7 +32,7 @@ async def handover_brief(session: AsyncSession, incident: Incident, *, now: date
     updates = [entry for entry in entries if entry.kind == Kind.UPDATE]
     if updates:
         latest = updates[-1]
-        lines.append(f"*Latest update* ({_when(latest.occurred_at)}, "
+        lines.append(f"*Latest update* ({slack_time(latest.occurred_at, with_date=False)}, "
                      f"{humanize(now - latest.occurred_at)} ago): {to_mrkdwn(latest.text)}")
     else:
         lines.append("*No status update yet*: post one with `/incident update <text>`.")
@@ -47,6 +43,6 @@ async def handover_brief(session: AsyncSession, incident: Incident, *, now: date
                   + (f" ({mention(item.owner_id)})" if item.owner_id else "")
                   for item in open_items]
     lines.append("*Most recent on the timeline:*")
-    lines += [f"• {_when(entry.occurred_at)} {to_mrkdwn(entry.text)}"
+    lines += [f"• {slack_time(entry.occurred_at, with_date=False)} {to_mrkdwn(entry.text)}"
               for entry in entries[-RECENT_ENTRIES:]]
     return clip("\n".join(lines))

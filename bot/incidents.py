@@ -12,11 +12,10 @@ from datetime import datetime
 from typing import Final
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db import insert_unless_present
 from bot.models import ActionItem, Incident, IncidentCounter, RoleAssignment, TimelineEvent
 from bot.settings import COMMANDER
 
@@ -109,10 +108,8 @@ async def allocate_number(session: AsyncSession, team_id: str) -> int:
 
     The increment is one UPDATE … RETURNING: the row lock it takes makes concurrent starts,
     on any number of replicas, queue for a moment and each get a distinct number."""
-    dialect = session.get_bind().dialect.name
-    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.exec(upsert(IncidentCounter).values(team_id=team_id, last_number=0)
-                          .on_conflict_do_nothing(index_elements=["team_id"]))
+    await insert_unless_present(session, IncidentCounter, key=["team_id"], team_id=team_id,
+                                last_number=0)
     result = await session.exec(
         update(IncidentCounter)
         .where(col(IncidentCounter.team_id) == team_id)

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import blocks, incidents
 from bot.channel_names import candidate_names
+from bot.db import transaction
 from bot.deps import Deps
 from bot.durations import humanize
 from bot.handover import handover_brief
@@ -67,14 +68,9 @@ class Lifecycle:
         return self.deps.slack
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.deps.sessions() as session, session.begin():
-            yield session
-
-    @asynccontextmanager
     async def _changing(self, where: Where) -> AsyncIterator[tuple[AsyncSession, Incident]]:
         """A transaction holding the row of the incident whose channel this is."""
-        async with self._transaction() as session:
+        async with transaction(self.deps.sessions) as session:
             yield session, await incidents.in_channel(session, where.team_id, where.channel_id,
                                                       for_change=True)
 
@@ -89,7 +85,7 @@ class Lifecycle:
         ready, the incident is taken back (and its channel archived) so nothing half-made
         is left behind."""
         severity = severity or self.deps.settings.default_severity
-        async with self._transaction() as session:
+        async with transaction(self.deps.sessions) as session:
             incident = await incidents.open_incident(
                 session, team_id=team_id, reporter_id=reporter_id, title=title,
                 severity=severity, description=description, now=self._now())
@@ -99,14 +95,14 @@ class Lifecycle:
             channel = await self.slack.create_channel(
                 candidate_names(incident.number, incident.title, attempts=CHANNEL_NAME_ATTEMPTS))
             channel_id = channel.id
-            async with self._transaction() as session:
+            async with transaction(self.deps.sessions) as session:
                 session.add(incident)
                 await incidents.attach_channel(session, incident, channel.id)
             await self.slack.invite(channel.id, [reporter_id])
             facts = await self._facts(incident)
             card_ts = await self.slack.post(channel.id, blocks.card_text(facts),
                                             blocks=blocks.incident_card(facts))
-            async with self._transaction() as session:
+            async with transaction(self.deps.sessions) as session:
                 session.add(incident)
                 await incidents.attach_card(session, incident, card_ts)
             await self.slack.pin(channel.id, card_ts)
@@ -127,7 +123,7 @@ class Lifecycle:
         if channel_id is not None:
             with suppress(SlackFailure):
                 await self.slack.archive_channel(channel_id)
-        async with self._transaction() as session:
+        async with transaction(self.deps.sessions) as session:
             await incidents.abandon_incident(session, team_id=taken.team_id,
                                              incident_id=taken.incident_id,
                                              number=taken.number)
@@ -172,7 +168,7 @@ class Lifecycle:
     async def hand_over(self, where: Where, user_id: str) -> None:
         """A new commander, and a brief of the incident so far for the next shift."""
         await self.assign_role(where, role=COMMANDER, user_id=user_id)
-        async with self._transaction() as session:
+        async with transaction(self.deps.sessions) as session:
             incident = await incidents.in_channel(session, where.team_id, where.channel_id)
             brief = await handover_brief(session, incident, now=self._now())
         await self.slack.post(where.channel_id, f"{mention(user_id)}, you have the incident. "
@@ -256,13 +252,13 @@ class Lifecycle:
                              f"{escape(incident.title)} · {channel_link(where.channel_id)}")
 
     async def incident_here(self, where: Where) -> Incident:
-        async with self._transaction() as session:
+        async with transaction(self.deps.sessions) as session:
             return await incidents.in_channel(session, where.team_id, where.channel_id)
 
     # --- the card ---------------------------------------------------------------------------
 
     async def _facts(self, incident: Incident) -> blocks.CardFacts:
-        async with self._transaction() as session:
+        async with transaction(self.deps.sessions) as session:
             fresh = await session.get(Incident, incident.id)
             if fresh is None:
                 raise IncidentError(f"{label(incident.number)} no longer exists.")

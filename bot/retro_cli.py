@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import migrate, retro
-from bot.db import create_engine, session_factory
+from bot.db import create_engine, session_factory, transaction
 from bot.incidents import by_number, label
 from bot.models import Incident, TimelineEvent
 from bot.retro_publisher import latest, write_version
@@ -36,7 +36,7 @@ async def retrospective(settings: Settings, number: int, *, team_id: str | None,
     try:
         await migrate.upgrade(engine)
         sessions = session_factory(engine)
-        async with sessions() as session, session.begin():
+        async with transaction(sessions) as session:
             team = team_id or await _only_team(session, number)
             incident = await by_number(session, team, number)
             if incident is None:

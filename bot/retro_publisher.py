@@ -16,6 +16,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import retro
+from bot.db import transaction
 from bot.deps import Deps
 from bot.incidents import IncidentError, by_number, label
 from bot.models import Incident, Retrospective
@@ -91,7 +92,7 @@ class RetroPublisher:
         row = await self._store(team_id, number, facts, people)
         assert incident.channel_id is not None
         where, file_id, permalink = await self._post(incident, row)
-        async with sessions() as session, session.begin():
+        async with transaction(sessions) as session:
             row.slack_file_id, row.permalink = file_id, permalink
             session.add(row)
         return Published(version=row.version, markdown=row.markdown, where=where,
@@ -103,7 +104,7 @@ class RetroPublisher:
         the same number first; the unique version constraint says so and we take the next."""
         for attempt in range(VERSION_ATTEMPTS):
             try:
-                async with self.deps.sessions() as session, session.begin():
+                async with transaction(self.deps.sessions) as session:
                     incident = await by_number(session, team_id, number)
                     assert incident is not None
                     return await write_version(session, incident, renderer=self.deps.retro,

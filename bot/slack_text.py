@@ -46,10 +46,6 @@ def channel_link(channel_id: str) -> str:
     return f"<#{channel_id}>"
 
 
-def user_ids_in(text: str) -> list[str]:
-    return _USER_MENTION.findall(text)
-
-
 def split_leading_mention(text: str) -> tuple[str | None, str]:
     """`<@U1|bob> rest` → ("U1", "rest"); text without a leading mention → (None, text)."""
     match = _LEADING_MENTION.match(text)

@@ -10,17 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot import event_inbox, incidents, timeline
 from bot.blocks import clip
+from bot.db import transaction
 from bot.deps import Deps
 from bot.incidents import IncidentError, NotAnIncidentChannel, label
 from bot.models import Incident, TimelineEvent
@@ -76,15 +74,10 @@ class TimelineKeeper:
     def emoji_kinds(self) -> Mapping[str, str]:
         return self.deps.settings.timeline_emoji
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.deps.sessions() as session, session.begin():
-            yield session
-
     # --- the inbox --------------------------------------------------------------------
 
     async def receive(self, team_id: str, event_id: str, body: dict[str, Any]) -> bool:
-        async with self._transaction() as session:
+        async with transaction(self.deps.sessions) as session:
             return await event_inbox.receive(session, team_id=team_id, event_id=event_id,
                                              payload=body, now=self.deps.clock.now())
 
@@ -94,7 +87,7 @@ class TimelineKeeper:
             is_edit = event.get("type") == "message"
             await self.sync(team_id, ref, only_if_on_timeline=is_edit)
         if event_id is not None:
-            async with self._transaction() as session:
+            async with transaction(self.deps.sessions) as session:
                 await event_inbox.mark_processed(session, team_id=team_id, event_id=event_id,
                                                  now=self.deps.clock.now())
 
@@ -102,7 +95,7 @@ class TimelineKeeper:
         """Handle events received but never processed — a crash came between, or Slack
         was failing — and returns how many. At start-up (`grace` zero) that is all of them."""
         now = self.deps.clock.now()
-        async with self._transaction() as session:
+        async with transaction(self.deps.sessions) as session:
             pending = await event_inbox.take_for_replay(session, received_before=now - grace)
             await event_inbox.forget_old(session, now=now)
         for row in pending:
@@ -155,7 +148,7 @@ class TimelineKeeper:
             wanted = (timeline.wanted_kinds(message, self.emoji_kinds, None)
                       if message is not None else {})
             source = await self._source(incident, ref, message, wanted)
-            async with self._transaction() as session:
+            async with transaction(self.deps.sessions) as session:
                 locked = await incidents.in_channel(session, team_id, ref.channel_id,
                                                     for_change=True)
                 result = await timeline.reconcile(session, locked, source=source,
@@ -216,7 +209,7 @@ class TimelineKeeper:
             raise IncidentError("That message is gone from Slack, so it can't go on the "
                                 "timeline.")
         source = await self._describe(ref, message)
-        async with self._transaction() as session:
+        async with transaction(self.deps.sessions) as session:
             incident = await incidents.in_channel(session, team_id, ref.channel_id,
                                                   for_change=True)
             await timeline.mark(session, incident, source=source, message=message, kind=kind,
@@ -230,7 +223,7 @@ class TimelineKeeper:
 
     async def listing(self, team_id: str, channel_id: str) -> str:
         """The timeline so far, oldest first and newest last, for the person who asked."""
-        async with self._transaction() as session:
+        async with transaction(self.deps.sessions) as session:
             incident = await incidents.in_channel(session, team_id, channel_id)
             entries = await incidents.timeline(session, incident)
         zone = self.deps.settings.timezone

@@ -11,7 +11,6 @@ import secrets
 import socket
 import tempfile
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -151,9 +150,6 @@ class Demo:
         return "\n".join(parts)
 
 
-Scene = Callable[[Demo], Awaitable[str]]
-
-
 async def whole_incident(demo: Demo) -> str:
     """An afternoon's incident, start to finish; returns its channel id."""
     demo.later(0, "Alice is paged: checkout is failing.")
@@ -188,7 +184,7 @@ async def whole_incident(demo: Demo) -> str:
     return channel
 
 
-async def run_demo(out: TextIO, *, scene: Scene = whole_incident) -> int:
+async def run_demo(out: TextIO) -> int:
     with tempfile.TemporaryDirectory(prefix="sitrep-demo-") as folder:
         database = Path(folder) / "demo.db"
         clock = DemoClock(datetime.now(UTC).replace(hour=14, minute=2, second=0,
@@ -209,7 +205,7 @@ async def run_demo(out: TextIO, *, scene: Scene = whole_incident) -> int:
             try:
                 out.write(f"Sitrep is serving on {url} against the built-in Slack at "
                           f"{slack.api_url}\n\n")
-                channel = await scene(demo)
+                channel = await whole_incident(demo)
             finally:
                 await client.close()
                 await running.stop()
