@@ -3,6 +3,7 @@ canvases are refused — and `sitrep retro` prints it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -26,13 +27,25 @@ async def _versions(bot: Bot) -> Sequence[Retrospective]:
             col(Retrospective.version)))).all()
 
 
+async def _resolve(bot: Bot, text: str, *, channel: str, user: str = "U0ALICE") -> None:
+    """Resolve, and wait until the retrospective's version is posted (its Slack id stored):
+    posting runs after the ack, so a test must not read Slack's side before that."""
+    before = len(await _versions(bot))
+    await command(bot, text, channel=channel, user=user)
+    async with asyncio.timeout(10):
+        while True:
+            if [v for v in (await _versions(bot))[before:] if v.slack_file_id]:
+                return
+            await asyncio.sleep(0.02)
+
+
 async def _resolved_incident(bot: Bot) -> Opened:
     opened = await start_incident(bot, "sev2 Checkout returns 500s")
     message = bot.slack.post_human_message(opened.channel_id, "U0BOB", "Deploy 4512 is bad")
     await react(bot, opened.channel_id, message["ts"], "U0ALICE")
     await command(bot, "handover <@U0BOB|bob>", channel=opened.channel_id,
                   wait_for="chat.postMessage")
-    await command(bot, "resolve Rolled back 4512", channel=opened.channel_id, user="U0BOB")
+    await _resolve(bot, "resolve Rolled back 4512", channel=opened.channel_id, user="U0BOB")
     return opened
 
 
@@ -80,7 +93,7 @@ async def test_where_canvases_are_refused_it_is_uploaded_as_a_file(bot: Bot) -> 
 async def test_resolving_again_after_a_reopen_writes_a_new_version(bot: Bot) -> None:
     opened = await _resolved_incident(bot)
     await command(bot, "reopen", channel=opened.channel_id)
-    await command(bot, "resolve It came back: config drift", channel=opened.channel_id)
+    await _resolve(bot, "resolve It came back: config drift", channel=opened.channel_id)
     first, second = await _versions(bot)
     assert (first.version, second.version) == (1, 2)
     assert "Rolled back 4512" in first.markdown and "config drift" not in first.markdown
@@ -96,7 +109,7 @@ async def test_resolving_again_after_a_reopen_writes_a_new_version(bot: Bot) -> 
 async def test_any_refused_canvas_falls_back_to_a_file(bot: Bot, error: str) -> None:
     opened = await start_incident(bot, "Checkout down")
     bot.slack.fail("conversations.canvases.create", error)
-    await command(bot, "resolve", channel=opened.channel_id)
+    await _resolve(bot, "resolve", channel=opened.channel_id)
     (completed,) = bot.slack.calls_to("files.completeUploadExternal")
     assert completed.ok and completed.args["channel_id"] == opened.channel_id
 
@@ -107,7 +120,7 @@ async def test_a_document_too_big_for_a_canvas_goes_as_a_file(bot: Bot) -> None:
     for _ in range(400):  # 400 notes of 2,900 characters: about 1.2 MB of Markdown
         bot.slack.reset_calls()
         await refusal(bot, f"note {too_big}", channel=opened.channel_id)
-    await command(bot, "resolve", channel=opened.channel_id)
+    await _resolve(bot, "resolve", channel=opened.channel_id)
     assert bot.slack.calls_to("conversations.canvases.create") == []
     assert bot.slack.calls_to("files.completeUploadExternal")
 

@@ -179,8 +179,9 @@ async def whole_incident(demo: Demo) -> str:
     demo.later(20)
     await demo.command(BOB, "action Add a canary stage for payment deploys <@U0ALICE|alice>",
                        channel=channel, done_when="chat.postMessage")
+    # Resolving posts the closing message, the announcement and the retrospective's link.
     await demo.command(BOB, "resolve Deploy 4512 broke card payments; rolled back",
-                       channel=channel)
+                       channel=channel, done_when="chat.postMessage", times=3)
     return channel
 
 
