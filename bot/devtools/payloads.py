@@ -58,6 +58,9 @@ def event_envelope(event: dict[str, Any], *, event_id: str | None = None,
     return {
         "token": VERIFICATION_TOKEN,
         "team_id": TEAM_ID,
+        # Where the event happened; in a Slack Connect channel `team_id` may be another's.
+        "context_team_id": TEAM_ID,
+        "context_enterprise_id": None,
         "api_app_id": APP_ID,
         "event": event,
         "type": "event_callback",
