@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.devtools.long_incident import long_incident
-from bot.retro import Renderer
+from bot.retro.render import Renderer
 
 
 def main() -> None:

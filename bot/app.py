@@ -13,8 +13,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.settings import Settings
 from handlers import card_actions, incident_command, modals, timeline_events, timeline_shortcut
 
 log = logging.getLogger(__name__)

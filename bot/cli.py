@@ -9,9 +9,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import migrate
-from bot.db import create_engine
-from bot.settings import ConfigError, Settings, load_settings
+from bot.core.settings import ConfigError, Settings, load_settings
+from bot.db import migrate
+from bot.db.engine import create_engine
 
 EXIT_USAGE = 2
 
@@ -75,7 +75,7 @@ def _demo(_args: argparse.Namespace, _settings: Settings) -> int:
 
 
 def _retro(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.retro_cli import RetroNotFound, parse_incident_number, retrospective
+    from bot.usecases.retro_printing import RetroNotFound, parse_incident_number, retrospective
 
     try:
         number = parse_incident_number(args.incident)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.db import SessionFactory
-from bot.retro import Renderer
-from bot.settings import Settings
-from bot.slack_gateway import SlackGateway
-from bot.timeutil import Clock
+from bot.core.clock import Clock
+from bot.core.settings import Settings
+from bot.db.engine import SessionFactory
+from bot.retro.render import Renderer
+from bot.slack.gateway import SlackGateway
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,15 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import migrate
 from bot.app import build_app, build_web_client
-from bot.db import create_engine, session_factory
+from bot.core.clock import Clock, SystemClock
+from bot.core.settings import Settings
+from bot.db import migrate
+from bot.db.engine import create_engine, session_factory
 from bot.deps import Deps
-from bot.retro import renderer_for
-from bot.settings import Settings
-from bot.slack_gateway import SlackGateway
-from bot.timeline_keeper import TimelineKeeper
-from bot.timeutil import Clock, SystemClock
+from bot.retro.render import renderer_for
+from bot.slack.gateway import SlackGateway
+from bot.usecases.timeline_keeper import TimelineKeeper
 
 log = logging.getLogger(__name__)
 

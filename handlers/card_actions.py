@@ -7,10 +7,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot import blocks
 from bot.deps import Deps
-from bot.incidents import RESOLVED, IncidentError, label, parse_severity, parse_status
-from bot.lifecycle import Lifecycle, Where
+from bot.domain.incidents import RESOLVED, IncidentError, label, parse_severity, parse_status
+from bot.slack import blocks
+from bot.usecases.lifecycle import Lifecycle, Where
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -10,13 +10,15 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot import blocks, commands, incidents
+from bot.core.settings import COMMANDER
 from bot.deps import Deps
-from bot.incidents import IncidentError, label
-from bot.lifecycle import Lifecycle, Where
-from bot.settings import COMMANDER
-from bot.slack_text import channel_link, readable
-from bot.timeline_keeper import TimelineKeeper
+from bot.domain import incidents
+from bot.domain.incidents import IncidentError, label
+from bot.slack import blocks
+from bot.slack.mrkdwn import channel_link, readable
+from bot.usecases.lifecycle import Lifecycle, Where
+from bot.usecases.timeline_keeper import TimelineKeeper
+from handlers import grammar as commands
 
 Work = Callable[[], Awaitable[str | None]]
 

@@ -11,11 +11,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import blocks, incidents
 from bot.deps import Deps
-from bot.incidents import IncidentError, label
-from bot.lifecycle import Lifecycle, Where
-from bot.slack_text import channel_link
+from bot.domain import incidents
+from bot.domain.incidents import IncidentError, label
+from bot.slack import blocks
+from bot.slack.mrkdwn import channel_link
+from bot.usecases.lifecycle import Lifecycle, Where
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from bot.deps import Deps
-from bot.timeline_keeper import TimelineKeeper, message_of
+from bot.usecases.timeline_keeper import TimelineKeeper, message_of
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -6,12 +6,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot import blocks
 from bot.deps import Deps
-from bot.incidents import IncidentError, label
-from bot.lifecycle import Lifecycle, Where
-from bot.slack_messages import message_text
-from bot.timeline_keeper import MessageRef, TimelineKeeper
+from bot.domain.incidents import IncidentError, label
+from bot.slack import blocks
+from bot.slack.messages import message_text
+from bot.usecases.lifecycle import Lifecycle, Where
+from bot.usecases.timeline_keeper import MessageRef, TimelineKeeper
 
 MAX_COMMENT = 300
 

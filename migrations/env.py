@@ -1,4 +1,4 @@
-"""Alembic environment. `bot.migrate` hands in an open connection (so migrations run inside
+"""Alembic environment. `bot.db.migrate` hands in an open connection (so migrations run inside
 the bot's own event loop); the plain `alembic` CLI gets a fresh async engine instead."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from bot.db import create_engine
-from bot.settings import load_settings
+import bot.db.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from bot.core.settings import load_settings
+from bot.db.engine import create_engine
 
 target_metadata = SQLModel.metadata
 

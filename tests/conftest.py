@@ -14,11 +14,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.db import create_engine
+from bot.core.settings import Settings
+from bot.db.engine import create_engine
 from bot.devtools.signed_client import SignedSlackClient
 from bot.devtools.slack_emulator import SlackEmulator
 from bot.server import EVENTS_PATH, RunningBot, start_bot
-from bot.settings import Settings
 
 POSTGRES_URL_VARIABLE = "SITREP_TEST_POSTGRES_URL"
 SIGNING_SECRET = "8f742231b10e8888abcd99111222a5a5"

@@ -11,8 +11,8 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db.models import Incident, RoleAssignment, TimelineEvent
 from bot.devtools.signed_client import BotResponse
-from bot.models import Incident, RoleAssignment, TimelineEvent
 
 from .conftest import Bot
 

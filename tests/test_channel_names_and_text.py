@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channel_names import MAX_LENGTH, channel_name
-from bot.slack_text import escape, readable
+from bot.slack.channel_names import MAX_LENGTH, channel_name
+from bot.slack.mrkdwn import escape, readable
 
 SLACK_CHANNEL_NAME = re.compile(r"[a-z0-9_-]{1,80}")
 
@@ -55,7 +55,7 @@ def test_readable_undoes_slacks_markup() -> None:
 
 
 def test_escaped_text_is_clipped_to_slacks_limit_without_breaking_an_entity() -> None:
-    from bot.blocks import SECTION_TEXT_LIMIT, clip
+    from bot.slack.blocks import SECTION_TEXT_LIMIT, clip
 
     typed = "<" * 2999  # within the input limit; five times longer once escaped
     clipped = clip(escape(typed))

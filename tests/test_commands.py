@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import commands
+from handlers import grammar as commands
 
 
 def test_help_and_an_empty_command_both_mean_help() -> None:

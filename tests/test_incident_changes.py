@@ -123,7 +123,7 @@ async def test_action_items_have_an_optional_owner(bot: Bot, opened: Opened) -> 
     from sqlmodel import select
     from sqlmodel.ext.asyncio.session import AsyncSession
 
-    from bot.models import ActionItem
+    from bot.db.models import ActionItem
 
     async with AsyncSession(bot.running.engine) as session:
         items = (await session.exec(select(ActionItem))).all()

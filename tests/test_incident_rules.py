@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import incidents, migrate
-from bot.db import SessionFactory, session_factory
-from bot.incidents import IncidentError
-from bot.models import Incident
-from bot.settings import DEFAULT_ROLES
+from bot.core.settings import DEFAULT_ROLES
+from bot.db import migrate
+from bot.db.engine import SessionFactory, session_factory
+from bot.db.models import Incident
+from bot.domain import incidents
+from bot.domain.incidents import IncidentError
 
 T0 = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
 

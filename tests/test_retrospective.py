@@ -12,11 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import incidents, migrate, retro, timeline
-from bot.db import session_factory
+from bot.core.settings import DEFAULT_ROLES, ConfigError, Settings
+from bot.db import migrate
+from bot.db.engine import session_factory
 from bot.devtools.long_incident import long_incident
-from bot.settings import DEFAULT_ROLES, ConfigError, Settings
-from bot.slack_messages import SlackMessage
+from bot.domain import incidents, timeline
+from bot.retro import facts as retro_facts
+from bot.retro import render as retro
+from bot.slack.messages import SlackMessage
 
 GOLDEN = Path(__file__).with_name("golden") / "retrospective_inc1.md"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -33,7 +36,7 @@ def _ts(minutes: int) -> str:
     return f"{_at(minutes).timestamp():.6f}"
 
 
-async def _fixed_incident(engine: AsyncEngine) -> retro.RetroFacts:
+async def _fixed_incident(engine: AsyncEngine) -> retro_facts.RetroFacts:
     """INC-1 as the bot would have recorded it: a thread message, an edited message, a
     handover, an action item, and text that tries to break the document."""
     await migrate.upgrade(engine)
@@ -86,8 +89,8 @@ async def _fixed_incident(engine: AsyncEngine) -> retro.RetroFacts:
         await incidents.resolve(session, incident, summary="Deploy 4512 broke the tokeniser.",
                                 impact="About 30% of card payments failed for 39 minutes.",
                                 by="U0BOB", now=_at(134))
-        facts = await retro.gather(session, incident)
-    return retro.RetroFacts(incident=facts.incident, roles=facts.roles, entries=facts.entries,
+        facts = await retro_facts.gather(session, incident)
+    return retro_facts.RetroFacts(incident=facts.incident, roles=facts.roles, entries=facts.entries,
                             actions=facts.actions, people=PEOPLE)
 
 
@@ -136,7 +139,7 @@ def test_a_team_template_replaces_the_shipped_one(tmp_path: Path) -> None:
     template.write_text("# {{ incident.label }} post-incident review\n"
                         "{% for e in entries %}* {{ e.text | mentions | md }}\n{% endfor %}")
     settings = Settings(_env_file=None, SITREP_RETRO_TEMPLATE=str(template))
-    document = retro.renderer_for(settings).render(retro.sample_facts(), version=1,
+    document = retro.renderer_for(settings).render(retro_facts.sample_facts(), version=1,
                                                    generated_at=GENERATED)
     assert document == "# INC-1 post-incident review\n* Declared\n* Look @bob\n"
 
@@ -188,7 +191,7 @@ def test_paragraphs_from_slack_cannot_add_structure() -> None:
 
 
 def test_messages_from_integrations_keep_the_name_they_posted_under() -> None:
-    from bot.slack_messages import from_api
+    from bot.slack.messages import from_api
 
     alert = from_api({"type": "message", "subtype": "bot_message", "bot_id": "B0PAGER",
                       "username": "PagerDuty", "text": "Checkout 5xx above 5%",

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import Retrospective
+from bot.db.models import Retrospective
 
 from .conftest import Bot
 from .incident_steps import Opened, command, posted_texts, refusal, start_incident

@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, select
 
-import bot.models  # noqa: F401
-from bot import migrate
-from bot.db import session_factory
-from bot.models import Incident, ProcessedEvent, RoleAssignment
+import bot.db.models  # noqa: F401
+from bot.db import migrate
+from bot.db.engine import session_factory
+from bot.db.models import Incident, ProcessedEvent, RoleAssignment
 
 pytestmark = pytest.mark.asyncio
 

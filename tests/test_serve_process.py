@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import inspect
 
-from bot.db import create_engine
+from bot.db.engine import create_engine
 
 from .conftest import SIGNING_SECRET
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, Settings, load_settings
+from bot.core.settings import ConfigError, Settings, load_settings
 
 
 def test_defaults_match_the_documented_contract() -> None:

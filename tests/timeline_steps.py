@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db.models import ProcessedEvent, TimelineEvent
 from bot.devtools import payloads
 from bot.devtools.signed_client import BotResponse
-from bot.models import ProcessedEvent, TimelineEvent
 
 from .conftest import Bot
 

@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.core.settings import Settings
 from bot.devtools import payloads
 from bot.devtools.signed_client import SignedSlackClient
 from bot.devtools.slack_emulator import SlackEmulator
 from bot.server import EVENTS_PATH, RunningBot, start_bot
-from bot.settings import Settings
-from bot.slack_text import unescape
+from bot.slack.mrkdwn import unescape
 
 GENERAL = "C0GENERAL"
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.retro import ActionFacts, Entry, IncidentFacts, RetroFacts, RoleSpan
-from bot.settings import COMMANDER
+from bot.core.settings import COMMANDER
+from bot.retro.facts import ActionFacts, Entry, IncidentFacts, RetroFacts, RoleSpan
 
 KINDS = ("key_event", "update", "note", "hypothesis")
 PEOPLE = {f"U{index:04d}": f"engineer-{index}" for index in range(1, 21)}

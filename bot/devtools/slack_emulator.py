@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from aiohttp import BodyPartReader, web
 
+from bot.core.clock import Clock
 from bot.devtools.emulator_args import Args, decode_json_arguments
 from bot.devtools.emulator_methods import WebApi
 from bot.devtools.emulator_state import (
@@ -38,7 +39,6 @@ from bot.devtools.emulator_state import (
     Workspace,
 )
 from bot.devtools.socket_mode_server import SocketModeServer
-from bot.timeutil import Clock
 
 __all__ = ["RecordedCall", "RecordedResponse", "SlackEmulator", "SlackError"]
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import bot.timeutil
+import bot.db.types
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
@@ -35,10 +35,10 @@ def upgrade() -> None:
         sa.Column("card_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("summary", sa.Text(), nullable=True),
         sa.Column("impact", sa.Text(), nullable=True),
-        sa.Column("created_at", bot.timeutil.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("detected_at", bot.timeutil.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("mitigated_at", bot.timeutil.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("resolved_at", bot.timeutil.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("detected_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("mitigated_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("team_id", "channel_id", name="uq_incident_team_channel"),
         sa.UniqueConstraint("team_id", "number", name="uq_incident_team_number"),
@@ -53,7 +53,7 @@ def upgrade() -> None:
         "processed_event",
         sa.Column("team_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("processed_at", bot.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("team_id", "event_id"),
     )
     op.create_table(
@@ -64,8 +64,8 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("owner_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("created_at", bot.timeutil.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("done_at", bot.timeutil.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("done_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["incident_id"], ["incident.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -81,7 +81,7 @@ def upgrade() -> None:
         sa.Column("incident_id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("markdown", sa.Text(), nullable=False),
-        sa.Column("generated_at", bot.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("generated_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["incident_id"], ["incident.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("incident_id", "version", name="uq_retrospective_version"),
@@ -99,8 +99,8 @@ def upgrade() -> None:
         sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("assigned_by", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("started_at", bot.timeutil.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", bot.timeutil.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["incident_id"], ["incident.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -128,9 +128,9 @@ def upgrade() -> None:
         sa.Column("source_channel_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("source_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("permalink", sa.Text(), nullable=True),
-        sa.Column("occurred_at", bot.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("created_at", bot.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["incident_id"], ["incident.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("incident_id", "kind", "source_ts", name="uq_timeline_event_source"),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import bot.timeutil
+import bot.db.types
 
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
@@ -23,7 +23,7 @@ def upgrade() -> None:
     with op.batch_alter_table("processed_event", schema=None) as batch_op:
         batch_op.add_column(sa.Column("payload", sa.Text(), nullable=True))
         batch_op.add_column(
-            sa.Column("received_at", bot.timeutil.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("received_at", bot.db.types.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.alter_column(
             "processed_at", existing_type=sa.DateTime(timezone=True), nullable=True

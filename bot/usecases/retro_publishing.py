@@ -9,19 +9,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import retro
-from bot.db import transaction
+from bot.db.engine import transaction
+from bot.db.models import Incident, Retrospective
 from bot.deps import Deps
-from bot.incidents import IncidentError, by_number, label
-from bot.models import Incident, Retrospective
-from bot.slack_gateway import SlackFailure
-from bot.slack_text import channel_link
+from bot.domain.incidents import IncidentError, by_number, label
+from bot.retro.facts import RetroFacts, gather
+from bot.retro.versions import write_version
+from bot.slack.gateway import SlackFailure
+from bot.slack.mrkdwn import channel_link
 
 log = logging.getLogger(__name__)
 
@@ -45,37 +43,6 @@ class Published:
     permalink: str | None
 
 
-async def next_version(session: AsyncSession, incident: Incident) -> int:
-    latest = (await session.exec(select(func.max(Retrospective.version)).where(
-        col(Retrospective.incident_id) == incident.id))).first()
-    return int(latest or 0) + 1
-
-
-async def latest(session: AsyncSession, incident: Incident) -> Retrospective | None:
-    return (await session.exec(select(Retrospective).where(
-        col(Retrospective.incident_id) == incident.id,
-    ).order_by(col(Retrospective.version).desc()))).first()
-
-
-async def write_version(session: AsyncSession, incident: Incident, *,
-                        renderer: retro.Renderer, people: Mapping[str, str],
-                        facts: retro.RetroFacts, generated_at: datetime) -> Retrospective:
-    """Render and store the next version (the caller's transaction commits it)."""
-    version = await next_version(session, incident)
-    facts = retro.RetroFacts(incident=facts.incident, roles=facts.roles, entries=facts.entries,
-                             actions=facts.actions, people=dict(people))
-    markdown = renderer.render(facts, version=version, generated_at=generated_at)
-    assert incident.id is not None
-    row = Retrospective(team_id=incident.team_id, incident_id=incident.id, version=version,
-                        markdown=markdown, generated_at=generated_at,
-                        people=retro.people_json(people))
-    session.add(row)
-    # Flushed here, so a clash with a version written meanwhile surfaces inside the caller's
-    # retry rather than at commit.
-    await session.flush()
-    return row
-
-
 class RetroPublisher:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -86,7 +53,7 @@ class RetroPublisher:
             incident = await by_number(session, team_id, number)
             if incident is None:
                 raise IncidentError(f"{label(number)} does not exist.")
-            facts = await retro.gather(session, incident)
+            facts = await gather(session, incident)
         people = {user_id: name for user_id in sorted(facts.user_ids())
                   if (name := await slack.display_name(user_id)) is not None}
         row = await self._store(team_id, number, facts, people)
@@ -98,7 +65,7 @@ class RetroPublisher:
         return Published(version=row.version, markdown=row.markdown, where=where,
                          permalink=permalink)
 
-    async def _store(self, team_id: str, number: int, facts: retro.RetroFacts,
+    async def _store(self, team_id: str, number: int, facts: RetroFacts,
                      people: Mapping[str, str]) -> Retrospective:
         """Store the next version. A `sitrep retro --regenerate` at the same moment may take
         the same number first; the unique version constraint says so and we take the next."""

@@ -14,8 +14,8 @@ from typing import Any
 from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import insert_unless_present
-from bot.models import ProcessedEvent
+from bot.db.engine import insert_unless_present
+from bot.db.models import ProcessedEvent
 
 # Processed ids are kept this long: far beyond Slack's last redelivery (about five minutes
 # after the first attempt), short enough that the table stays small.

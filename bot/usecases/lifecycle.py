@@ -1,6 +1,6 @@
 """What happens when someone runs an incident: the domain decides, then Slack is told.
 
-Each use case is one database transaction through `bot.incidents`, then the Slack side
+Each use case is one database transaction through `bot.domain.incidents`, then the Slack side
 (card, topic, channel message, announcement) through `SlackGateway`. Commands, buttons and
 modals all come here, so they do exactly the same thing."""
 
@@ -14,18 +14,19 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import blocks, incidents
-from bot.channel_names import candidate_names
-from bot.db import transaction
+from bot.core.durations import humanize
+from bot.core.settings import COMMANDER
+from bot.db.engine import transaction
+from bot.db.models import Incident
 from bot.deps import Deps
-from bot.durations import humanize
-from bot.handover import handover_brief
-from bot.incidents import IncidentError, label, severity_label
-from bot.models import Incident
-from bot.retro_publisher import RetroPublisher, describe_failure
-from bot.settings import COMMANDER
-from bot.slack_gateway import SlackFailure, SlackGateway
-from bot.slack_text import channel_link, escape, mention, to_mrkdwn
+from bot.domain import incidents
+from bot.domain.incidents import IncidentError, label, severity_label
+from bot.slack import blocks
+from bot.slack.channel_names import candidate_names
+from bot.slack.gateway import SlackFailure, SlackGateway
+from bot.slack.mrkdwn import channel_link, escape, mention, to_mrkdwn
+from bot.usecases.handover import handover_brief
+from bot.usecases.retro_publishing import RetroPublisher, describe_failure
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.incidents import IncidentError, parse_severity
-from bot.slack_text import readable, split_leading_mention, split_trailing_mention
+from bot.domain.incidents import IncidentError, parse_severity
+from bot.slack.mrkdwn import readable, split_leading_mention, split_trailing_mention
 
 COMMAND = "/incident"
 

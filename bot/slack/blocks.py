@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from bot.incidents import (
+from bot.domain.incidents import (
     MAX_TEXT_LENGTH,
     MAX_TITLE_LENGTH,
     RESOLVED,
@@ -20,7 +20,7 @@ from bot.incidents import (
     label,
     severity_label,
 )
-from bot.slack_text import escape, mention, to_mrkdwn
+from bot.slack.mrkdwn import escape, mention, to_mrkdwn
 
 Block = dict[str, Any]
 

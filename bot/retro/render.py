@@ -1,33 +1,27 @@
-"""The retrospective: an incident's record turned into a blameless Markdown document.
+"""The retrospective document: facts in, blameless Markdown out.
 
-`gather` reads what the bot recorded into plain facts; `Renderer` fills a Jinja2 template
-with them. The template ships with the package (bot/templates/retrospective.md.j2); a team
-can point SITREP_RETRO_TEMPLATE at its own copy. Text that came from Slack is escaped
-by the template's `md` filters, so a message cannot break the document's structure."""
+`Renderer` fills a Jinja2 template with `RetroFacts`. The template ships with the package
+(bot/retro/templates/retrospective.md.j2); a team can point SITREP_RETRO_TEMPLATE at its own
+copy. Text that came from Slack is escaped by the template's `md` filters, so a message
+cannot break the document's structure."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import incidents
-from bot.durations import humanize
-from bot.incidents import Kind, label, severity_label
-from bot.models import Incident
-from bot.settings import COMMANDER, ConfigError, Settings
-from bot.timeline import kind_label
+from bot.core.durations import humanize
+from bot.core.settings import COMMANDER, ConfigError, Settings
+from bot.domain.timeline import kind_label
+from bot.retro.facts import MENTION as _MENTION
+from bot.retro.facts import Entry, RetroFacts, bare_facts, sample_facts
 
 DEFAULT_TEMPLATE = Path(__file__).with_name("templates") / "retrospective.md.j2"
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 # CommonMark's punctuation that can start or end structure inside a line; & because
 # `&lt;` typed in Slack would otherwise render as "<".
 _MD_INLINE = re.compile(r"([\\`*_{}\[\]<>#|~!&])")
@@ -35,99 +29,6 @@ _MD_INLINE = re.compile(r"([\\`*_{}\[\]<>#|~!&])")
 _MD_LINE_MARKER = re.compile(r"^([>+\-=])")
 _MD_ORDERED_ITEM = re.compile(r"^(\d+)([.)])")
 
-
-@dataclass(frozen=True)
-class IncidentFacts:
-    number: int
-    title: str
-    severity: int
-    status: str
-    summary: str | None
-    impact: str | None
-    started_at: datetime
-    first_status_change_at: datetime | None
-    mitigated_at: datetime | None
-    resolved_at: datetime | None
-
-    @property
-    def label(self) -> str:
-        return label(self.number)
-
-    @property
-    def severity_label(self) -> str:
-        return severity_label(self.severity)
-
-
-@dataclass(frozen=True)
-class RoleSpan:
-    role: str
-    user_id: str
-    started_at: datetime
-    ended_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Entry:
-    occurred_at: datetime
-    kind: str
-    author: str
-    text: str
-    permalink: str | None = None
-    comment: str | None = None
-
-    @property
-    def in_thread(self) -> bool:
-        # Slack's links to thread replies name the thread; top-level links do not.
-        return self.permalink is not None and "thread_ts=" in self.permalink
-
-
-@dataclass(frozen=True)
-class ActionFacts:
-    text: str
-    owner_id: str | None
-    done: bool
-
-
-@dataclass(frozen=True)
-class RetroFacts:
-    incident: IncidentFacts
-    roles: Sequence[RoleSpan]
-    entries: Sequence[Entry]
-    actions: Sequence[ActionFacts]
-    people: Mapping[str, str] = field(default_factory=dict)
-
-    def user_ids(self) -> set[str]:
-        """Everyone the document names, so their names can be looked up once."""
-        ids = {span.user_id for span in self.roles}
-        ids |= {item.owner_id for item in self.actions if item.owner_id}
-        for text in [*(e.text for e in self.entries), *(e.comment or "" for e in self.entries),
-                     *(a.text for a in self.actions)]:
-            ids |= set(_MENTION.findall(text))
-        ids |= {e.author[2:-1] for e in self.entries if _MENTION.fullmatch(e.author)}
-        return ids
-
-
-async def gather(session: AsyncSession, incident: Incident) -> RetroFacts:
-    entries = await incidents.timeline(session, incident)
-    history = await incidents.role_history(session, incident)
-    items = await incidents.action_items(session, incident)
-    first_status = next((e.occurred_at for e in entries if e.kind == Kind.STATUS), None)
-    return RetroFacts(
-        incident=IncidentFacts(
-            number=incident.number, title=incident.title, severity=incident.severity,
-            status=incident.status, summary=incident.summary, impact=incident.impact,
-            started_at=incident.created_at, first_status_change_at=first_status,
-            mitigated_at=incident.mitigated_at, resolved_at=incident.resolved_at),
-        roles=[RoleSpan(r.role, r.user_id, r.started_at, r.ended_at) for r in history],
-        entries=[Entry(occurred_at=e.occurred_at, kind=e.kind,
-                       author=e.author_name or (f"<@{e.author_id}>" if e.author_id else "Sitrep"),
-                       text=e.text, permalink=e.permalink, comment=e.comment)
-                 for e in entries],
-        actions=[ActionFacts(i.text, i.owner_id, i.done_at is not None) for i in items],
-    )
-
-
-# --- Markdown safety ----------------------------------------------------------------------
 
 def md(text: object) -> str:
     """One line of text from Slack, inert in Markdown: newlines become " / ", and every
@@ -240,36 +141,3 @@ def renderer_for(settings: Settings) -> Renderer:
     return renderer
 
 
-def sample_facts() -> RetroFacts:
-    """A small incident with every part filled, to try a template on."""
-    start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
-    minute = timedelta(minutes=1)
-    return RetroFacts(
-        incident=IncidentFacts(1, "Sample", 2, "resolved", "Summary", "Impact", start,
-                               start + 5 * minute, start + 20 * minute, start + 40 * minute),
-        roles=[RoleSpan(COMMANDER, "U1", start, start + 30 * minute),
-               RoleSpan(COMMANDER, "U2", start + 30 * minute, None)],
-        entries=[Entry(start, "started", "<@U1>", "Declared"),
-                 Entry(start + minute, "key_event", "bob", "Look <@U2>",
-                       "https://example.slack.com/archives/C1/p1", "a comment")],
-        actions=[ActionFacts("Add an alert", "U2", False)],
-        people={"U1": "alice", "U2": "bob"},
-    )
-
-
-def bare_facts() -> RetroFacts:
-    """An incident with nothing optional filled: no summary, no status change, no timeline."""
-    start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
-    return RetroFacts(
-        incident=IncidentFacts(1, "Sample", 3, "resolved", None, None, start, None, None,
-                               None),
-        roles=[RoleSpan(COMMANDER, "U1", start, None)], entries=[], actions=[])
-
-
-def people_json(people: Mapping[str, str]) -> str:
-    return json.dumps(dict(sorted(people.items())))
-
-
-def people_from_json(text: str | None) -> dict[str, str]:
-    loaded: Any = json.loads(text) if text else {}
-    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}

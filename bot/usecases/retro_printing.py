@@ -7,13 +7,15 @@ import re
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import migrate, retro
-from bot.db import create_engine, session_factory, transaction
-from bot.incidents import by_number, label
-from bot.models import Incident, TimelineEvent
-from bot.retro_publisher import latest, write_version
-from bot.settings import Settings
-from bot.timeutil import SystemClock
+from bot.core.clock import SystemClock
+from bot.core.settings import Settings
+from bot.db import migrate
+from bot.db.engine import create_engine, session_factory, transaction
+from bot.db.models import Incident, TimelineEvent
+from bot.domain.incidents import by_number, label
+from bot.retro.facts import gather, people_from_json
+from bot.retro.render import renderer_for
+from bot.retro.versions import latest, write_version
 
 _NUMBER = re.compile(r"^(?:inc-?)?(\d+)$", re.IGNORECASE)
 
@@ -31,7 +33,7 @@ def parse_incident_number(text: str) -> int:
 
 async def retrospective(settings: Settings, number: int, *, team_id: str | None,
                         regenerate: bool) -> str:
-    renderer = retro.renderer_for(settings)
+    renderer = renderer_for(settings)
     engine = create_engine(settings.database_url)
     try:
         await migrate.upgrade(engine)
@@ -48,8 +50,8 @@ async def retrospective(settings: Settings, number: int, *, team_id: str | None,
                         f"{label(number)} has no retrospective yet (it is written at resolve);"
                         f" `sitrep retro {number} --regenerate` drafts one now.")
                 return stored.markdown
-            facts = await retro.gather(session, incident)
-            people = retro.people_from_json(stored.people if stored else None)
+            facts = await gather(session, incident)
+            people = people_from_json(stored.people if stored else None)
             # Names Slack gave when messages were marked fill in people met since.
             for entry in await _named_authors(session, incident):
                 people.setdefault(*entry)

@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.incidents import check_text
-from bot.models import Incident, TimelineEvent
-from bot.slack_messages import SlackMessage
+from bot.db.models import Incident, TimelineEvent
+from bot.domain.incidents import check_text
+from bot.slack.messages import SlackMessage
 
 VIA_REACTION = "reaction"
 VIA_SHORTCUT = "shortcut"

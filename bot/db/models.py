@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from bot.timeutil import UTCDateTime
+from bot.db.types import UTCDateTime
 
 # Slack ids (T…, C…, U…) and message timestamps are short; a bound keeps indexes small.
 SLACK_ID = 32

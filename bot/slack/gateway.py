@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.incidents import IncidentError
+from bot.domain.incidents import IncidentError
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import incidents
-from bot.blocks import clip, slack_time
-from bot.durations import humanize
-from bot.incidents import Kind, label, severity_label
-from bot.models import Incident
-from bot.slack_text import escape, mention, to_mrkdwn
+from bot.core.durations import humanize
+from bot.db.models import Incident
+from bot.domain import incidents
+from bot.domain.incidents import Kind, label, severity_label
+from bot.slack.blocks import clip, slack_time
+from bot.slack.mrkdwn import escape, mention, to_mrkdwn
 
 RECENT_ENTRIES = 5
 

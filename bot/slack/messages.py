@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.slack_text import readable
+from bot.slack.mrkdwn import readable
 
 # Messages whose subtype means they are gone or are Slack's own notices.
 GONE_SUBTYPES = frozenset({"tombstone", "message_deleted"})

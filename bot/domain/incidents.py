@@ -15,9 +15,9 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import insert_unless_present
-from bot.models import ActionItem, Incident, IncidentCounter, RoleAssignment, TimelineEvent
-from bot.settings import COMMANDER
+from bot.core.settings import COMMANDER
+from bot.db.engine import insert_unless_present
+from bot.db.models import ActionItem, Incident, IncidentCounter, RoleAssignment, TimelineEvent
 
 SEVERITIES: Final = (1, 2, 3, 4)
 INVESTIGATING: Final = "investigating"

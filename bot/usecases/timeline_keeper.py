@@ -16,15 +16,16 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import event_inbox, incidents, timeline
-from bot.blocks import clip
-from bot.db import transaction
+from bot.db.engine import transaction
+from bot.db.models import Incident, TimelineEvent
 from bot.deps import Deps
-from bot.incidents import IncidentError, NotAnIncidentChannel, label
-from bot.models import Incident, TimelineEvent
-from bot.slack_gateway import SlackFailure, SlackGateway
-from bot.slack_messages import SlackMessage, from_api
-from bot.slack_text import to_mrkdwn
+from bot.domain import inbox as event_inbox
+from bot.domain import incidents, timeline
+from bot.domain.incidents import IncidentError, NotAnIncidentChannel, label
+from bot.slack.blocks import clip
+from bot.slack.gateway import SlackFailure, SlackGateway
+from bot.slack.messages import SlackMessage, from_api
+from bot.slack.mrkdwn import to_mrkdwn
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,147 @@
+"""The retrospective's facts: an incident's record read into plain values.
+
+`gather` reads what the bot recorded; `bot.retro.render` turns the facts into Markdown.
+The samples let a template be tried on a full incident and on a bare one."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.settings import COMMANDER
+from bot.db.models import Incident
+from bot.domain import incidents
+from bot.domain.incidents import Kind, label, severity_label
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    number: int
+    title: str
+    severity: int
+    status: str
+    summary: str | None
+    impact: str | None
+    started_at: datetime
+    first_status_change_at: datetime | None
+    mitigated_at: datetime | None
+    resolved_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return label(self.number)
+
+    @property
+    def severity_label(self) -> str:
+        return severity_label(self.severity)
+
+
+@dataclass(frozen=True)
+class RoleSpan:
+    role: str
+    user_id: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    occurred_at: datetime
+    kind: str
+    author: str
+    text: str
+    permalink: str | None = None
+    comment: str | None = None
+
+    @property
+    def in_thread(self) -> bool:
+        # Slack's links to thread replies name the thread; top-level links do not.
+        return self.permalink is not None and "thread_ts=" in self.permalink
+
+
+@dataclass(frozen=True)
+class ActionFacts:
+    text: str
+    owner_id: str | None
+    done: bool
+
+
+@dataclass(frozen=True)
+class RetroFacts:
+    incident: IncidentFacts
+    roles: Sequence[RoleSpan]
+    entries: Sequence[Entry]
+    actions: Sequence[ActionFacts]
+    people: Mapping[str, str] = field(default_factory=dict)
+
+    def user_ids(self) -> set[str]:
+        """Everyone the document names, so their names can be looked up once."""
+        ids = {span.user_id for span in self.roles}
+        ids |= {item.owner_id for item in self.actions if item.owner_id}
+        for text in [*(e.text for e in self.entries), *(e.comment or "" for e in self.entries),
+                     *(a.text for a in self.actions)]:
+            ids |= set(MENTION.findall(text))
+        ids |= {e.author[2:-1] for e in self.entries if MENTION.fullmatch(e.author)}
+        return ids
+
+
+async def gather(session: AsyncSession, incident: Incident) -> RetroFacts:
+    entries = await incidents.timeline(session, incident)
+    history = await incidents.role_history(session, incident)
+    items = await incidents.action_items(session, incident)
+    first_status = next((e.occurred_at for e in entries if e.kind == Kind.STATUS), None)
+    return RetroFacts(
+        incident=IncidentFacts(
+            number=incident.number, title=incident.title, severity=incident.severity,
+            status=incident.status, summary=incident.summary, impact=incident.impact,
+            started_at=incident.created_at, first_status_change_at=first_status,
+            mitigated_at=incident.mitigated_at, resolved_at=incident.resolved_at),
+        roles=[RoleSpan(r.role, r.user_id, r.started_at, r.ended_at) for r in history],
+        entries=[Entry(occurred_at=e.occurred_at, kind=e.kind,
+                       author=e.author_name or (f"<@{e.author_id}>" if e.author_id else "Sitrep"),
+                       text=e.text, permalink=e.permalink, comment=e.comment)
+                 for e in entries],
+        actions=[ActionFacts(i.text, i.owner_id, i.done_at is not None) for i in items],
+    )
+
+
+def sample_facts() -> RetroFacts:
+    """A small incident with every part filled, to try a template on."""
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    return RetroFacts(
+        incident=IncidentFacts(1, "Sample", 2, "resolved", "Summary", "Impact", start,
+                               start + 5 * minute, start + 20 * minute, start + 40 * minute),
+        roles=[RoleSpan(COMMANDER, "U1", start, start + 30 * minute),
+               RoleSpan(COMMANDER, "U2", start + 30 * minute, None)],
+        entries=[Entry(start, "started", "<@U1>", "Declared"),
+                 Entry(start + minute, "key_event", "bob", "Look <@U2>",
+                       "https://example.slack.com/archives/C1/p1", "a comment")],
+        actions=[ActionFacts("Add an alert", "U2", False)],
+        people={"U1": "alice", "U2": "bob"},
+    )
+
+
+def bare_facts() -> RetroFacts:
+    """An incident with nothing optional filled: no summary, no status change, no timeline."""
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    return RetroFacts(
+        incident=IncidentFacts(1, "Sample", 3, "resolved", None, None, start, None, None,
+                               None),
+        roles=[RoleSpan(COMMANDER, "U1", start, None)], entries=[], actions=[])
+
+
+def people_json(people: Mapping[str, str]) -> str:
+    return json.dumps(dict(sorted(people.items())))
+
+
+def people_from_json(text: str | None) -> dict[str, str]:
+    loaded: Any = json.loads(text) if text else {}
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
