@@ -24,7 +24,7 @@ from bot.db.engine import create_engine, session_factory
 from bot.deps import Deps
 from bot.retro.render import renderer_for
 from bot.slack.gateway import SlackGateway
-from bot.usecases.timeline_keeper import TimelineKeeper
+from bot.usecases.event_inbox import EventInbox
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ async def start_bot(
         socket_mode = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]
     # Events a previous process received but did not finish are replayed now.
-    recovery = asyncio.create_task(TimelineKeeper(deps).keep_recovering())
+    recovery = asyncio.create_task(EventInbox(deps).keep_recovering())
     url = site.name
     log.info("Sitrep is serving on %s (%s)", url,
              "Socket Mode" if socket_mode is not None else f"HTTP, {EVENTS_PATH}")

@@ -8,7 +8,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.deps import Deps
-from bot.domain.incidents import RESOLVED, IncidentError, label, parse_severity, parse_status
+from bot.domain.errors import IncidentError
+from bot.domain.incidents import parse_severity, parse_status
+from bot.domain.vocabulary import Status, label
 from bot.slack import blocks
 from bot.usecases.lifecycle import Lifecycle, Where
 
@@ -55,7 +57,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 async def _open(deps: Deps, lifecycle: Lifecycle, where: Where, body: dict[str, Any],
                 modal: Callable[..., dict[str, Any]]) -> None:
     incident = await lifecycle.incident_here(where)
-    if incident.status == RESOLVED and modal is blocks.resolve_modal:
+    if incident.status == Status.RESOLVED and modal is blocks.resolve_modal:
         raise IncidentError(f"{label(incident.number)} is already resolved.")
     await deps.slack.open_view(body["trigger_id"],
                                modal(channel_id=where.channel_id, number=incident.number))

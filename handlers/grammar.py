@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.domain.incidents import IncidentError, parse_severity
+from bot.domain.errors import IncidentError
+from bot.domain.incidents import parse_severity
 from bot.slack.mrkdwn import readable, split_leading_mention, split_trailing_mention
 
 COMMAND = "/incident"

@@ -13,11 +13,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.core.settings import COMMANDER
 from bot.deps import Deps
 from bot.domain import incidents
-from bot.domain.incidents import IncidentError, label
+from bot.domain.errors import IncidentError
+from bot.domain.vocabulary import label
 from bot.slack import blocks
 from bot.slack.mrkdwn import channel_link, readable
 from bot.usecases.lifecycle import Lifecycle, Where
-from bot.usecases.timeline_keeper import TimelineKeeper
+from bot.usecases.timeline_listing import TimelineListing
 from handlers import grammar as commands
 
 Work = Callable[[], Awaitable[str | None]]
@@ -25,7 +26,7 @@ Work = Callable[[], Awaitable[str | None]]
 
 def register(app: AsyncApp, deps: Deps) -> None:
     lifecycle = Lifecycle(deps)
-    keeper = TimelineKeeper(deps)
+    listing = TimelineListing(deps)
 
     @app.command(commands.COMMAND)
     async def incident_command(ack: AsyncAck, command: dict[str, Any],
@@ -34,7 +35,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                       user_id=command["user_id"])
         try:
             parsed = commands.parse(command.get("text", ""))
-            work = _plan(lifecycle, keeper, deps, parsed, where, command)
+            work = _plan(lifecycle, listing, deps, parsed, where, command)
         except commands.UnknownSubcommand as unknown:
             await ack(text=commands.unknown_subcommand_reply(unknown.word))
             return
@@ -66,7 +67,7 @@ def _acknowledgement(parsed: commands.ParsedCommand) -> str | None:
     return None
 
 
-def _plan(lifecycle: Lifecycle, keeper: TimelineKeeper, deps: Deps,
+def _plan(lifecycle: Lifecycle, listing: TimelineListing, deps: Deps,
           parsed: commands.ParsedCommand, where: Where, command: dict[str, Any]) -> Work | None:
     """Check the grammar now and return the work to do after the ack (None means help)."""
     rest = parsed.rest
@@ -109,7 +110,7 @@ def _plan(lifecycle: Lifecycle, keeper: TimelineKeeper, deps: Deps,
             summary = _typed(rest) or None
             return _quietly(lambda: lifecycle.resolve(where, summary=summary))
         case "timeline":
-            return lambda: keeper.listing(where.team_id, where.channel_id)
+            return lambda: listing.listing(where.team_id, where.channel_id)
         case "reopen":
             return _quietly(lambda: lifecycle.reopen(where))
     raise commands.UnknownSubcommand(parsed.name)

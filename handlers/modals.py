@@ -13,7 +13,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
 from bot.domain import incidents
-from bot.domain.incidents import IncidentError, label
+from bot.domain.errors import IncidentError
+from bot.domain.vocabulary import MAX_TEXT_LENGTH, label
 from bot.slack import blocks
 from bot.slack.mrkdwn import channel_link
 from bot.usecases.lifecycle import Lifecycle, Where
@@ -65,9 +66,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         values = body["view"]["state"]["values"]
         summary = _value(values, "summary_block", "summary")
         impact = _value(values, "impact_block", "impact")
-        too_long = {block: f"Keep it under {incidents.MAX_TEXT_LENGTH} characters."
+        too_long = {block: f"Keep it under {MAX_TEXT_LENGTH} characters."
                     for block, text in (("summary_block", summary), ("impact_block", impact))
-                    if len(text) > incidents.MAX_TEXT_LENGTH}
+                    if len(text) > MAX_TEXT_LENGTH}
         if too_long:
             await ack(response_action="errors", errors=too_long)
             return

@@ -12,28 +12,28 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from bot.deps import Deps
-from bot.usecases.timeline_keeper import TimelineKeeper, message_of
+from bot.usecases.event_inbox import EventInbox
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    keeper = TimelineKeeper(deps)
+    events = EventInbox(deps)
 
     @app.middleware
     async def inbox(body: dict[str, Any],
                     next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
         event = body.get("event")
         if body.get("type") != "event_callback" or not isinstance(event, dict) or \
-                message_of(event, deps.settings.timeline_emoji) is None:
+                not events.wants(event):
             await next()
             return None
-        if not await keeper.receive(body["team_id"], body["event_id"], body):
+        if not await events.receive(body["team_id"], body["event_id"], body):
             # Already handled (Slack retried, or another replica got there first).
             return BoltResponse(status=200, body="")
         await next()
         return None
 
     async def on_event(body: dict[str, Any], event: dict[str, Any]) -> None:
-        await keeper.handle(body["team_id"], body.get("event_id"), event)
+        await events.handle(body["team_id"], body.get("event_id"), event)
 
     app.event("reaction_added")(on_event)
     app.event("reaction_removed")(on_event)

@@ -7,17 +7,19 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.deps import Deps
-from bot.domain.incidents import IncidentError, label
+from bot.domain.errors import IncidentError
+from bot.domain.vocabulary import label
 from bot.slack import blocks
 from bot.slack.messages import message_text
 from bot.usecases.lifecycle import Lifecycle, Where
-from bot.usecases.timeline_keeper import MessageRef, TimelineKeeper
+from bot.usecases.timeline_marking import TimelineMarking
+from bot.usecases.timeline_sync import MessageRef
 
 MAX_COMMENT = 300
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    keeper = TimelineKeeper(deps)
+    marking = TimelineMarking(deps)
     lifecycle = Lifecycle(deps)
 
     @app.shortcut(blocks.TIMELINE_SHORTCUT)
@@ -50,7 +52,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         channel_id, ts = body["view"]["private_metadata"].split(" ", 1)
         user_id = body["user"]["id"]
         try:
-            number = await keeper.mark_by_hand(body["team"]["id"], MessageRef(channel_id, ts),
+            number = await marking.mark_by_hand(body["team"]["id"], MessageRef(channel_id, ts),
                                                user_id=user_id, kind=kind,
                                                comment=comment or None)
         except IncidentError as refused:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Incident, RoleAssignment, TimelineEvent
+from bot.db.models import Incident, RoleAssignment, TimelineEntry
 from bot.devtools.signed_client import BotResponse
 
 from .conftest import Bot
@@ -127,9 +127,9 @@ async def roles(bot: Bot, number: int) -> Sequence[RoleAssignment]:
             col(RoleAssignment.id)))).all()
 
 
-async def timeline(bot: Bot, number: int) -> Sequence[TimelineEvent]:
+async def timeline(bot: Bot, number: int) -> Sequence[TimelineEntry]:
     found = await incident(bot, number)
     async with AsyncSession(bot.running.engine) as session:
-        return (await session.exec(select(TimelineEvent).where(
-            col(TimelineEvent.incident_id) == found.id).order_by(
-            col(TimelineEvent.occurred_at), col(TimelineEvent.id)))).all()
+        return (await session.exec(select(TimelineEntry).where(
+            col(TimelineEntry.incident_id) == found.id).order_by(
+            col(TimelineEntry.occurred_at), col(TimelineEntry.id)))).all()

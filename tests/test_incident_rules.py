@@ -13,7 +13,7 @@ from bot.db import migrate
 from bot.db.engine import SessionFactory, session_factory
 from bot.db.models import Incident
 from bot.domain import incidents
-from bot.domain.incidents import IncidentError
+from bot.domain.errors import IncidentError
 
 T0 = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
 

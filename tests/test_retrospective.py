@@ -17,9 +17,9 @@ from bot.db import migrate
 from bot.db.engine import session_factory
 from bot.devtools.long_incident import long_incident
 from bot.domain import incidents, timeline
+from bot.domain.messages import ChannelMessage
 from bot.retro import facts as retro_facts
 from bot.retro import render as retro
-from bot.slack.messages import SlackMessage
 
 GOLDEN = Path(__file__).with_name("golden") / "retrospective_inc1.md"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -51,7 +51,7 @@ async def _fixed_incident(engine: AsyncEngine) -> retro_facts.RetroFacts:
 
         async def marked(minutes: int, author: str, text: str, *, by: str = "U0ALICE",
                          thread: int | None = None) -> None:
-            message = SlackMessage(ts=_ts(minutes), text=text, author_id=author,
+            message = ChannelMessage(ts=_ts(minutes), text=text, author_id=author,
                                    thread_ts=_ts(thread) if thread is not None else None)
             link = f"https://example.slack.com/archives/C1/p{_ts(minutes).replace('.', '')}"
             if thread is not None:
@@ -72,7 +72,7 @@ async def _fixed_incident(engine: AsyncEngine) -> retro_facts.RetroFacts:
                                       now=_at(12))
         # An edited message: the entry follows the new text.
         await marked(15, "U0BOB", "Rollback started, errors at 30%")
-        edited = SlackMessage(ts=_ts(15), text="Rollback started, errors at 3% (typo: 30%)",
+        edited = ChannelMessage(ts=_ts(15), text="Rollback started, errors at 3% (typo: 30%)",
                               author_id="U0BOB", thread_ts=None)
         await timeline.reconcile(session, incident, message=edited,
                                  wanted={"key_event": "U0ALICE"},

@@ -17,7 +17,7 @@ from sqlmodel import SQLModel, select
 import bot.db.models  # noqa: F401
 from bot.db import migrate
 from bot.db.engine import session_factory
-from bot.db.models import Incident, ProcessedEvent, RoleAssignment
+from bot.db.models import InboxEvent, Incident, RoleAssignment
 
 pytestmark = pytest.mark.asyncio
 
@@ -106,10 +106,10 @@ async def test_a_slack_event_id_can_be_recorded_only_once(engine: AsyncEngine) -
     sessions = session_factory(engine)
     now = datetime(2026, 11, 24, tzinfo=UTC)
     async with sessions() as session:
-        session.add(ProcessedEvent(team_id="T0001", event_id="Ev0001", processed_at=now))
+        session.add(InboxEvent(team_id="T0001", event_id="Ev0001", processed_at=now))
         await session.commit()
     async with sessions() as session:
-        session.add(ProcessedEvent(team_id="T0001", event_id="Ev0001", processed_at=now))
+        session.add(InboxEvent(team_id="T0001", event_id="Ev0001", processed_at=now))
         with pytest.raises(IntegrityError):
             await session.commit()
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import ProcessedEvent, TimelineEvent
+from bot.db.models import InboxEvent, TimelineEntry
 from bot.devtools import payloads
 from bot.devtools.signed_client import BotResponse
 
@@ -21,8 +21,8 @@ async def processed(bot: Bot, event_id: str, *, timeout: float = 10.0) -> None: 
     async with asyncio.timeout(timeout):
         while True:
             async with AsyncSession(bot.running.engine) as session:
-                row = (await session.exec(select(ProcessedEvent).where(
-                    col(ProcessedEvent.event_id) == event_id))).first()
+                row = (await session.exec(select(InboxEvent).where(
+                    col(InboxEvent.event_id) == event_id))).first()
             if row is not None and row.processed_at is not None:
                 return
             await asyncio.sleep(0.02)
@@ -53,15 +53,15 @@ async def unreact(bot: Bot, channel: str, ts: str, user: str, emoji: str = "push
                                                channel=channel, ts=ts))
 
 
-async def entries(bot: Bot, *, source_ts: str | None = None) -> Sequence[TimelineEvent]:
+async def entries(bot: Bot, *, source_ts: str | None = None) -> Sequence[TimelineEntry]:
     async with AsyncSession(bot.running.engine) as session:
-        query = select(TimelineEvent).order_by(col(TimelineEvent.occurred_at),
-                                               col(TimelineEvent.id))
+        query = select(TimelineEntry).order_by(col(TimelineEntry.occurred_at),
+                                               col(TimelineEntry.id))
         if source_ts is not None:
-            query = query.where(col(TimelineEvent.source_ts) == source_ts)
+            query = query.where(col(TimelineEntry.source_ts) == source_ts)
         return (await session.exec(query)).all()
 
 
-async def marked(bot: Bot) -> Sequence[TimelineEvent]:
+async def marked(bot: Bot) -> Sequence[TimelineEntry]:
     """Timeline entries made from Slack messages (not the lifecycle's own)."""
     return [entry for entry in await entries(bot) if entry.source_ts is not None]

@@ -78,7 +78,7 @@ class RoleAssignment(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class TimelineEvent(SQLModel, table=True):
+class TimelineEntry(SQLModel, table=True):
     """One entry on an incident's timeline: a marked Slack message, a note, or a state change.
 
     Entries made from a Slack message are unique on (incident, kind, message ts), so a
@@ -146,7 +146,7 @@ class Retrospective(SQLModel, table=True):
     permalink: str | None = Field(default=None, sa_type=Text)
 
 
-class ProcessedEvent(SQLModel, table=True):
+class InboxEvent(SQLModel, table=True):
     """The inbox of Slack events: written before Slack gets its acknowledgement, marked
     processed once the event's effect is saved.
 

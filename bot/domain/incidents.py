@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
 
 from sqlalchemy import delete, update
 from sqlmodel import col, select
@@ -17,48 +16,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.settings import COMMANDER
 from bot.db.engine import insert_unless_present
-from bot.db.models import ActionItem, Incident, IncidentCounter, RoleAssignment, TimelineEvent
-
-SEVERITIES: Final = (1, 2, 3, 4)
-INVESTIGATING: Final = "investigating"
-IDENTIFIED: Final = "identified"
-MONITORING: Final = "monitoring"
-RESOLVED: Final = "resolved"
-STATUSES: Final = (INVESTIGATING, IDENTIFIED, MONITORING, RESOLVED)
-
-# A card's header block holds at most 150 characters; a title longer than that would be
-# cut everywhere it is shown.
-MAX_TITLE_LENGTH: Final = 150
-MAX_TEXT_LENGTH: Final = 3000  # one section block's text
-
-
-class IncidentError(Exception):
-    """A rule said no. The message is written for the person who asked."""
-
-
-class NotAnIncidentChannel(IncidentError):
-    pass
-
-
-# Timeline kinds written by the lifecycle itself (reactions add their own kinds).
-class Kind:
-    STARTED: Final = "started"
-    ROLE: Final = "role"
-    SEVERITY: Final = "severity"
-    STATUS: Final = "status"
-    UPDATE: Final = "update"
-    NOTE: Final = "note"
-    ACTION: Final = "action"
-    RESOLVED: Final = "resolved"
-    REOPENED: Final = "reopened"
-
-
-def label(number: int) -> str:
-    return f"INC-{number}"
-
-
-def severity_label(severity: int) -> str:
-    return f"SEV{severity}"
+from bot.db.models import ActionItem, Incident, IncidentCounter, RoleAssignment, TimelineEntry
+from bot.domain.errors import IncidentError, NotAnIncidentChannel
+from bot.domain.vocabulary import (
+    MAX_TEXT_LENGTH,
+    MAX_TITLE_LENGTH,
+    SEVERITIES,
+    STATUSES,
+    Kind,
+    Status,
+    label,
+    severity_label,
+)
 
 
 def parse_severity(text: str) -> int:
@@ -133,7 +102,7 @@ async def open_incident(
     number = await allocate_number(session, team_id)
     incident = Incident(team_id=team_id, number=number, title=title,
                         description=(description or "").strip() or None, severity=severity,
-                        status=INVESTIGATING, reporter_id=reporter_id, created_at=now,
+                        status=Status.INVESTIGATING, reporter_id=reporter_id, created_at=now,
                         detected_at=now)
     session.add(incident)
     await session.flush()
@@ -213,11 +182,11 @@ async def role_history(session: AsyncSession, incident: Incident) -> Sequence[Ro
         .order_by(col(RoleAssignment.started_at), col(RoleAssignment.id)))).all()
 
 
-async def timeline(session: AsyncSession, incident: Incident) -> Sequence[TimelineEvent]:
+async def timeline(session: AsyncSession, incident: Incident) -> Sequence[TimelineEntry]:
     return (await session.exec(
-        select(TimelineEvent)
-        .where(TimelineEvent.incident_id == incident.id)
-        .order_by(col(TimelineEvent.occurred_at), col(TimelineEvent.id)))).all()
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident.id)
+        .order_by(col(TimelineEntry.occurred_at), col(TimelineEntry.id)))).all()
 
 
 async def action_items(session: AsyncSession, incident: Incident) -> Sequence[ActionItem]:
@@ -293,13 +262,13 @@ async def change_status(session: AsyncSession, incident: Incident, *, status: st
 
     `resolved` goes through `resolve`, which also stamps the resolve time."""
     _check_open(incident, "change its status")
-    if status == RESOLVED:
+    if status == Status.RESOLVED:
         raise ValueError("resolve with resolve()")
     if status == incident.status:
         raise IncidentError(f"{label(incident.number)} is already {status}.")
     change = Change(incident.status, status)
     incident.status = status
-    if status == MONITORING and incident.mitigated_at is None:
+    if status == Status.MONITORING and incident.mitigated_at is None:
         incident.mitigated_at = now
     session.add(incident)
     _record(session, incident, Kind.STATUS, f"Status changed from {change.old} to {change.new}",
@@ -308,13 +277,13 @@ async def change_status(session: AsyncSession, incident: Incident, *, status: st
 
 
 async def record_update(session: AsyncSession, incident: Incident, *, text: str, by: str,
-                        now: datetime) -> TimelineEvent:
+                        now: datetime) -> TimelineEntry:
     text = check_text(text, "An update", "/incident update <what changed>")
     return _record(session, incident, Kind.UPDATE, text, by=by, now=now)
 
 
 async def add_note(session: AsyncSession, incident: Incident, *, text: str, by: str,
-                   now: datetime) -> TimelineEvent:
+                   now: datetime) -> TimelineEntry:
     text = check_text(text, "A note", "/incident note <text>")
     return _record(session, incident, Kind.NOTE, text, by=by, now=now)
 
@@ -336,8 +305,8 @@ async def resolve(session: AsyncSession, incident: Incident, *, summary: str | N
     the same moment resolve it exactly once."""
     result = await session.exec(
         update(Incident)
-        .where(col(Incident.id) == incident.id, col(Incident.status) != RESOLVED)
-        .values(status=RESOLVED, resolved_at=now))
+        .where(col(Incident.id) == incident.id, col(Incident.status) != Status.RESOLVED)
+        .values(status=Status.RESOLVED, resolved_at=now))
     if _rowcount(result) == 0:
         raise IncidentError(f"{label(incident.number)} is already resolved. "
                             "Use `/incident reopen` if it is back.")
@@ -360,8 +329,8 @@ async def resolve(session: AsyncSession, incident: Incident, *, summary: str | N
 async def reopen(session: AsyncSession, incident: Incident, *, by: str, now: datetime) -> None:
     result = await session.exec(
         update(Incident)
-        .where(col(Incident.id) == incident.id, col(Incident.status) == RESOLVED)
-        .values(status=INVESTIGATING, resolved_at=None))
+        .where(col(Incident.id) == incident.id, col(Incident.status) == Status.RESOLVED)
+        .values(status=Status.INVESTIGATING, resolved_at=None))
     if _rowcount(result) == 0:
         raise IncidentError(f"{label(incident.number)} is not resolved, so there is nothing to "
                             "reopen.")
@@ -370,14 +339,14 @@ async def reopen(session: AsyncSession, incident: Incident, *, by: str, now: dat
 
 
 def _check_open(incident: Incident, doing: str) -> None:
-    if incident.status == RESOLVED:
+    if incident.status == Status.RESOLVED:
         raise IncidentError(f"{label(incident.number)} is resolved. Run `/incident reopen` "
                             f"first to {doing}.")
 
 
 def _record(session: AsyncSession, incident: Incident, kind: str, text: str, *, by: str,
-            now: datetime) -> TimelineEvent:
-    entry = TimelineEvent(team_id=incident.team_id, incident_id=_id(incident), kind=kind,
+            now: datetime) -> TimelineEntry:
+    entry = TimelineEntry(team_id=incident.team_id, incident_id=_id(incident), kind=kind,
                           text=text, author_id=by, occurred_at=now, created_by=by,
                           created_at=now)
     session.add(entry)

@@ -14,15 +14,13 @@ from datetime import datetime
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Incident, TimelineEvent
+from bot.db.models import Incident, TimelineEntry
 from bot.domain.incidents import check_text
-from bot.slack.messages import SlackMessage
-
-VIA_REACTION = "reaction"
-VIA_SHORTCUT = "shortcut"
+from bot.domain.messages import ChannelMessage
+from bot.domain.vocabulary import Via
 
 
-def wanted_kinds(message: SlackMessage, emoji_kinds: Mapping[str, str],
+def wanted_kinds(message: ChannelMessage, emoji_kinds: Mapping[str, str],
                  bot_user_id: str | None) -> dict[str, str]:
     """Timeline kind → the first person whose reaction asks for it."""
     wanted: dict[str, str] = {}
@@ -52,14 +50,14 @@ class Reconciled:
 
 
 async def entries_for(session: AsyncSession, incident: Incident,
-                      source_ts: str) -> Sequence[TimelineEvent]:
-    return (await session.exec(select(TimelineEvent).where(
-        col(TimelineEvent.incident_id) == incident.id,
-        col(TimelineEvent.source_ts) == source_ts))).all()
+                      source_ts: str) -> Sequence[TimelineEntry]:
+    return (await session.exec(select(TimelineEntry).where(
+        col(TimelineEntry.incident_id) == incident.id,
+        col(TimelineEntry.source_ts) == source_ts))).all()
 
 
 async def reconcile(session: AsyncSession, incident: Incident, *, source: Source,
-                    message: SlackMessage | None, wanted: Mapping[str, str],
+                    message: ChannelMessage | None, wanted: Mapping[str, str],
                     now: datetime) -> Reconciled:
     """Make the timeline agree with the message as Slack has it now.
 
@@ -68,9 +66,9 @@ async def reconcile(session: AsyncSession, incident: Incident, *, source: Source
     asks for and removed for kinds nobody does; shortcut entries stay."""
     existing = await entries_for(session, incident, source.ts)
     if message is None:
-        await session.exec(delete(TimelineEvent).where(
-            col(TimelineEvent.incident_id) == incident.id,
-            col(TimelineEvent.source_ts) == source.ts))
+        await session.exec(delete(TimelineEntry).where(
+            col(TimelineEntry.incident_id) == incident.id,
+            col(TimelineEntry.source_ts) == source.ts))
         return Reconciled(added=(), removed=tuple(e.kind for e in existing), on_timeline=False)
     by_kind = {entry.kind: entry for entry in existing}
     for entry in existing:
@@ -80,21 +78,21 @@ async def reconcile(session: AsyncSession, incident: Incident, *, source: Source
     added = []
     for kind, marked_by in wanted.items():
         if kind not in by_kind:
-            session.add(_entry(incident, source, message, kind=kind, via=VIA_REACTION,
+            session.add(_entry(incident, source, message, kind=kind, via=Via.REACTION,
                                marked_by=marked_by, now=now))
             added.append(kind)
     removed = []
     for entry in existing:
-        if entry.via == VIA_REACTION and entry.kind not in wanted:
+        if entry.via == Via.REACTION and entry.kind not in wanted:
             await session.delete(entry)
             removed.append(entry.kind)
-    on_timeline = bool(wanted) or any(e.via != VIA_REACTION for e in existing)
+    on_timeline = bool(wanted) or any(e.via != Via.REACTION for e in existing)
     return Reconciled(added=tuple(added), removed=tuple(removed), on_timeline=on_timeline)
 
 
 async def mark(session: AsyncSession, incident: Incident, *, source: Source,
-               message: SlackMessage, kind: str, by: str, comment: str | None,
-               now: datetime) -> TimelineEvent:
+               message: ChannelMessage, kind: str, by: str, comment: str | None,
+               now: datetime) -> TimelineEntry:
     """Put a message on the timeline by hand (the "Add to timeline" shortcut). It stays
     there whatever happens to reactions on it."""
     if comment:
@@ -102,24 +100,20 @@ async def mark(session: AsyncSession, incident: Incident, *, source: Source,
     existing = {entry.kind: entry for entry in await entries_for(session, incident, source.ts)}
     entry = existing.get(kind)
     if entry is None:
-        entry = _entry(incident, source, message, kind=kind, via=VIA_SHORTCUT, marked_by=by,
+        entry = _entry(incident, source, message, kind=kind, via=Via.SHORTCUT, marked_by=by,
                        now=now)
-    entry.via = VIA_SHORTCUT
+    entry.via = Via.SHORTCUT
     entry.comment = comment or entry.comment
     session.add(entry)
     return entry
 
 
-def _entry(incident: Incident, source: Source, message: SlackMessage, *, kind: str, via: str,
-           marked_by: str, now: datetime) -> TimelineEvent:
+def _entry(incident: Incident, source: Source, message: ChannelMessage, *, kind: str, via: str,
+           marked_by: str, now: datetime) -> TimelineEntry:
     assert incident.id is not None
-    return TimelineEvent(
+    return TimelineEntry(
         team_id=incident.team_id, incident_id=incident.id, kind=kind, via=via,
         text=message.text, author_id=message.author_id, author_name=source.author_name,
         source_channel_id=source.channel_id, source_ts=source.ts, permalink=source.permalink,
         # The moment the message was written, not when somebody reacted to it.
         occurred_at=message.written_at, created_by=marked_by, created_at=now)
-
-
-def kind_label(kind: str) -> str:
-    return kind.replace("_", " ")

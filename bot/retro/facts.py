@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.settings import COMMANDER
 from bot.db.models import Incident
 from bot.domain import incidents
-from bot.domain.incidents import Kind, label, severity_label
+from bot.domain.vocabulary import Kind, label, severity_label
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 

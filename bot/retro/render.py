@@ -17,7 +17,7 @@ import jinja2
 
 from bot.core.durations import humanize
 from bot.core.settings import COMMANDER, ConfigError, Settings
-from bot.domain.timeline import kind_label
+from bot.domain.vocabulary import kind_label
 from bot.retro.facts import MENTION as _MENTION
 from bot.retro.facts import Entry, RetroFacts, bare_facts, sample_facts
 

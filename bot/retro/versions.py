@@ -25,14 +25,19 @@ async def latest(session: AsyncSession, incident: Incident) -> Retrospective | N
     ).order_by(col(Retrospective.version).desc()))).first()
 
 
-async def write_version(session: AsyncSession, incident: Incident, *,
-                        renderer: Renderer, people: Mapping[str, str],
-                        facts: RetroFacts, generated_at: datetime) -> Retrospective:
-    """Render and store the next version (the caller's transaction commits it)."""
-    version = await next_version(session, incident)
+def draft(renderer: Renderer, facts: RetroFacts, *, people: Mapping[str, str], version: int,
+          generated_at: datetime) -> str:
+    """The document for `version`, rendered from facts already read: no database needed, so
+    it never runs inside a write transaction."""
     facts = RetroFacts(incident=facts.incident, roles=facts.roles, entries=facts.entries,
-                             actions=facts.actions, people=dict(people))
-    markdown = renderer.render(facts, version=version, generated_at=generated_at)
+                       actions=facts.actions, people=dict(people))
+    return renderer.render(facts, version=version, generated_at=generated_at)
+
+
+async def store_version(session: AsyncSession, incident: Incident, *, version: int,
+                        markdown: str, people: Mapping[str, str],
+                        generated_at: datetime) -> Retrospective:
+    """Store a rendered version (the caller's transaction commits it)."""
     assert incident.id is not None
     row = Retrospective(team_id=incident.team_id, incident_id=incident.id, version=version,
                         markdown=markdown, generated_at=generated_at,
@@ -42,3 +47,15 @@ async def write_version(session: AsyncSession, incident: Incident, *,
     # retry rather than at commit.
     await session.flush()
     return row
+
+
+async def write_version(session: AsyncSession, incident: Incident, *,
+                        renderer: Renderer, people: Mapping[str, str],
+                        facts: RetroFacts, generated_at: datetime) -> Retrospective:
+    """Render and store the next version in one go, for `sitrep retro --regenerate`, which
+    has the database to itself."""
+    version = await next_version(session, incident)
+    markdown = draft(renderer, facts, people=people, version=version,
+                     generated_at=generated_at)
+    return await store_version(session, incident, version=version, markdown=markdown,
+                               people=people, generated_at=generated_at)

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from bot.domain.incidents import (
+from bot.domain.vocabulary import (
     MAX_TEXT_LENGTH,
     MAX_TITLE_LENGTH,
-    RESOLVED,
     SEVERITIES,
     STATUSES,
+    Status,
     label,
     severity_label,
 )
@@ -113,7 +113,7 @@ def incident_card(facts: CardFacts) -> list[Block]:
                for start in range(0, len(fields), FIELDS_PER_SECTION)]
     if facts.description:
         blocks.append({"type": "section", "text": _text(clip(escape(facts.description)))})
-    if facts.status == RESOLVED and facts.summary:
+    if facts.status == Status.RESOLVED and facts.summary:
         blocks.append({"type": "section",
                        "text": _text(clip(f"*Summary*\n{to_mrkdwn(facts.summary)}"))})
     blocks.append({"type": "actions", "block_id": CARD_ACTIONS_BLOCK,
@@ -125,13 +125,14 @@ def incident_card(facts: CardFacts) -> list[Block]:
 
 def _card_actions(facts: CardFacts) -> list[Block]:
     value = str(facts.number)
-    if facts.status == RESOLVED:
+    if facts.status == Status.RESOLVED:
         return [{"type": "button", "action_id": REOPEN_BUTTON, "value": value,
                  "text": _plain("Reopen")}]
     return [
         _select(SEVERITY_SELECT, "Severity", [(severity_label(s), str(s)) for s in SEVERITIES],
                 initial=str(facts.severity)),
-        _select(STATUS_SELECT, "Status", [(s.capitalize(), s) for s in STATUSES if s != RESOLVED],
+        _select(STATUS_SELECT, "Status",
+                [(s.capitalize(), s) for s in STATUSES if s != Status.RESOLVED],
                 initial=facts.status),
         {"type": "button", "action_id": UPDATE_BUTTON, "value": value,
          "text": _plain("Post update")},

@@ -7,78 +7,24 @@ code for the log and one sentence for the person."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.incidents import IncidentError
+from bot.slack.failures import PLAIN_WORDS, SlackFailure, failure_from, plain_words
 
 log = logging.getLogger(__name__)
 
 # Slack's limit on a channel topic.
 MAX_TOPIC_LENGTH = 250
 
-_PLAIN_WORDS = {
-    "missing_scope": "Sitrep's Slack app is missing a permission it needs ({needed}). Ask a "
-                     "workspace admin to reinstall it from app.yaml.",
-    "channel_not_found": "Slack can't find that channel (channel_not_found); it may be "
-                         "private or deleted.",
-    "not_in_channel": "Sitrep isn't a member of that channel (not_in_channel). Invite it with "
-                      "`/invite @Sitrep` and try again.",
-    "is_archived": "That channel is archived (is_archived), so Sitrep can't post in it.",
-    "ratelimited": "Slack is rate-limiting Sitrep right now (ratelimited). Please try again "
-                   "in a minute.",
-    "restricted_action": "Your workspace's settings don't let Sitrep do that "
-                         "(restricted_action). Ask a workspace admin.",
-    "name_taken": "Every channel name Sitrep tried is taken (name_taken).",
-    "invalid_auth": "Sitrep's Slack token was refused (invalid_auth). Check SLACK_BOT_TOKEN.",
-    "token_revoked": "Sitrep's Slack token was revoked (token_revoked). Reinstall the app.",
-    "account_inactive": "Sitrep's Slack token belongs to a deactivated app (account_inactive).",
-}
-
-
-class SlackFailure(IncidentError):
-    """Slack said no after the client's retries. `str()` is the sentence for the person."""
-
-    def __init__(self, method: str, error: str, sentence: str) -> None:
-        super().__init__(sentence)
-        self.method = method
-        self.error = error
-
-
-def _failure(method: str, exc: SlackApiError) -> SlackFailure:
-    response = exc.response
-    status = getattr(response, "status_code", None)
-    error = str(response.get("error") or (f"http_{status}" if status else "unknown_error"))
-    if status == 429:
-        error = "ratelimited"
-    template = _PLAIN_WORDS.get(error)
-    if template is None:
-        sentence = f"Slack refused {method} ({error}). Please try again; if it keeps " \
-                   "happening, tell whoever runs Sitrep."
-    else:
-        sentence = template.format(needed=response.get("needed") or "a scope")
-    log.warning("Slack %s failed: %s (http %s, needed=%s)", method, error, status,
-                response.get("needed"))
-    return SlackFailure(method, error, sentence)
-
-
 @dataclass(frozen=True)
 class Channel:
     id: str
     name: str
-
-
-@contextmanager
-def _plain_words(method: str) -> Iterator[None]:
-    try:
-        yield
-    except SlackApiError as exc:
-        raise _failure(method, exc) from exc
 
 
 class SlackGateway:
@@ -96,14 +42,14 @@ class SlackGateway:
                 if exc.response.get("error") == "name_taken":
                     log.info("channel name %s is taken; trying another", name)
                     continue
-                raise _failure("conversations.create", exc) from exc
+                raise failure_from("conversations.create", exc) from exc
             channel = response["channel"]
             return Channel(id=channel["id"], name=channel["name"])
         raise SlackFailure("conversations.create", "name_taken",
-                           _PLAIN_WORDS["name_taken"] + " Try a different title.")
+                           PLAIN_WORDS["name_taken"] + " Try a different title.")
 
     async def archive_channel(self, channel_id: str) -> None:
-        with _plain_words("conversations.archive"):
+        with plain_words("conversations.archive"):
             await self.client.conversations_archive(channel=channel_id)
 
     async def invite(self, channel_id: str, user_ids: Iterable[str]) -> None:
@@ -115,14 +61,14 @@ class SlackGateway:
             except SlackApiError as exc:
                 if exc.response.get("error") in {"already_in_channel", "cant_invite_self"}:
                     continue
-                raise _failure("conversations.invite", exc) from exc
+                raise failure_from("conversations.invite", exc) from exc
 
     async def set_topic(self, channel_id: str, topic: str) -> None:
         """Topics are plain text to Slack (no formatting, no mentions); longer than Slack's
         limit is cut rather than refused."""
         if len(topic) > MAX_TOPIC_LENGTH:
             topic = topic[:MAX_TOPIC_LENGTH - 1] + "…"
-        with _plain_words("conversations.setTopic"):
+        with plain_words("conversations.setTopic"):
             await self.client.conversations_setTopic(channel=channel_id, topic=topic)
 
     async def post(self, channel_id: str, text: str, *,
@@ -134,13 +80,13 @@ class SlackGateway:
             arguments["blocks"] = blocks
         if thread_ts is not None:
             arguments["thread_ts"] = thread_ts
-        with _plain_words("chat.postMessage"):
+        with plain_words("chat.postMessage"):
             response = await self.client.chat_postMessage(**arguments)
         return str(response["ts"])
 
     async def update(self, channel_id: str, ts: str, text: str,
                      blocks: list[dict[str, Any]]) -> None:
-        with _plain_words("chat.update"):
+        with plain_words("chat.update"):
             await self.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks)
 
     async def pin(self, channel_id: str, ts: str) -> None:
@@ -148,19 +94,19 @@ class SlackGateway:
             await self.client.pins_add(channel=channel_id, timestamp=ts)
         except SlackApiError as exc:
             if exc.response.get("error") != "already_pinned":
-                raise _failure("pins.add", exc) from exc
+                raise failure_from("pins.add", exc) from exc
 
     async def permalink(self, channel_id: str, ts: str) -> str:
-        with _plain_words("chat.getPermalink"):
+        with plain_words("chat.getPermalink"):
             response = await self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
         return str(response["permalink"])
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        with _plain_words("views.open"):
+        with plain_words("views.open"):
             await self.client.views_open(trigger_id=trigger_id, view=view)
 
     async def post_ephemeral(self, channel_id: str, user_id: str, text: str) -> None:
-        with _plain_words("chat.postEphemeral"):
+        with plain_words("chat.postEphemeral"):
             await self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
 
     async def tell_user(self, user_id: str, text: str) -> None:
@@ -190,7 +136,7 @@ class SlackGateway:
 
         History answers for top-level messages (`latest`=ts, inclusive, one message); a
         thread reply is not in history, so replies is asked next."""
-        with _plain_words("conversations.history"):
+        with plain_words("conversations.history"):
             history = await self.client.conversations_history(
                 channel=channel_id, latest=ts, inclusive=True, limit=1)
         for message in history.get("messages") or []:
@@ -202,7 +148,7 @@ class SlackGateway:
         except SlackApiError as exc:
             if exc.response.get("error") in {"thread_not_found", "message_not_found"}:
                 return None
-            raise _failure("conversations.replies", exc) from exc
+            raise failure_from("conversations.replies", exc) from exc
         for message in replies.get("messages") or []:
             if message.get("ts") == ts:
                 return dict(message)
@@ -213,33 +159,33 @@ class SlackGateway:
             await self.client.reactions_add(channel=channel_id, timestamp=ts, name=emoji)
         except SlackApiError as exc:
             if exc.response.get("error") != "already_reacted":
-                raise _failure("reactions.add", exc) from exc
+                raise failure_from("reactions.add", exc) from exc
 
     async def unreact(self, channel_id: str, ts: str, emoji: str) -> None:
         try:
             await self.client.reactions_remove(channel=channel_id, timestamp=ts, name=emoji)
         except SlackApiError as exc:
             if exc.response.get("error") not in {"no_reaction", "message_not_found"}:
-                raise _failure("reactions.remove", exc) from exc
+                raise failure_from("reactions.remove", exc) from exc
 
     async def workspace_url(self) -> str:
         """The workspace's address (https://<domain>.slack.com/), for links Slack's API
         does not hand out, such as a canvas's."""
         if self._workspace_url is None:
-            with _plain_words("auth.test"):
+            with plain_words("auth.test"):
                 response = await self.client.auth_test()
             self._workspace_url = str(response.get("url") or "https://slack.com/")
         return self._workspace_url
 
     async def create_channel_canvas(self, channel_id: str, title: str, markdown: str) -> str:
-        with _plain_words("conversations.canvases.create"):
+        with plain_words("conversations.canvases.create"):
             response = await self.client.conversations_canvases_create(
                 channel_id=channel_id, title=title,
                 document_content={"type": "markdown", "markdown": markdown})
         return str(response["canvas_id"])
 
     async def create_canvas(self, channel_id: str, title: str, markdown: str) -> str:
-        with _plain_words("canvases.create"):
+        with plain_words("canvases.create"):
             response = await self.client.canvases_create(
                 title=title, channel_id=channel_id,
                 document_content={"type": "markdown", "markdown": markdown})
@@ -251,7 +197,7 @@ class SlackGateway:
 
         slack-sdk's files_upload_v2 runs Slack's external upload flow
         (files.getUploadURLExternal, the upload, files.completeUploadExternal)."""
-        with _plain_words("files.completeUploadExternal"):
+        with plain_words("files.completeUploadExternal"):
             response = await self.client.files_upload_v2(
                 channel=channel_id, content=content, filename=filename, title=title,
                 initial_comment=comment)

@@ -1,4 +1,4 @@
-"""A Slack message as the timeline keeps it: readable text, author, time, reactions.
+"""Slack's message JSON (from the Web API or an event) read into the timeline's `ChannelMessage`.
 
 Slack messages carry their words in several places — `text`, rich-text blocks,
 attachments, files — and some have only some of them; this reduces any of them to the
@@ -7,45 +7,23 @@ text a person saw."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from bot.domain.messages import ChannelMessage
 from bot.slack.mrkdwn import readable
 
 # Messages whose subtype means they are gone or are Slack's own notices.
 GONE_SUBTYPES = frozenset({"tombstone", "message_deleted"})
 
 
-@dataclass(frozen=True)
-class SlackMessage:
-    ts: str
-    text: str
-    author_id: str | None
-    thread_ts: str | None
-    # emoji name → the people who reacted with it (the bot included; callers filter).
-    reactions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # The name an integration or bot posted under (alerts are what people pin most); people
-    # are named through users.info instead.
-    bot_name: str | None = None
-
-    @property
-    def written_at(self) -> datetime:
-        return ts_to_datetime(self.ts)
-
-
-def ts_to_datetime(ts: str) -> datetime:
-    return datetime.fromtimestamp(float(ts), UTC)
-
-
-def from_api(message: Mapping[str, Any]) -> SlackMessage | None:
+def from_api(message: Mapping[str, Any]) -> ChannelMessage | None:
     """The message from a Web API answer or an event; None when it is a deleted one."""
     if message.get("subtype") in GONE_SUBTYPES:
         return None
     reactions = {str(r["name"]): tuple(str(u) for u in r.get("users", ()))
                  for r in message.get("reactions", ()) if r.get("name")}
     thread_ts = message.get("thread_ts")
-    return SlackMessage(
+    return ChannelMessage(
         ts=str(message["ts"]),
         text=message_text(message),
         author_id=message.get("user") or message.get("bot_id"),

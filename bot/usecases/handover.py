@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.durations import humanize
 from bot.db.models import Incident
 from bot.domain import incidents
-from bot.domain.incidents import Kind, label, severity_label
+from bot.domain.vocabulary import Kind, label, severity_label
 from bot.slack.blocks import clip, slack_time
 from bot.slack.mrkdwn import escape, mention, to_mrkdwn
 

@@ -20,10 +20,12 @@ from bot.db.engine import transaction
 from bot.db.models import Incident
 from bot.deps import Deps
 from bot.domain import incidents
-from bot.domain.incidents import IncidentError, label, severity_label
+from bot.domain.errors import IncidentError
+from bot.domain.vocabulary import Status, label, severity_label
 from bot.slack import blocks
 from bot.slack.channel_names import candidate_names
-from bot.slack.gateway import SlackFailure, SlackGateway
+from bot.slack.failures import SlackFailure
+from bot.slack.gateway import SlackGateway
 from bot.slack.mrkdwn import channel_link, escape, mention, to_mrkdwn
 from bot.usecases.handover import handover_brief
 from bot.usecases.retro_publishing import RetroPublisher, describe_failure
@@ -184,7 +186,7 @@ class Lifecycle:
                       f"the severity from {change.old} to *{change.new}*.")
 
     async def change_status(self, where: Where, status: str) -> None:
-        if status == incidents.RESOLVED:
+        if status == Status.RESOLVED:
             await self.resolve(where, summary=None)
             return
         async with self._changing(where) as (session, incident):
@@ -237,7 +239,7 @@ class Lifecycle:
         await self._announce(f":white_check_mark: *{label(incident.number)}* resolved after "
                              f"{took}: {escape(incident.title)} · {channel_link(where.channel_id)}")
         try:
-            await RetroPublisher(self.deps).publish(where.team_id, incident.number)
+            await RetroPublisher(self.deps).publish(incident)
         except SlackFailure as failure:
             raise SlackFailure(failure.method, failure.error, describe_failure(
                 incident.number, failure, where.channel_id)) from failure

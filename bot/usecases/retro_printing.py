@@ -11,8 +11,9 @@ from bot.core.clock import SystemClock
 from bot.core.settings import Settings
 from bot.db import migrate
 from bot.db.engine import create_engine, session_factory, transaction
-from bot.db.models import Incident, TimelineEvent
-from bot.domain.incidents import by_number, label
+from bot.db.models import Incident, TimelineEntry
+from bot.domain.incidents import by_number
+from bot.domain.vocabulary import label
 from bot.retro.facts import gather, people_from_json
 from bot.retro.render import renderer_for
 from bot.retro.versions import latest, write_version
@@ -74,7 +75,7 @@ async def _only_team(session: AsyncSession, number: int) -> str:
 
 
 async def _named_authors(session: AsyncSession, incident: Incident) -> list[tuple[str, str]]:
-    rows = (await session.exec(select(TimelineEvent.author_id, TimelineEvent.author_name).where(
-        col(TimelineEvent.incident_id) == incident.id,
-        col(TimelineEvent.author_name).is_not(None)))).all()
+    rows = (await session.exec(select(TimelineEntry.author_id, TimelineEntry.author_name).where(
+        col(TimelineEntry.incident_id) == incident.id,
+        col(TimelineEntry.author_name).is_not(None)))).all()
     return [(str(user), str(name)) for user, name in rows if user]

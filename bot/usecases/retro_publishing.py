@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from bot.db.engine import transaction
 from bot.db.models import Incident, Retrospective
 from bot.deps import Deps
-from bot.domain.incidents import IncidentError, by_number, label
+from bot.domain.vocabulary import label
 from bot.retro.facts import RetroFacts, gather
-from bot.retro.versions import write_version
-from bot.slack.gateway import SlackFailure
+from bot.retro.versions import draft, next_version, store_version
+from bot.slack.failures import SlackFailure
 from bot.slack.mrkdwn import channel_link
 
 log = logging.getLogger(__name__)
@@ -47,16 +47,16 @@ class RetroPublisher:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    async def publish(self, team_id: str, number: int) -> Published:
+    async def publish(self, incident: Incident) -> Published:
+        """Write the next version and post it. The document is rendered between
+        transactions, so no write lock is held while a long incident renders."""
         sessions, slack = self.deps.sessions, self.deps.slack
         async with sessions() as session:
-            incident = await by_number(session, team_id, number)
-            if incident is None:
-                raise IncidentError(f"{label(number)} does not exist.")
             facts = await gather(session, incident)
+            version = await next_version(session, incident)
         people = {user_id: name for user_id in sorted(facts.user_ids())
                   if (name := await slack.display_name(user_id)) is not None}
-        row = await self._store(team_id, number, facts, people)
+        row = await self._store(incident, facts, people, version)
         assert incident.channel_id is not None
         where, file_id, permalink = await self._post(incident, row)
         async with transaction(sessions) as session:
@@ -65,21 +65,24 @@ class RetroPublisher:
         return Published(version=row.version, markdown=row.markdown, where=where,
                          permalink=permalink)
 
-    async def _store(self, team_id: str, number: int, facts: RetroFacts,
-                     people: Mapping[str, str]) -> Retrospective:
-        """Store the next version. A `sitrep retro --regenerate` at the same moment may take
-        the same number first; the unique version constraint says so and we take the next."""
+    async def _store(self, incident: Incident, facts: RetroFacts, people: Mapping[str, str],
+                     version: int) -> Retrospective:
+        """Store the version. A `sitrep retro --regenerate` at the same moment may take the
+        same number first; the unique version constraint says so and we take the next."""
         for attempt in range(VERSION_ATTEMPTS):
+            generated_at = self.deps.clock.now()
+            markdown = draft(self.deps.retro, facts, people=people, version=version,
+                             generated_at=generated_at)
             try:
                 async with transaction(self.deps.sessions) as session:
-                    incident = await by_number(session, team_id, number)
-                    assert incident is not None
-                    return await write_version(session, incident, renderer=self.deps.retro,
-                                               people=people, facts=facts,
-                                               generated_at=self.deps.clock.now())
+                    return await store_version(session, incident, version=version,
+                                               markdown=markdown, people=people,
+                                               generated_at=generated_at)
             except IntegrityError:
                 if attempt == VERSION_ATTEMPTS - 1:
                     raise
+            async with self.deps.sessions() as session:
+                version = await next_version(session, incident)
         raise AssertionError("unreachable")
 
     async def _post(self, incident: Incident, row: Retrospective) -> tuple[str, str, str | None]:

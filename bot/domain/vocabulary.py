@@ -1,0 +1,74 @@
+"""Sitrep's vocabulary: the words an SRE uses for an incident's states, roles and timeline,
+as enums, so a typo is a NameError rather than a silent mismatch. StrEnum members are
+their own values, so rows keep storing the plain words."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from bot.core.settings import COMMANDER
+
+SEVERITIES: Final = (1, 2, 3, 4)
+
+# A card's header block holds at most 150 characters; a title longer than that would be
+# cut everywhere it is shown.
+MAX_TITLE_LENGTH: Final = 150
+MAX_TEXT_LENGTH: Final = 3000  # one section block's text
+
+
+class Status(StrEnum):
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+
+STATUSES: Final = tuple(Status)
+
+
+class Role(StrEnum):
+    """The roles every team starts with; SITREP_ROLES may name more. Only the commander is
+    fixed: handover, the card and the brief depend on it."""
+
+    COMMANDER = COMMANDER
+    COMMS = "comms"
+    SCRIBE = "scribe"
+    OPS = "ops"
+
+
+class Kind(StrEnum):
+    """Timeline kinds the lifecycle writes itself; marked messages take the kinds a team
+    maps its emoji to (SITREP_TIMELINE_EMOJI, `key_event` by default)."""
+
+    STARTED = "started"
+    ROLE = "role"
+    SEVERITY = "severity"
+    STATUS = "status"
+    UPDATE = "update"
+    NOTE = "note"
+    ACTION = "action"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+
+
+class Via(StrEnum):
+    """How an entry got on the timeline. `reaction` entries follow the message's reactions
+    (removed with the last one); the others stay until the message is deleted."""
+
+    AUTO = "auto"
+    REACTION = "reaction"
+    SHORTCUT = "shortcut"
+
+
+def label(number: int) -> str:
+    """`INC-4`: how people name an incident."""
+    return f"INC-{number}"
+
+
+def severity_label(severity: int) -> str:
+    return f"SEV{severity}"
+
+
+def kind_label(kind: str) -> str:
+    return kind.replace("_", " ")

@@ -1,0 +1,79 @@
+"""The event inbox at work: received before Slack's ack, handled after, replayed after a
+crash.
+
+An event is written to the inbox (`receive`) before Slack is acknowledged, so a crash after
+the ack cannot lose it; handling it is idempotent, so a replay (`recover`) of work a crash
+interrupted, or a second replica, changes nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from bot.db.engine import transaction
+from bot.deps import Deps
+from bot.domain import inbox
+from bot.usecases.timeline_sync import TimelineSync, message_of
+
+log = logging.getLogger(__name__)
+
+# Between start-ups, an unprocessed row younger than this is probably still in a live
+# handler's hands (replaying it would be harmless, only wasteful).
+RECOVERY_GRACE = timedelta(seconds=30)
+RECOVERY_INTERVAL_S = 60.0
+
+
+class EventInbox:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.timeline = TimelineSync(deps)
+
+    def wants(self, event: Mapping[str, Any]) -> bool:
+        """Whether an event changes a timeline, and so goes through the inbox."""
+        return message_of(event, self.deps.settings.timeline_emoji) is not None
+
+    async def receive(self, team_id: str, event_id: str, body: dict[str, Any]) -> bool:
+        """Record an event; False when it was already processed (a redelivery to drop)."""
+        async with transaction(self.deps.sessions) as session:
+            return await inbox.receive(session, team_id=team_id, event_id=event_id,
+                                       payload=body, now=self.deps.clock.now())
+
+    async def handle(self, team_id: str, event_id: str | None, event: Mapping[str, Any]) -> None:
+        ref = message_of(event, self.deps.settings.timeline_emoji)
+        if ref is None:
+            await self.timeline.mark_processed(team_id, event_id)
+            return
+        await self.timeline.sync(team_id, ref, only_if_on_timeline=event.get("type") == "message",
+                                 event_id=event_id)
+
+    async def recover(self, *, grace: timedelta = RECOVERY_GRACE) -> int:
+        """Handle events received but never processed — a crash came between, or Slack
+        was failing — and return how many. At start-up (`grace` zero) that is all of them."""
+        now = self.deps.clock.now()
+        async with transaction(self.deps.sessions) as session:
+            pending = await inbox.take_for_replay(session, received_before=now - grace)
+            await inbox.forget_old(session, now=now)
+        for row in pending:
+            body = json.loads(row.payload or "{}")
+            try:
+                await self.handle(row.team_id, row.event_id, body.get("event") or {})
+            except Exception:
+                log.exception("replaying event %s failed; it stays in the inbox", row.event_id)
+        if pending:
+            log.info("replayed %d Slack events received before a restart", len(pending))
+        return len(pending)
+
+    async def keep_recovering(self) -> None:
+        """Runs for the life of the process: replay at start-up, then now and again."""
+        grace = timedelta(0)
+        while True:
+            try:
+                await self.recover(grace=grace)
+            except Exception:
+                log.exception("replaying the event inbox failed; trying again later")
+            grace = RECOVERY_GRACE
+            await asyncio.sleep(RECOVERY_INTERVAL_S)
