@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.deps import Deps
-from bot.domain.errors import IncidentError
+from bot.domain.errors import IncidentError, WrongState
 from bot.domain.incidents import parse_severity, parse_status
 from bot.domain.vocabulary import Status, label
 from bot.slack import blocks
@@ -58,7 +58,7 @@ async def _open(deps: Deps, lifecycle: Lifecycle, where: Where, body: dict[str, 
                 modal: Callable[..., dict[str, Any]]) -> None:
     incident = await lifecycle.incident_here(where)
     if incident.status == Status.RESOLVED and modal is blocks.resolve_modal:
-        raise IncidentError(f"{label(incident.number)} is already resolved.")
+        raise WrongState(f"{label(incident.number)} is already resolved.")
     await deps.slack.open_view(body["trigger_id"],
                                modal(channel_id=where.channel_id, number=incident.number))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.domain.errors import IncidentError
+from bot.domain.errors import InvalidInput
 from bot.domain.incidents import parse_severity
 from bot.slack.mrkdwn import readable, split_leading_mention, split_trailing_mention
 
@@ -72,7 +72,7 @@ def parse(text: str) -> ParsedCommand:
     return ParsedCommand(name=name, rest=rest.strip())
 
 
-class UsageError(IncidentError):
+class UsageError(InvalidInput):
     """The words after the subcommand don't fit its grammar; the message shows how."""
 
 

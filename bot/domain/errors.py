@@ -1,7 +1,9 @@
 """Errors a person should read: a rule said no, and the message says why and what to do.
 
-Slack's own failures are not here: they are `bot.slack.failures.SlackFailure`, a family of
-their own, because a refusal by Slack is not a rule of the incident."""
+One small family, so a handler answers every one of them the same way (privately, to the
+person who asked) and anything else is, by elimination, a bug to log and apologise for.
+Slack's own failures are not here: they are `bot.slack.failures.SlackFailure`, a family
+of their own, because a refusal by Slack is not a rule of the incident."""
 
 from __future__ import annotations
 
@@ -10,5 +12,20 @@ class IncidentError(Exception):
     """A rule said no. The message is written for the person who asked."""
 
 
+class InvalidInput(IncidentError):
+    """What was typed or chosen does not fit: an unknown severity, status, role or kind, a
+    missing or over-long text. Nothing was changed."""
+
+
 class NotAnIncidentChannel(IncidentError):
     """The command was run somewhere that is not an incident's channel."""
+
+
+class WrongState(IncidentError):
+    """The incident is not in a state that allows this: resolving a resolved incident,
+    reopening an open one, giving someone the role they already hold."""
+
+
+class Gone(IncidentError):
+    """What the person pointed at no longer exists (a deleted message, an incident taken
+    back after a failed start)."""

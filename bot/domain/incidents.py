@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.settings import COMMANDER
 from bot.db.engine import insert_unless_present
 from bot.db.models import ActionItem, Incident, IncidentCounter, RoleAssignment, TimelineEntry
-from bot.domain.errors import IncidentError, NotAnIncidentChannel
+from bot.domain.errors import InvalidInput, NotAnIncidentChannel, WrongState
 from bot.domain.vocabulary import (
     MAX_TEXT_LENGTH,
     MAX_TITLE_LENGTH,
@@ -36,7 +36,7 @@ def parse_severity(text: str) -> int:
     if cleaned.isdigit() and int(cleaned) in SEVERITIES:
         return int(cleaned)
     allowed = ", ".join(f"`{s}`" for s in SEVERITIES)
-    raise IncidentError(f"`{text.strip() or '(nothing)'}` is not a severity. "
+    raise InvalidInput(f"`{text.strip() or '(nothing)'}` is not a severity. "
                         f"Use one of {allowed} (1 is the most severe).")
 
 
@@ -45,16 +45,16 @@ def parse_status(text: str) -> str:
     if cleaned in STATUSES:
         return cleaned
     allowed = ", ".join(f"`{s}`" for s in STATUSES)
-    raise IncidentError(f"`{text.strip() or '(nothing)'}` is not a status. "
+    raise InvalidInput(f"`{text.strip() or '(nothing)'}` is not a status. "
                         f"Use one of {allowed}.")
 
 
 def check_title(title: str) -> str:
     title = " ".join(title.split())
     if not title:
-        raise IncidentError("An incident needs a title: `/incident start [sev1-4] <title>`.")
+        raise InvalidInput("An incident needs a title: `/incident start [sev1-4] <title>`.")
     if len(title) > MAX_TITLE_LENGTH:
-        raise IncidentError(f"That title is {len(title)} characters; Slack shows at most "
+        raise InvalidInput(f"That title is {len(title)} characters; Slack shows at most "
                             f"{MAX_TITLE_LENGTH}. Keep the title short and put the detail in "
                             "an update.")
     return title
@@ -63,9 +63,9 @@ def check_title(title: str) -> str:
 def check_text(text: str, what: str, usage: str) -> str:
     text = text.strip()
     if not text:
-        raise IncidentError(f"{what} needs some text: `{usage}`.")
+        raise InvalidInput(f"{what} needs some text: `{usage}`.")
     if len(text) > MAX_TEXT_LENGTH:
-        raise IncidentError(f"That {what.lower()} is {len(text)} characters; the most Slack "
+        raise InvalidInput(f"That {what.lower()} is {len(text)} characters; the most Slack "
                             f"shows in one block is {MAX_TEXT_LENGTH}.")
     return text
 
@@ -212,7 +212,7 @@ async def assign_role(session: AsyncSession, incident: Incident, *, role: str, u
     role = role.strip().lower()
     if role not in allowed_roles:
         allowed = ", ".join(f"`{r}`" for r in allowed_roles)
-        raise IncidentError(f"`{role or '(nothing)'}` is not a role here. The roles are "
+        raise InvalidInput(f"`{role or '(nothing)'}` is not a role here. The roles are "
                             f"{allowed}.")
     current = (await session.exec(
         select(RoleAssignment).where(RoleAssignment.incident_id == incident.id,
@@ -220,7 +220,7 @@ async def assign_role(session: AsyncSession, incident: Incident, *, role: str, u
                                      col(RoleAssignment.ended_at).is_(None))
     )).first()
     if current is not None and current.user_id == user_id:
-        raise IncidentError(f"<@{user_id}> is already the {role}.")
+        raise WrongState(f"<@{user_id}> is already the {role}.")
     if current is not None:
         current.ended_at = now
         session.add(current)
@@ -246,7 +246,7 @@ async def change_severity(session: AsyncSession, incident: Incident, *, severity
                           now: datetime) -> Change:
     _check_open(incident, "change its severity")
     if severity == incident.severity:
-        raise IncidentError(f"{label(incident.number)} is already "
+        raise WrongState(f"{label(incident.number)} is already "
                             f"{severity_label(severity)}.")
     change = Change(severity_label(incident.severity), severity_label(severity))
     incident.severity = severity
@@ -265,7 +265,7 @@ async def change_status(session: AsyncSession, incident: Incident, *, status: st
     if status == Status.RESOLVED:
         raise ValueError("resolve with resolve()")
     if status == incident.status:
-        raise IncidentError(f"{label(incident.number)} is already {status}.")
+        raise WrongState(f"{label(incident.number)} is already {status}.")
     change = Change(incident.status, status)
     incident.status = status
     if status == Status.MONITORING and incident.mitigated_at is None:
@@ -308,7 +308,7 @@ async def resolve(session: AsyncSession, incident: Incident, *, summary: str | N
         .where(col(Incident.id) == incident.id, col(Incident.status) != Status.RESOLVED)
         .values(status=Status.RESOLVED, resolved_at=now))
     if _rowcount(result) == 0:
-        raise IncidentError(f"{label(incident.number)} is already resolved. "
+        raise WrongState(f"{label(incident.number)} is already resolved. "
                             "Use `/incident reopen` if it is back.")
     summary = (summary or "").strip() or None
     if summary is not None:
@@ -332,7 +332,7 @@ async def reopen(session: AsyncSession, incident: Incident, *, by: str, now: dat
         .where(col(Incident.id) == incident.id, col(Incident.status) == Status.RESOLVED)
         .values(status=Status.INVESTIGATING, resolved_at=None))
     if _rowcount(result) == 0:
-        raise IncidentError(f"{label(incident.number)} is not resolved, so there is nothing to "
+        raise WrongState(f"{label(incident.number)} is not resolved, so there is nothing to "
                             "reopen.")
     await session.refresh(incident)
     _record(session, incident, Kind.REOPENED, "Reopened", by=by, now=now)
@@ -340,7 +340,7 @@ async def reopen(session: AsyncSession, incident: Incident, *, by: str, now: dat
 
 def _check_open(incident: Incident, doing: str) -> None:
     if incident.status == Status.RESOLVED:
-        raise IncidentError(f"{label(incident.number)} is resolved. Run `/incident reopen` "
+        raise WrongState(f"{label(incident.number)} is resolved. Run `/incident reopen` "
                             f"first to {doing}.")
 
 

@@ -20,7 +20,7 @@ from bot.db.engine import transaction
 from bot.db.models import Incident
 from bot.deps import Deps
 from bot.domain import incidents
-from bot.domain.errors import IncidentError
+from bot.domain.errors import Gone
 from bot.domain.vocabulary import Status, label, severity_label
 from bot.slack import blocks
 from bot.slack.channel_names import candidate_names
@@ -264,7 +264,7 @@ class Lifecycle:
         async with transaction(self.deps.sessions) as session:
             fresh = await session.get(Incident, incident.id)
             if fresh is None:
-                raise IncidentError(f"{label(incident.number)} no longer exists.")
+                raise Gone(f"{label(incident.number)} no longer exists.")
             roles = await incidents.current_roles(session, fresh)
         return blocks.CardFacts(number=fresh.number, title=fresh.title,
                                 description=fresh.description, severity=fresh.severity,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.db.engine import transaction
 from bot.deps import Deps
 from bot.domain import incidents, timeline
-from bot.domain.errors import IncidentError
+from bot.domain.errors import Gone, InvalidInput
 from bot.usecases.timeline_sync import MessageRef, TimelineSync
 
 
@@ -20,12 +20,12 @@ class TimelineMarking:
                            comment: str | None) -> int:
         """Returns the incident number."""
         if kind not in set(self.deps.settings.timeline_emoji.values()):
-            raise IncidentError(f"`{kind}` is not a timeline kind here.")
+            raise InvalidInput(f"`{kind}` is not a timeline kind here.")
         async with self.deps.sessions() as session:
             await incidents.in_channel(session, team_id, ref.channel_id)
         message = await self.sync.read(ref)
         if message is None:
-            raise IncidentError("That message is gone from Slack, so it can't go on the "
+            raise Gone("That message is gone from Slack, so it can't go on the "
                                 "timeline.")
         source = await self.sync.describe(ref, message)
         async with transaction(self.deps.sessions) as session:
