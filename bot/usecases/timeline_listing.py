@@ -9,9 +9,10 @@ from bot.db.engine import transaction
 from bot.db.models import TimelineEntry
 from bot.deps import Deps
 from bot.domain import incidents
+from bot.domain.timeline import sentence
 from bot.domain.vocabulary import kind_label, label
 from bot.slack.blocks import clip
-from bot.slack.mrkdwn import to_mrkdwn
+from bot.slack.mrkdwn import mention, to_mrkdwn
 
 # `/incident timeline` shows the newest entries that fit comfortably in one message.
 TIMELINE_REPLY_CHARS = 12_000
@@ -45,7 +46,7 @@ class TimelineListing:
 def _line(entry: TimelineEntry, zone: ZoneInfo) -> str:
     when = _local(entry.occurred_at, zone)
     who = entry.author_name or (f"<@{entry.author_id}>" if entry.author_id else "Sitrep")
-    text = clip(to_mrkdwn(entry.text).replace("\n", " "), 300)
+    text = clip(to_mrkdwn(sentence(entry, person=mention)).replace("\n", " "), 300)
     link = f" <{entry.permalink}|view>" if entry.permalink else ""
     comment = f" — _{to_mrkdwn(entry.comment)}_" if entry.comment else ""
     return f"• {when} · {kind_label(entry.kind)} · {who}: {text}{comment}{link}"
