@@ -14,6 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# PostgreSQL connections per process. A burst of a major incident runs a bounded number of
+# workers (bot/core/work_queue.py) plus the inbox writer and the requests being answered;
+# several replicas multiply this, so keep it under the server's max_connections / replicas.
+POSTGRES_POOL_SIZE = 20
+POSTGRES_POOL_OVERFLOW = 10
+# Marks a connection that will write: on SQLite it takes the write lock at BEGIN.
+_WRITES = "sitrep_writes"
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -21,22 +28,25 @@ SessionFactory = async_sessionmaker[AsyncSession]
 def create_engine(database_url: str, **engine_options: Any) -> AsyncEngine:
     """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
 
-    SQLite gets WAL, enforced foreign keys (off by default in SQLite) and a busy timeout,
-    and every transaction starts with BEGIN IMMEDIATE: a transaction that reads and then
-    writes would otherwise fail at once with "database is locked" when another writer got
-    there first, instead of waiting its turn."""
+    SQLite gets WAL, enforced foreign keys (off by default in SQLite) and a busy timeout.
+    A write transaction (`transaction`) starts with BEGIN IMMEDIATE: one that reads and
+    then writes would otherwise fail at once with "database is locked" when another writer
+    got there first, instead of waiting its turn. Reads (a bare session) begin deferred, so
+    under WAL they never wait for, nor hold up, a writer."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **engine_options)
         event.listen(engine.sync_engine, "connect", _tune_sqlite_connection)
-        event.listen(engine.sync_engine, "begin", _begin_immediate)
+        event.listen(engine.sync_engine, "begin", _begin)
         return engine
-    options: dict[str, Any] = {"pool_pre_ping": True, **engine_options}
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": POSTGRES_POOL_SIZE,
+                               "max_overflow": POSTGRES_POOL_OVERFLOW, **engine_options}
     return create_async_engine(url, **options)
 
 
 def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
-    # The driver's own implicit BEGIN is turned off so that `_begin_immediate` decides.
+    # The driver's own implicit BEGIN is turned off so that `_begin` decides how each
+    # transaction starts.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -47,14 +57,16 @@ def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin(connection: Any) -> None:
+    writes = connection.get_execution_options().get(_WRITES, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 @asynccontextmanager
 async def transaction(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
     """One unit of work: a session whose transaction commits on success."""
     async with sessions() as session, session.begin():
+        await session.connection(execution_options={_WRITES: True})
         yield session
 
 
@@ -65,6 +77,20 @@ async def insert_unless_present(session: AsyncSession, model: type[Any], *,
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     await session.exec(insert(model).values(**values).on_conflict_do_nothing(
         index_elements=key))
+
+
+async def upsert_if_newer(session: AsyncSession, model: type[Any], *, key: list[str],
+                          newer: str, **values: Any) -> None:
+    """INSERT, or UPDATE the existing row only when `values[newer]` sorts after the stored
+    one: the latest news wins whatever order it arrives in, in one statement, so
+    concurrent writers (on any replica) cannot interleave a read and a write."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(model).values(**values)
+    changed = {name: statement.excluded[name] for name in values if name not in key}
+    table = model.__table__
+    await session.exec(statement.on_conflict_do_update(
+        index_elements=key, set_=changed,
+        where=statement.excluded[newer] > table.c[newer]))
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:

@@ -88,6 +88,8 @@ class TimelineEntry(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("incident_id", "kind", "source_ts", name="uq_timeline_event_source"),
         Index("ix_timeline_event_incident_occurred", "incident_id", "occurred_at"),
+        # A reaction finds the entries of its message without scanning the incident's.
+        Index("ix_timeline_event_incident_source", "incident_id", "source_ts"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -170,3 +172,41 @@ class InboxEvent(SQLModel, table=True):
     # Replays tried; an event that keeps failing is given up after a few, so it cannot
     # crowd out newer ones.
     replays: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class KeptMessage(SQLModel, table=True):
+    """A message of an incident channel as the bot last heard of it, so marking it on the
+    timeline needs no Slack read (Slack's history methods allow about 50 calls a minute).
+
+    Slack may deliver news of a message late or out of order; `as_of` is the Slack time of
+    the news applied last, and older news arriving later changes nothing."""
+
+    __tablename__ = "kept_message"
+
+    channel_id: str = Field(primary_key=True, max_length=SLACK_ID)
+    ts: str = Field(primary_key=True, max_length=SLACK_TS)
+    team_id: str = Field(max_length=SLACK_ID)
+    thread_ts: str | None = Field(default=None, max_length=SLACK_TS)
+    author_id: str | None = Field(default=None, max_length=SLACK_ID)
+    bot_name: str | None = Field(default=None, max_length=255)
+    # As people read it: rich text, attachments and file names included.
+    text: str = Field(default="", sa_type=Text)
+    deleted: bool = Field(default=False)
+    as_of: str = Field(max_length=SLACK_TS)
+    # Set when the message (with its reactions) was read from Slack rather than heard of in
+    # events: reaction news older than this is already in the rows it wrote.
+    reactions_as_of: str | None = Field(default=None, max_length=SLACK_TS)
+
+
+class KeptReaction(SQLModel, table=True):
+    """One person's reaction with one emoji on a kept message, present or taken back; the
+    row stays when taken back so a late `reaction_added` cannot bring it back."""
+
+    __tablename__ = "kept_reaction"
+
+    channel_id: str = Field(primary_key=True, max_length=SLACK_ID)
+    ts: str = Field(primary_key=True, max_length=SLACK_TS)
+    emoji: str = Field(primary_key=True, max_length=100)
+    user_id: str = Field(primary_key=True, max_length=SLACK_ID)
+    present: bool
+    as_of: str = Field(max_length=SLACK_TS)

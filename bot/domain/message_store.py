@@ -1,0 +1,108 @@
+"""The messages of incident channels, kept as Slack last told us about them.
+
+Slack sends every message of a channel the bot is in as an event, and every reaction; keeping
+them means a 📌 is resolved from the database, not from Slack's history methods (about 50
+calls a minute). News can arrive late, twice or out of order, so every row remembers the
+Slack time of the news it holds (`as_of`) and only later news changes it. A message the bot
+never heard of (posted before it was kept, or missed) is read from Slack once and kept with
+its reactions as a snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db.engine import upsert_if_newer
+from bot.db.models import KeptMessage, KeptReaction
+from bot.domain.messages import ChannelMessage
+
+_MESSAGE_KEY = ["channel_id", "ts"]
+_REACTION_KEY = ["channel_id", "ts", "emoji", "user_id"]
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What the bot knows of a message: None when it was deleted."""
+
+    message: ChannelMessage | None
+
+
+async def keep(session: AsyncSession, *, team_id: str, channel_id: str,
+               message: ChannelMessage, as_of: str) -> None:
+    """A new or edited message."""
+    await upsert_if_newer(session, KeptMessage, key=_MESSAGE_KEY, newer="as_of",
+                          channel_id=channel_id, ts=message.ts, team_id=team_id,
+                          thread_ts=message.thread_ts, author_id=message.author_id,
+                          bot_name=message.bot_name, text=message.text, deleted=False,
+                          as_of=as_of)
+
+
+async def forget(session: AsyncSession, *, team_id: str, channel_id: str, ts: str,
+                 as_of: str) -> None:
+    """A deleted message: its text goes; the row stays, so late news of it changes nothing."""
+    await upsert_if_newer(session, KeptMessage, key=_MESSAGE_KEY, newer="as_of",
+                          channel_id=channel_id, ts=ts, team_id=team_id, text="",
+                          deleted=True, as_of=as_of)
+
+
+async def react(session: AsyncSession, *, channel_id: str, ts: str, emoji: str,
+                user_id: str, present: bool, as_of: str) -> None:
+    """`reaction_added` (present) or `reaction_removed` by one person."""
+    snapshot = (await session.exec(select(KeptMessage.reactions_as_of).where(
+        col(KeptMessage.channel_id) == channel_id, col(KeptMessage.ts) == ts))).first()
+    if snapshot is not None and as_of <= snapshot:
+        return  # the snapshot read from Slack already holds this news
+    await upsert_if_newer(session, KeptReaction, key=_REACTION_KEY, newer="as_of",
+                          channel_id=channel_id, ts=ts, emoji=emoji, user_id=user_id,
+                          present=present, as_of=as_of)
+
+
+async def keep_snapshot(session: AsyncSession, *, team_id: str, channel_id: str, ts: str,
+                        message: ChannelMessage | None, as_of: str) -> None:
+    """The message as read from Slack at `as_of`, reactions and all (None: it is gone)."""
+    if message is None:
+        await forget(session, team_id=team_id, channel_id=channel_id, ts=ts, as_of=as_of)
+        return
+    await keep(session, team_id=team_id, channel_id=channel_id, message=message, as_of=as_of)
+    await session.exec(update(KeptMessage).where(
+        col(KeptMessage.channel_id) == channel_id, col(KeptMessage.ts) == ts,
+    ).values(reactions_as_of=as_of))
+    present = {(emoji, user) for emoji, users in message.reactions.items() for user in users}
+    for emoji, user in present:
+        await upsert_if_newer(session, KeptReaction, key=_REACTION_KEY, newer="as_of",
+                              channel_id=channel_id, ts=ts, emoji=emoji, user_id=user,
+                              present=True, as_of=as_of)
+    stale = (await session.exec(select(KeptReaction).where(
+        col(KeptReaction.channel_id) == channel_id, col(KeptReaction.ts) == ts,
+        col(KeptReaction.present), col(KeptReaction.as_of) < as_of))).all()
+    for row in stale:
+        if (row.emoji, row.user_id) not in present:
+            row.present, row.as_of = False, as_of
+            session.add(row)
+
+
+async def kept(session: AsyncSession, channel_id: str, ts: str) -> Kept | None:
+    """The message as the bot knows it, with its reactions in the order they came;
+    None when the bot never heard of it."""
+    row = await session.get(KeptMessage, (channel_id, ts))
+    if row is None:
+        return None
+    if row.deleted:
+        return Kept(None)
+    reactions = (await session.exec(select(KeptReaction.emoji, KeptReaction.user_id).where(
+        col(KeptReaction.channel_id) == channel_id, col(KeptReaction.ts) == ts,
+        col(KeptReaction.present),
+    ).order_by(col(KeptReaction.as_of)))).all()
+    return Kept(ChannelMessage(ts=row.ts, text=row.text, author_id=row.author_id,
+                               thread_ts=row.thread_ts, reactions=_by_emoji(reactions),
+                               bot_name=row.bot_name))
+
+
+def _by_emoji(rows: Iterable[tuple[str, str]]) -> Mapping[str, tuple[str, ...]]:
+    grouped: dict[str, list[str]] = {}
+    for emoji, user in rows:
+        grouped.setdefault(str(emoji), []).append(str(user))
+    return {emoji: tuple(users) for emoji, users in grouped.items()}
