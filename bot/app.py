@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from aiohttp import ClientSession
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -15,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.settings import Settings
 from bot.deps import Deps
+from bot.slack.gateway import SlackGateway
 from handlers import card_actions, incident_command, modals, timeline_events, timeline_shortcut
 
 log = logging.getLogger(__name__)
@@ -30,16 +33,26 @@ SURFACES = (incident_command, card_actions, modals, timeline_events, timeline_sh
 APOLOGY = "Sorry, something went wrong on Sitrep's side. It has been logged; please try again."
 
 
-def build_web_client(settings: Settings) -> AsyncWebClient:
-    return AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-            AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
-            AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
-        ],
-    )
+def build_web_client(settings: Settings, *, session: ClientSession | None = None,
+                     wait_out_rate_limits: bool = True) -> AsyncWebClient:
+    """A Web API client. Given a `session`, every call reuses its connections instead of
+    opening one per call. Without `wait_out_rate_limits` a 429 fails at once (for calls
+    nobody waits on)."""
+    retry_handlers: list[AsyncRetryHandler] = [
+        AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+        AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+    ]
+    if wait_out_rate_limits:
+        retry_handlers.insert(0, AsyncRateLimitErrorRetryHandler(
+            max_retry_count=RATE_LIMIT_RETRIES))
+    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
+                          session=session, retry_handlers=retry_handlers)
+
+
+def build_gateway(settings: Settings, session: ClientSession) -> SlackGateway:
+    return SlackGateway(build_web_client(settings, session=session),
+                        cosmetic_client=build_web_client(settings, session=session,
+                                                         wait_out_rate_limits=False))
 
 
 def build_app(deps: Deps) -> AsyncApp:

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.clock import Clock
 from bot.core.settings import Settings
+from bot.core.work_queue import WorkQueue
 from bot.db.engine import SessionFactory
+from bot.db.group_commit import GroupCommit
+from bot.domain.inbox import Arrival
 from bot.retro.render import Renderer
 from bot.slack.gateway import SlackGateway
+
+# Workers for the work after Slack's ack. Each holds at most one database connection at a
+# time, so this also bounds the connections post-ack work takes from the pool.
+AFTER_ACK_WORKERS = 8
+# Events waiting for a worker. Beyond this the event stays in the inbox, and the replay
+# loop does it a little later; nothing is lost and the ack never waits.
+AFTER_ACK_CAPACITY = 20_000
+
+
+def _after_ack() -> WorkQueue:
+    return WorkQueue(workers=AFTER_ACK_WORKERS, capacity=AFTER_ACK_CAPACITY, name="after-ack")
 
 
 @dataclass(frozen=True)
@@ -18,3 +32,8 @@ class Deps:
     clock: Clock
     slack: SlackGateway
     retro: Renderer
+    # Work done after Slack's ack, on a bounded number of workers.
+    after_ack: WorkQueue = field(default_factory=_after_ack)
+    # The event inbox's writes, committed together (`bot/db/group_commit.py`); None writes
+    # each event in a transaction of its own.
+    inbox_writes: GroupCommit[Arrival, bool] | None = None

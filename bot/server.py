@@ -9,21 +9,22 @@ import socket
 from contextlib import suppress
 from dataclasses import dataclass
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_app, build_web_client
+from bot.app import build_app, build_gateway
 from bot.core.clock import Clock, SystemClock
 from bot.core.settings import Settings
 from bot.db import migrate
 from bot.db.engine import create_engine, session_factory
+from bot.db.group_commit import GroupCommit
 from bot.deps import Deps
+from bot.domain.inbox import receive_many
 from bot.retro.render import renderer_for
-from bot.slack.gateway import SlackGateway
 from bot.usecases.event_inbox import EventInbox
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,23 @@ class RunningBot:
     """A started bot: its HTTP server, and its Socket Mode connection when configured."""
 
     engine: AsyncEngine
+    deps: Deps
     bolt_app: AsyncApp
     runner: web.AppRunner
     socket_mode: AsyncSocketModeHandler | None
     url: str
     recovery: asyncio.Task[None]
+    http: ClientSession
+
+    async def stop_background_work(self) -> None:
+        """Finish the events already acknowledged (what does not finish in time waits in
+        the inbox for the next start), then stop the workers and the inbox writer."""
+        if not await self.deps.after_ack.drain(DRAIN_TIMEOUT_S):
+            log.warning("%d acknowledged events left for the next start to replay",
+                        self.deps.after_ack.backlog)
+        await self.deps.after_ack.stop()
+        if self.deps.inbox_writes is not None:
+            await self.deps.inbox_writes.stop()
 
     async def stop(self) -> None:
         self.recovery.cancel()
@@ -57,6 +70,8 @@ class RunningBot:
         if self.socket_mode is not None:
             await self.socket_mode.close_async()  # type: ignore[no-untyped-call]
         await self.runner.cleanup()
+        await self.stop_background_work()
+        await self.http.close()
         await self.engine.dispose()
 
 
@@ -72,15 +87,20 @@ async def start_bot(
     # A broken retrospective template stops start-up here, not at the first resolve.
     renderer = renderer_for(settings)
     engine = create_engine(settings.database_url)
+    # One HTTP session for every Web API call: connections are reused, not opened per call.
+    http = ClientSession()
     try:
         await migrate.upgrade(engine)
-        deps = Deps(settings=settings, sessions=session_factory(engine),
-                    clock=clock or SystemClock(), slack=SlackGateway(build_web_client(settings)),
-                    retro=renderer)
+        sessions = session_factory(engine)
+        deps = Deps(settings=settings, sessions=sessions, clock=clock or SystemClock(),
+                    slack=build_gateway(settings, http), retro=renderer,
+                    inbox_writes=GroupCommit(sessions, receive_many, name="event-inbox"))
+        deps.after_ack.start()
         bolt_app = build_app(deps)
         runner = web.AppRunner(build_web_app(bolt_app, engine), handle_signals=False)
         await runner.setup()
     except BaseException:
+        await http.close()
         await engine.dispose()
         raise
     site: web.BaseSite
@@ -99,8 +119,8 @@ async def start_bot(
     url = site.name
     log.info("Sitrep is serving on %s (%s)", url,
              "Socket Mode" if socket_mode is not None else f"HTTP, {EVENTS_PATH}")
-    return RunningBot(engine=engine, bolt_app=bolt_app, runner=runner,
-                      socket_mode=socket_mode, url=url, recovery=recovery)
+    return RunningBot(engine=engine, deps=deps, bolt_app=bolt_app, runner=runner,
+                      socket_mode=socket_mode, url=url, recovery=recovery, http=http)
 
 
 def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine) -> web.Application:
@@ -142,6 +162,7 @@ async def serve_until_stopped(settings: Settings, port: int | None = None) -> No
     finally:
         await bot.runner.shutdown()
         bot.recovery.cancel()  # it never finishes by itself; what it replays is idempotent
+        await bot.stop_background_work()
         await _drain_background_work()
         await bot.stop()
     log.info("Stopped")

@@ -1,4 +1,5 @@
-"""Events that move the timeline: reactions, and edits or deletions of marked messages.
+"""Events that move the timeline: messages of incident channels (posted, edited, deleted)
+and reactions with an emoji that marks the timeline.
 
 A middleware writes each such event to the inbox before Slack is acknowledged; a
 redelivery of an event already handled is acknowledged and dropped right there."""
@@ -33,17 +34,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         return None
 
     async def on_event(body: dict[str, Any], event: dict[str, Any]) -> None:
-        await events.handle(body["team_id"], body.get("event_id"), event)
+        # Only queued here: the work runs on the after-ack workers, so a burst of events
+        # never becomes a burst of tasks competing with the next ack.
+        events.handle_soon(body["team_id"], body.get("event_id"), event)
 
     app.event("reaction_added")(on_event)
     app.event("reaction_removed")(on_event)
-    # Edits and deletions arrive as message events with a subtype; new messages are
-    # not the timeline's business (people mark them with a reaction).
-    app.event({"type": "message", "subtype": "message_changed"})(on_event)
-    app.event({"type": "message", "subtype": "message_deleted"})(on_event)
-
-    @app.event("message")
-    async def any_other_message() -> None:
-        # Every message in the bot's channels arrives; without a listener Bolt would answer
-        # 404 and Slack would retry, and then flag the app.
-        return None
+    # Every message of the bot's channels, edits and deletions included: the bot keeps
+    # those of incident channels, so marking one later needs no Slack read.
+    app.event("message")(on_event)

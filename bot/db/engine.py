@@ -80,13 +80,16 @@ async def insert_unless_present(session: AsyncSession, model: type[Any], *,
 
 
 async def upsert_if_newer(session: AsyncSession, model: type[Any], *, key: list[str],
-                          newer: str, **values: Any) -> None:
+                          newer: str, insert_only: frozenset[str] = frozenset(),
+                          **values: Any) -> None:
     """INSERT, or UPDATE the existing row only when `values[newer]` sorts after the stored
     one: the latest news wins whatever order it arrives in, in one statement, so
-    concurrent writers (on any replica) cannot interleave a read and a write."""
+    concurrent writers (on any replica) cannot interleave a read and a write. Columns in
+    `insert_only` are set on insert and left alone by an update."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(model).values(**values)
-    changed = {name: statement.excluded[name] for name in values if name not in key}
+    changed = {name: statement.excluded[name] for name in values
+               if name not in key and name not in insert_only}
     table = model.__table__
     await session.exec(statement.on_conflict_do_update(
         index_elements=key, set_=changed,

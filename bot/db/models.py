@@ -193,8 +193,10 @@ class KeptMessage(SQLModel, table=True):
     text: str = Field(default="", sa_type=Text)
     deleted: bool = Field(default=False)
     as_of: str = Field(max_length=SLACK_TS)
-    # Set when the message (with its reactions) was read from Slack rather than heard of in
-    # events: reaction news older than this is already in the rows it wrote.
+    # Whether its reactions are known, and since when: reaction news older than this is
+    # already in the rows (a snapshot read from Slack). "0" for a message heard of when it
+    # was posted (no reaction can be older); None for one first heard of through an edit or
+    # a deletion, whose earlier reactions nobody told us about.
     reactions_as_of: str | None = Field(default=None, max_length=SLACK_TS)
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.engine import insert_unless_present
 from bot.db.models import InboxEvent
 
 # Processed ids are kept this long: far beyond Slack's last redelivery (about five minutes
@@ -25,16 +27,34 @@ KEEP_PROCESSED = timedelta(days=3)
 MAX_REPLAYS = 5
 
 
+@dataclass(frozen=True)
+class Arrival:
+    team_id: str
+    event_id: str
+    payload: dict[str, Any]
+    received_at: datetime
+
+
 async def receive(session: AsyncSession, *, team_id: str, event_id: str,
                   payload: dict[str, Any], now: datetime) -> bool:
     """Record an event; False when it was already processed (a redelivery to skip)."""
-    await insert_unless_present(session, InboxEvent, key=["team_id", "event_id"],
-                                team_id=team_id, event_id=event_id,
-                                payload=json.dumps(payload), received_at=now)
-    processed_at = (await session.exec(select(InboxEvent.processed_at).where(
-        col(InboxEvent.team_id) == team_id,
-        col(InboxEvent.event_id) == event_id))).first()
-    return processed_at is None
+    (fresh,) = await receive_many(session, [Arrival(team_id, event_id, payload, now)])
+    return fresh
+
+
+async def receive_many(session: AsyncSession, arrivals: Sequence[Arrival]) -> list[bool]:
+    """Record events in one statement; for each, False when it was already processed."""
+    if not arrivals:
+        return []
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.exec(insert(InboxEvent).values([
+        {"team_id": a.team_id, "event_id": a.event_id, "payload": json.dumps(a.payload),
+         "received_at": a.received_at, "replays": 0} for a in arrivals
+    ]).on_conflict_do_nothing(index_elements=["team_id", "event_id"]))
+    processed = set((await session.exec(select(InboxEvent.team_id, InboxEvent.event_id).where(
+        col(InboxEvent.event_id).in_({a.event_id for a in arrivals}),
+        col(InboxEvent.processed_at).is_not(None)))).all())
+    return [(a.team_id, a.event_id) not in processed for a in arrivals]
 
 
 async def mark_processed(session: AsyncSession, *, team_id: str, event_id: str,

@@ -23,29 +23,37 @@ _MESSAGE_KEY = ["channel_id", "ts"]
 _REACTION_KEY = ["channel_id", "ts", "emoji", "user_id"]
 
 
+# `reactions_as_of` of a message heard of as it was posted: every reaction is news to apply.
+SINCE_POSTED = "0"
+
+
 @dataclass(frozen=True)
 class Kept:
-    """What the bot knows of a message: None when it was deleted."""
+    """What the bot knows of a message: `message` None when it was deleted;
+    `reactions_known` False when its reactions must be read from Slack before use."""
 
     message: ChannelMessage | None
+    reactions_known: bool
 
 
 async def keep(session: AsyncSession, *, team_id: str, channel_id: str,
-               message: ChannelMessage, as_of: str) -> None:
-    """A new or edited message."""
+               message: ChannelMessage, as_of: str, posted: bool) -> None:
+    """A message as posted (`posted`) or as edited."""
     await upsert_if_newer(session, KeptMessage, key=_MESSAGE_KEY, newer="as_of",
+                          insert_only=frozenset({"reactions_as_of"}),
                           channel_id=channel_id, ts=message.ts, team_id=team_id,
                           thread_ts=message.thread_ts, author_id=message.author_id,
                           bot_name=message.bot_name, text=message.text, deleted=False,
-                          as_of=as_of)
+                          as_of=as_of, reactions_as_of=SINCE_POSTED if posted else None)
 
 
 async def forget(session: AsyncSession, *, team_id: str, channel_id: str, ts: str,
                  as_of: str) -> None:
     """A deleted message: its text goes; the row stays, so late news of it changes nothing."""
     await upsert_if_newer(session, KeptMessage, key=_MESSAGE_KEY, newer="as_of",
+                          insert_only=frozenset({"reactions_as_of"}),
                           channel_id=channel_id, ts=ts, team_id=team_id, text="",
-                          deleted=True, as_of=as_of)
+                          deleted=True, as_of=as_of, reactions_as_of=None)
 
 
 async def react(session: AsyncSession, *, channel_id: str, ts: str, emoji: str,
@@ -53,7 +61,7 @@ async def react(session: AsyncSession, *, channel_id: str, ts: str, emoji: str,
     """`reaction_added` (present) or `reaction_removed` by one person."""
     snapshot = (await session.exec(select(KeptMessage.reactions_as_of).where(
         col(KeptMessage.channel_id) == channel_id, col(KeptMessage.ts) == ts))).first()
-    if snapshot is not None and as_of <= snapshot:
+    if snapshot is not None and snapshot != SINCE_POSTED and as_of <= snapshot:
         return  # the snapshot read from Slack already holds this news
     await upsert_if_newer(session, KeptReaction, key=_REACTION_KEY, newer="as_of",
                           channel_id=channel_id, ts=ts, emoji=emoji, user_id=user_id,
@@ -66,7 +74,8 @@ async def keep_snapshot(session: AsyncSession, *, team_id: str, channel_id: str,
     if message is None:
         await forget(session, team_id=team_id, channel_id=channel_id, ts=ts, as_of=as_of)
         return
-    await keep(session, team_id=team_id, channel_id=channel_id, message=message, as_of=as_of)
+    await keep(session, team_id=team_id, channel_id=channel_id, message=message, as_of=as_of,
+               posted=False)
     await session.exec(update(KeptMessage).where(
         col(KeptMessage.channel_id) == channel_id, col(KeptMessage.ts) == ts,
     ).values(reactions_as_of=as_of))
@@ -91,14 +100,15 @@ async def kept(session: AsyncSession, channel_id: str, ts: str) -> Kept | None:
     if row is None:
         return None
     if row.deleted:
-        return Kept(None)
+        return Kept(None, reactions_known=True)
     reactions = (await session.exec(select(KeptReaction.emoji, KeptReaction.user_id).where(
         col(KeptReaction.channel_id) == channel_id, col(KeptReaction.ts) == ts,
         col(KeptReaction.present),
     ).order_by(col(KeptReaction.as_of)))).all()
     return Kept(ChannelMessage(ts=row.ts, text=row.text, author_id=row.author_id,
                                thread_ts=row.thread_ts, reactions=_by_emoji(reactions),
-                               bot_name=row.bot_name))
+                               bot_name=row.bot_name),
+                reactions_known=row.reactions_as_of is not None)
 
 
 def _by_emoji(rows: Iterable[tuple[str, str]]) -> Mapping[str, tuple[str, ...]]:

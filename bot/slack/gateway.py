@@ -6,11 +6,14 @@ code for the log and one sentence for the person."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from async_lru import alru_cache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,6 +23,10 @@ log = logging.getLogger(__name__)
 
 # Slack's limit on a channel topic.
 MAX_TOPIC_LENGTH = 250
+# Display names change rarely; an hour-old one in a timeline entry is fine, and users.info is
+# rate-limited (about 100 calls a minute).
+NAME_TTL_S = 3600.0
+NAMES_KEPT = 10_000
 
 @dataclass(frozen=True)
 class Channel:
@@ -27,11 +34,22 @@ class Channel:
     name: str
 
 
+class _NameUnknown(Exception):
+    """users.info would not say; not cached, so the next entry asks again."""
+
+
 class SlackGateway:
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *,
+                 cosmetic_client: AsyncWebClient | None = None) -> None:
         self.client = client
-        self._names: dict[str, str] = {}
+        # For calls nobody waits on (the timeline's confirming reaction): no retries on a
+        # rate limit, so a burst never queues work behind Slack's Retry-After.
+        self.cosmetic_client = cosmetic_client or client
+        self._cosmetic_quiet_until = 0.0
         self._workspace_url: str | None = None
+        self._workspace_url_lock = asyncio.Lock()
+        # One users.info per person at a time and per hour, however many entries ask.
+        self._name_of = alru_cache(maxsize=NAMES_KEPT, ttl=NAME_TTL_S)(self._ask_name)
 
     async def create_channel(self, names: Iterable[str]) -> Channel:
         """The first of `names` Slack accepts; `name_taken` moves on to the next one."""
@@ -96,10 +114,20 @@ class SlackGateway:
             if exc.response.get("error") != "already_pinned":
                 raise failure_from("pins.add", exc) from exc
 
-    async def permalink(self, channel_id: str, ts: str) -> str:
-        with plain_words("chat.getPermalink"):
-            response = await self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
-        return str(response["permalink"])
+    async def permalink(self, channel_id: str, ts: str, *, thread_ts: str | None = None) -> str:
+        """A link to a message, in the archive-link form chat.getPermalink documents, built
+        from the workspace's address (asked once) rather than asked for each message."""
+        try:
+            base = await self.workspace_url()
+        except SlackFailure:
+            with plain_words("chat.getPermalink"):
+                response = await self.client.chat_getPermalink(channel=channel_id,
+                                                               message_ts=ts)
+            return str(response["permalink"])
+        link = f"{base}archives/{channel_id}/p{ts.replace('.', '')}"
+        if thread_ts is not None and thread_ts != ts:
+            link += f"?thread_ts={thread_ts}&cid={channel_id}"
+        return link
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         with plain_words("views.open"):
@@ -114,22 +142,23 @@ class SlackGateway:
         await self.post(user_id, text)
 
     async def display_name(self, user_id: str) -> str | None:
-        """What Slack shows for a person; cached, since names rarely change mid-incident and
-        users.info is rate-limited. None when Slack won't say (a change never fails on it)."""
-        cached = self._names.get(user_id)
-        if cached is not None:
-            return cached
+        """What Slack shows for a person. None when Slack won't say (a change never fails
+        on it)."""
+        try:
+            return await self._name_of(user_id)
+        except _NameUnknown:
+            return None
+
+    async def _ask_name(self, user_id: str) -> str:
         try:
             response = await self.client.users_info(user=user_id)
         except SlackApiError as exc:
             log.warning("users.info %s failed: %s", user_id, exc.response.get("error"))
-            return None
+            raise _NameUnknown(user_id) from exc
         user = response.get("user") or {}
         profile = user.get("profile") or {}
-        name = str(profile.get("display_name") or profile.get("real_name")
+        return str(profile.get("display_name") or profile.get("real_name")
                    or user.get("real_name") or user.get("name") or user_id)
-        self._names[user_id] = name
-        return name
 
     async def fetch_message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
         """A message as Slack has it now, top-level or thread reply; None if it is gone.
@@ -154,27 +183,49 @@ class SlackGateway:
                 return dict(message)
         return None
 
-    async def react(self, channel_id: str, ts: str, emoji: str) -> None:
+    async def react(self, channel_id: str, ts: str, emoji: str, *,
+                    cosmetic: bool = False) -> None:
+        """Add the bot's reaction. `cosmetic`: skip it while Slack is rate-limiting us,
+        rather than wait."""
+        client = self._client_for(cosmetic, "reactions.add")
         try:
-            await self.client.reactions_add(channel=channel_id, timestamp=ts, name=emoji)
+            await client.reactions_add(channel=channel_id, timestamp=ts, name=emoji)
         except SlackApiError as exc:
             if exc.response.get("error") != "already_reacted":
-                raise failure_from("reactions.add", exc) from exc
+                raise self._failure("reactions.add", exc, cosmetic) from exc
 
-    async def unreact(self, channel_id: str, ts: str, emoji: str) -> None:
+    async def unreact(self, channel_id: str, ts: str, emoji: str, *,
+                      cosmetic: bool = False) -> None:
+        client = self._client_for(cosmetic, "reactions.remove")
         try:
-            await self.client.reactions_remove(channel=channel_id, timestamp=ts, name=emoji)
+            await client.reactions_remove(channel=channel_id, timestamp=ts, name=emoji)
         except SlackApiError as exc:
             if exc.response.get("error") not in {"no_reaction", "message_not_found"}:
-                raise failure_from("reactions.remove", exc) from exc
+                raise self._failure("reactions.remove", exc, cosmetic) from exc
+
+    def _client_for(self, cosmetic: bool, method: str) -> AsyncWebClient:
+        if not cosmetic:
+            return self.client
+        if time.monotonic() < self._cosmetic_quiet_until:
+            raise SlackFailure(method, "ratelimited", PLAIN_WORDS["ratelimited"])
+        return self.cosmetic_client
+
+    def _failure(self, method: str, exc: SlackApiError, cosmetic: bool) -> SlackFailure:
+        failure = failure_from(method, exc)
+        if cosmetic and failure.error == "ratelimited":
+            self._cosmetic_quiet_until = time.monotonic() + _retry_after(exc)
+        return failure
 
     async def workspace_url(self) -> str:
         """The workspace's address (https://<domain>.slack.com/), for links Slack's API
         does not hand out, such as a canvas's."""
-        if self._workspace_url is None:
-            with plain_words("auth.test"):
-                response = await self.client.auth_test()
-            self._workspace_url = str(response.get("url") or "https://slack.com/")
+        if self._workspace_url is not None:
+            return self._workspace_url
+        async with self._workspace_url_lock:
+            if self._workspace_url is None:
+                with plain_words("auth.test"):
+                    response = await self.client.auth_test()
+                self._workspace_url = str(response.get("url") or "https://slack.com/")
         return self._workspace_url
 
     async def create_channel_canvas(self, channel_id: str, title: str, markdown: str) -> str:
@@ -203,3 +254,12 @@ class SlackGateway:
                 initial_comment=comment)
         file = (response.get("files") or [response.get("file") or {}])[0]
         return str(file.get("id")), file.get("permalink")
+
+
+def _retry_after(exc: SlackApiError) -> float:
+    """Slack's Retry-After in seconds (1 if it said nothing usable)."""
+    for name, value in (getattr(exc.response, "headers", None) or {}).items():
+        if str(name).lower() == "retry-after":
+            first = value[0] if isinstance(value, list) and value else value
+            return float(first) if str(first).isdigit() else 1.0
+    return 1.0

@@ -38,17 +38,29 @@ class EventInbox:
 
     async def receive(self, team_id: str, event_id: str, body: dict[str, Any]) -> bool:
         """Record an event; False when it was already processed (a redelivery to drop)."""
+        arrival = inbox.Arrival(team_id, event_id, body, self.deps.clock.now())
+        if self.deps.inbox_writes is not None:
+            return await self.deps.inbox_writes.submit(arrival)
         async with transaction(self.deps.sessions) as session:
-            return await inbox.receive(session, team_id=team_id, event_id=event_id,
-                                       payload=body, now=self.deps.clock.now())
+            (fresh,) = await inbox.receive_many(session, [arrival])
+            return fresh
+
+    def handle_soon(self, team_id: str, event_id: str | None, event: Mapping[str, Any]) -> None:
+        """Handle the event on an after-ack worker. If they are all busy and the queue is
+        full, the event waits in the inbox for the replay loop: the ack never waits."""
+        if not self.deps.after_ack.submit(lambda: self._handle_logged(team_id, event_id, event)):
+            log.warning("after-ack queue full; event %s waits for the replay loop", event_id)
+
+    async def _handle_logged(self, team_id: str, event_id: str | None,
+                             event: Mapping[str, Any]) -> None:
+        try:
+            await self.handle(team_id, event_id, event)
+        except Exception:
+            log.exception("handling event %s failed; it stays in the inbox for a replay",
+                          event_id)
 
     async def handle(self, team_id: str, event_id: str | None, event: Mapping[str, Any]) -> None:
-        ref = message_of(event, self.deps.settings.timeline_emoji)
-        if ref is None:
-            await self.timeline.mark_processed(team_id, event_id)
-            return
-        await self.timeline.sync(team_id, ref, only_if_on_timeline=event.get("type") == "message",
-                                 event_id=event_id)
+        await self.timeline.on_event(team_id, event, event_id)
 
     async def recover(self, *, grace: timedelta = RECOVERY_GRACE) -> int:
         """Handle events received but never processed — a crash came between, or Slack

@@ -1,20 +1,30 @@
-"""Keeps the timeline in step with a marked message as Slack has it now.
+"""Keeps the timeline in step with the messages of incident channels.
 
-A reaction, an edit or a deletion all come here. The message is read from Slack outside
-any transaction (a rate-limited read must not hold a lock); the incident's row is locked
-only while the entries change, and the event is marked processed in that same
-transaction, so its effect and its "done" are saved together or not at all."""
+Slack sends every message of an incident channel as an event, and every reaction; the bot
+keeps them (`bot.domain.message_store`), so a 📌 is resolved from the database with no
+Slack read. Only a message the bot never heard of (posted before it was kept, or missed)
+is read from Slack, once however many reactions arrive for it at the same moment.
+
+Each event is one write transaction after the ack: the news is applied to the kept
+message, the incident's timeline reconciled with it, and the event marked processed, all
+saved together or not at all. The incident's row is locked while its entries change, so
+events for one incident apply in turn on any number of replicas."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.db.engine import transaction
+from bot.db.models import Incident
 from bot.deps import Deps
-from bot.domain import inbox, incidents, timeline
+from bot.domain import inbox, incidents, message_store, timeline
 from bot.domain.errors import NotAnIncidentChannel
 from bot.domain.messages import ChannelMessage
 from bot.slack.failures import SlackFailure
@@ -24,9 +34,14 @@ from bot.slack.messages import from_api
 log = logging.getLogger(__name__)
 
 REACTION_EVENTS = frozenset({"reaction_added", "reaction_removed"})
-# Read-write-reread rounds per event; two suffice unless the message keeps moving.
-SYNC_ROUNDS = 3
-_NOTHING = object()
+EDITED = frozenset({"message_changed", "message_replied"})
+DELETED = "message_deleted"
+# Subtypes that are not a message of their own (an edit or deletion is news of another one).
+NOT_A_MESSAGE = EDITED | {DELETED}
+# A snapshot read from Slack is dated this much before the read began: reaction news
+# from that margin is applied again (harmless, every row keeps its own time) rather than
+# lost to a clock that runs a little ahead of Slack's.
+SNAPSHOT_MARGIN = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -35,106 +50,224 @@ class MessageRef:
     ts: str
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    message: ChannelMessage | None
+    as_of: str
+
+
 def message_of(event: Mapping[str, Any], emoji_kinds: Mapping[str, str]) -> MessageRef | None:
-    """The message an event is about, if it is one the timeline cares about."""
+    """The message an event is news of, if the bot keeps such news: any message, and
+    reactions with an emoji that marks the timeline."""
     kind = event.get("type")
     if kind in REACTION_EVENTS:
         item = event.get("item") or {}
         if item.get("type") != "message" or event.get("reaction") not in emoji_kinds:
             return None
         return MessageRef(str(item["channel"]), str(item["ts"]))
-    if kind == "message" and event.get("subtype") == "message_changed":
-        return MessageRef(str(event["channel"]), str(event["message"]["ts"]))
-    if kind == "message" and event.get("subtype") == "message_deleted":
+    if kind != "message" or not event.get("channel"):
+        return None
+    subtype = event.get("subtype")
+    if subtype in EDITED:
+        return MessageRef(str(event["channel"]), str((event.get("message") or {})["ts"]))
+    if subtype == DELETED:
         return MessageRef(str(event["channel"]), str(event["deleted_ts"]))
-    return None
+    return MessageRef(str(event["channel"]), str(event["ts"]))
+
+
+def slack_time(event: Mapping[str, Any]) -> str:
+    """When Slack says the news happened, in Slack's own `ts` form (sortable as text)."""
+    return str(event.get("event_ts") or event.get("ts") or "0")
 
 
 class TimelineSync:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        # Reads from Slack under way, so concurrent reactions on one unknown message share
+        # one read (Slack's history methods allow about 50 calls a minute).
+        self._reading: dict[MessageRef, asyncio.Future[_Snapshot]] = {}
 
     @property
     def slack(self) -> SlackGateway:
         return self.deps.slack
 
-    async def sync(self, team_id: str, ref: MessageRef, *, only_if_on_timeline: bool,
-                   event_id: str | None = None) -> None:
-        """Bring the message's entries in line with Slack, and mark `event_id` processed.
+    # --- news ------------------------------------------------------------------------------
 
-        Two events for one message may read Slack in one order and write in the other, so
-        after writing, Slack is read again and, if the message moved meanwhile, written
-        again: the last write always follows the latest read."""
+    async def on_event(self, team_id: str, event: Mapping[str, Any],
+                       event_id: str | None) -> None:
+        ref = message_of(event, self.deps.settings.timeline_emoji)
+        if ref is None:
+            await self.mark_processed(team_id, event_id)
+        elif event.get("type") in REACTION_EVENTS:
+            await self.on_reaction(team_id, ref, event, event_id)
+        else:
+            await self.on_message(team_id, ref, event, event_id)
+
+    async def on_reaction(self, team_id: str, ref: MessageRef, event: Mapping[str, Any],
+                          event_id: str | None) -> None:
         async with self.deps.sessions() as session:
-            try:
-                incident = await incidents.in_channel(session, team_id, ref.channel_id)
-            except NotAnIncidentChannel:
-                incident = None  # reactions and edits elsewhere are none of our business
-            known = ({entry.kind for entry in await timeline.entries_for(session, incident,
-                                                                         ref.ts)}
-                     if incident is not None else set())
-        if incident is None or (only_if_on_timeline and not known):
+            incident = await self._incident(session, team_id, ref)
+            kept = await message_store.kept(session, ref.channel_id, ref.ts) \
+                if incident is not None else None
+        if incident is None:
             await self.mark_processed(team_id, event_id)
             return
-        applied: object = _NOTHING
-        added: list[str] = []
-        removed: list[str] = []
-        on_timeline = False
-        for _ in range(SYNC_ROUNDS):
-            message = await self.read(ref)
-            if message == applied:
-                break
-            wanted = (timeline.wanted_kinds(message, self.deps.settings.timeline_emoji, None)
-                      if message is not None else {})
-            if message is None or set(wanted) <= known:
-                # Nothing new to add, so no need to ask Slack for a link or a name.
-                source = timeline.Source(ref.channel_id, ref.ts, None, None)
+        snapshot = None
+        if kept is None or not kept.reactions_known:
+            snapshot = await self._read_once(ref)
+        known = snapshot.message if snapshot is not None else (kept.message if kept else None)
+        source = await self._source(ref, known)
+        emoji, user = str(event["reaction"]), str(event.get("user") or "")
+        async with transaction(self.deps.sessions) as session:
+            locked = await incidents.in_channel(session, team_id, ref.channel_id,
+                                                for_change=True)
+            if snapshot is not None:
+                await message_store.keep_snapshot(session, team_id=team_id,
+                                                  channel_id=ref.channel_id, ts=ref.ts,
+                                                  message=snapshot.message,
+                                                  as_of=snapshot.as_of)
+            if user:
+                await message_store.react(session, channel_id=ref.channel_id, ts=ref.ts,
+                                          emoji=emoji, user_id=user,
+                                          present=event["type"] == "reaction_added",
+                                          as_of=slack_time(event))
+            result = await self._reconcile(session, locked, ref, source)
+            await self._processed(session, team_id, event_id)
+        await self.confirm(ref, result)
+
+    async def on_message(self, team_id: str, ref: MessageRef, event: Mapping[str, Any],
+                         event_id: str | None) -> None:
+        """A message posted, edited or deleted: keep it, and if it is on the timeline let
+        its entries follow it."""
+        subtype = event.get("subtype")
+        as_of = slack_time(event)
+        async with self.deps.sessions() as session:
+            incident = await self._incident(session, team_id, ref)
+            on_timeline = bool(await timeline.entries_for(session, incident, ref.ts)) \
+                if incident is not None and subtype in NOT_A_MESSAGE else False
+            kept = await message_store.kept(session, ref.channel_id, ref.ts) \
+                if on_timeline else None
+        if incident is None:
+            await self.mark_processed(team_id, event_id)
+            return
+        snapshot = None
+        if on_timeline and subtype != DELETED and (kept is None or not kept.reactions_known):
+            # Entries from before messages were kept: their reactions are read once.
+            snapshot = await self._read_once(ref)
+        # A snapshot may reveal a reaction no event told of: its entry gets a name and link.
+        source = (await self._source(ref, snapshot.message) if snapshot is not None
+                  else _bare_source(ref))
+        async with transaction(self.deps.sessions) as session:
+            # The incident's row first, as every writer of its timeline takes it: one order
+            # of locks, so two replicas never wait on each other.
+            locked = await incidents.in_channel(session, team_id, ref.channel_id,
+                                                for_change=True) if on_timeline else None
+            if subtype == DELETED:
+                await message_store.forget(session, team_id=team_id, channel_id=ref.channel_id,
+                                           ts=ref.ts, as_of=as_of)
             else:
-                source = await self.describe(ref, message)
-            async with transaction(self.deps.sessions) as session:
-                locked = await incidents.in_channel(session, team_id, ref.channel_id,
-                                                    for_change=True)
-                result = await timeline.reconcile(session, locked, source=source,
-                                                  message=message, wanted=wanted,
-                                                  now=self.deps.clock.now())
-                if event_id is not None:
-                    await inbox.mark_processed(session, team_id=team_id, event_id=event_id,
-                                               now=self.deps.clock.now())
-            added += result.added
-            removed += result.removed
-            known = (known | set(result.added)) - set(result.removed)
-            on_timeline = result.on_timeline
-            applied = message
-        await self.confirm(ref, timeline.Reconciled(tuple(added), tuple(removed), on_timeline))
+                raw = event.get("message") if subtype in EDITED else event
+                message = from_api(raw or {})
+                if message is not None:
+                    await message_store.keep(session, team_id=team_id,
+                                             channel_id=ref.channel_id, message=message,
+                                             as_of=as_of, posted=subtype not in EDITED)
+            if snapshot is not None:
+                await message_store.keep_snapshot(
+                    session, team_id=team_id, channel_id=ref.channel_id, ts=ref.ts,
+                    message=snapshot.message, as_of=snapshot.as_of)
+            result = (await self._reconcile(session, locked, ref, source)
+                      if locked is not None else None)
+            await self._processed(session, team_id, event_id)
+        if result is not None:
+            await self.confirm(ref, result)
 
     async def mark_processed(self, team_id: str, event_id: str | None) -> None:
         if event_id is None:
             return
         async with transaction(self.deps.sessions) as session:
-            await inbox.mark_processed(session, team_id=team_id, event_id=event_id,
-                                       now=self.deps.clock.now())
+            await self._processed(session, team_id, event_id)
+
+    # --- reading Slack, for messages the bot never heard of -------------------------------
 
     async def read(self, ref: MessageRef) -> ChannelMessage | None:
         raw = await self.slack.fetch_message(ref.channel_id, ref.ts)
         return from_api(raw) if raw is not None else None
 
+    async def _read_once(self, ref: MessageRef) -> _Snapshot:
+        running = self._reading.get(ref)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[_Snapshot] = asyncio.get_running_loop().create_future()
+        self._reading[ref] = future
+        try:
+            started = self.deps.clock.now() - SNAPSHOT_MARGIN
+            snapshot = _Snapshot(await self.read(ref), f"{started.timestamp():.6f}")
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved here, so a read nobody else awaited logs nothing
+            raise
+        finally:
+            del self._reading[ref]
+        future.set_result(snapshot)
+        return snapshot
+
     async def describe(self, ref: MessageRef, message: ChannelMessage) -> timeline.Source:
+        """Who wrote it and a link to it; neither costs a Slack call once warm."""
         person = message.author_id if message.author_id and message.author_id[0] in "UW" \
             else None
         author = await self.slack.display_name(person) if person else message.bot_name
-        permalink = await self.slack.permalink(ref.channel_id, ref.ts)
+        permalink = await self.slack.permalink(ref.channel_id, ref.ts,
+                                               thread_ts=message.thread_ts)
         return timeline.Source(ref.channel_id, ref.ts, author, permalink)
 
     async def confirm(self, ref: MessageRef, result: timeline.Reconciled) -> None:
-        """The bot's own small reaction says "on the timeline" without a message."""
+        """The bot's own small reaction says "on the timeline" without a message. It is
+        cosmetic: Slack's rate limit on reactions (about 50 a minute) must never hold up
+        the timeline, so while Slack asks us to wait, confirmations are skipped."""
         emoji = self.deps.settings.timeline_confirm_emoji
         if emoji is None or not (result.added or result.removed):
             return
         try:
             if result.on_timeline:
-                await self.slack.react(ref.channel_id, ref.ts, emoji)
+                await self.slack.react(ref.channel_id, ref.ts, emoji, cosmetic=True)
             else:
-                await self.slack.unreact(ref.channel_id, ref.ts, emoji)
+                await self.slack.unreact(ref.channel_id, ref.ts, emoji, cosmetic=True)
         except SlackFailure as failure:
             # The entry is saved; a missing confirmation is cosmetic.
-            log.warning("could not confirm timeline entry %s: %s", ref.ts, failure.error)
+            log.info("no timeline confirmation on %s: %s", ref.ts, failure.error)
+
+    # --- inside the transaction -------------------------------------------------------------
+
+    async def _incident(self, session: AsyncSession, team_id: str,
+                        ref: MessageRef) -> Incident | None:
+        try:
+            return await incidents.in_channel(session, team_id, ref.channel_id)
+        except NotAnIncidentChannel:
+            return None  # news from elsewhere is none of the timeline's business
+
+    async def _source(self, ref: MessageRef, message: ChannelMessage | None) -> timeline.Source:
+        if message is None:
+            return _bare_source(ref)
+        return await self.describe(ref, message)
+
+    async def _reconcile(self, session: AsyncSession, incident: Incident, ref: MessageRef,
+                         source: timeline.Source) -> timeline.Reconciled:
+        kept = await message_store.kept(session, ref.channel_id, ref.ts)
+        message = kept.message if kept is not None else None
+        wanted = (timeline.wanted_kinds(message, self.deps.settings.timeline_emoji, None)
+                  if message is not None else {})
+        return await timeline.reconcile(session, incident, source=source, message=message,
+                                        wanted=wanted, now=self.deps.clock.now())
+
+    async def _processed(self, session: AsyncSession, team_id: str,
+                         event_id: str | None) -> None:
+        if event_id is not None:
+            await inbox.mark_processed(session, team_id=team_id, event_id=event_id,
+                                       now=self.deps.clock.now())
+
+
+def _bare_source(ref: MessageRef) -> timeline.Source:
+    # Nothing new to add needs no name or link.
+    return timeline.Source(ref.channel_id, ref.ts, None, None)
+
