@@ -44,7 +44,7 @@ class HandoverFacts:
     roles: Mapping[str, str]  # role → user id, commander first
     latest_update: Said | None
     open_action_items: tuple[OpenActionItem, ...]
-    recent_entries: tuple[Said, ...]  # oldest first
+    recent_entries: tuple[TimelineEntry, ...]  # oldest first
 
 
 async def handover_facts(session: AsyncSession, incident: Incident, *,
@@ -59,7 +59,7 @@ async def handover_facts(session: AsyncSession, incident: Incident, *,
                col(TimelineEntry.kind) == Kind.UPDATE)
         .order_by(*newest_first).limit(1))).first()
     last = (await session.exec(
-        select(TimelineEntry.occurred_at, TimelineEntry.text)
+        select(TimelineEntry)
         .where(col(TimelineEntry.incident_id) == incident.id)
         .order_by(*newest_first).limit(recent))).all()
     items = (await session.exec(
@@ -71,4 +71,4 @@ async def handover_facts(session: AsyncSession, incident: Incident, *,
         status=incident.status, started_at=incident.created_at, roles=roles,
         latest_update=Said(*latest) if latest is not None else None,
         open_action_items=tuple(OpenActionItem(text, owner) for text, owner in items),
-        recent_entries=tuple(Said(when, text) for when, text in reversed(last)))
+        recent_entries=tuple(reversed(last)))

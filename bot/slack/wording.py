@@ -9,15 +9,18 @@ them come from here. Use cases and handlers say things only through these functi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from bot.core.durations import humanize
+from bot.db.models import TimelineEntry
 from bot.domain.errors import IncidentError
 from bot.domain.handover import HandoverFacts
 from bot.domain.incidents import Change, RoleChange
-from bot.domain.vocabulary import label, severity_label
+from bot.domain.timeline import sentence
+from bot.domain.vocabulary import kind_label, label, severity_label
 from bot.slack.failures import SlackFailure
 from bot.slack.mrkdwn import channel_link, clip, escape, mention, slack_time, to_mrkdwn
 
@@ -247,9 +250,42 @@ def handover_brief(facts: HandoverFacts, *, now: datetime) -> str:
                   + (f" ({mention(item.owner_id)})" if item.owner_id else "")
                   for item in facts.open_action_items]
     lines.append("*Most recent on the timeline:*")
-    lines += [f"• {slack_time(entry.occurred_at, with_date=False)} {to_mrkdwn(entry.text)}"
-              for entry in facts.recent_entries]
+    lines += [f"• {slack_time(entry.occurred_at, with_date=False)} "
+              f"{to_mrkdwn(sentence(entry, person=mention))}" for entry in facts.recent_entries]
     return clip("\n".join(lines))
+
+
+# --- the timeline ------------------------------------------------------------------------
+
+# `/incident timeline` shows the newest entries that fit comfortably in one message.
+TIMELINE_REPLY_CHARS = 12_000
+
+
+def timeline_listing(number: int, entries: Sequence[TimelineEntry], zone: ZoneInfo) -> str:
+    """The timeline so far, oldest first and newest last; the oldest give way when it is
+    too long for one message."""
+    lines = [_timeline_line(entry, zone) for entry in entries]
+    shown: list[str] = []
+    size = 0
+    for line in reversed(lines):
+        size += len(line) + 1
+        if size > TIMELINE_REPLY_CHARS:
+            break
+        shown.insert(0, line)
+    head = f"*Timeline of {label(number)}* (times in {zone.key})"
+    if len(shown) < len(lines):
+        head += (f"\n_{len(lines) - len(shown)} earlier entries are not shown here; the "
+                 "retrospective has them all._")
+    return "\n".join([head, *shown])
+
+
+def _timeline_line(entry: TimelineEntry, zone: ZoneInfo) -> str:
+    when = entry.occurred_at.astimezone(zone).strftime("%H:%M")
+    who = entry.author_name or (mention(entry.author_id) if entry.author_id else "Sitrep")
+    text = clip(to_mrkdwn(sentence(entry, person=mention)).replace("\n", " "), 300)
+    link = f" <{entry.permalink}|view>" if entry.permalink else ""
+    comment = f" — _{to_mrkdwn(entry.comment)}_" if entry.comment else ""
+    return f"• {when} · {kind_label(entry.kind)} · {who}: {text}{comment}{link}"
 
 
 # --- the retrospective ------------------------------------------------------------------------
