@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.support.sitrep_cli import clean_environment, run_sitrep
 
-def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_path: Path) -> None:
+
+async def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_path: Path) -> None:
     # No tokens, no .env, no database: the demo brings its own Slack and throwaway SQLite.
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("SLACK_", "SITREP_")) and key != "DATABASE_URL"}
-    finished = subprocess.run([sys.executable, "-m", "bot.cli", "demo"], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=120, check=False)
+    finished = await run_sitrep("demo", env=clean_environment(), cwd=tmp_path)
     assert finished.returncode == 0, finished.stderr
     shown = finished.stdout
     assert "Sitrep (only to Alice): *INC-1* is open: head to #inc-1-checkout-returns-500s" in shown

@@ -16,9 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import app as bot_app
 from bot.deps import Deps
+from tests.support.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
-BOT_CODE = [*sorted((ROOT / "bot").rglob("*.py")), *sorted((ROOT / "handlers").rglob("*.py"))]
+BOT_CODE = [*sorted((REPO / "bot").rglob("*.py")), *sorted((REPO / "handlers").rglob("*.py"))]
 # The emulator and its client are test tools; their calls are not the bot's.
 BOT_CODE = [path for path in BOT_CODE if "devtools" not in path.parts]
 
@@ -66,7 +66,7 @@ EVENT_SCOPES: dict[str, set[str]] = {
 
 @pytest.fixture(scope="module")
 def manifest() -> dict[str, Any]:
-    loaded = yaml.safe_load((ROOT / "app.yaml").read_text())
+    loaded = yaml.safe_load((REPO / "app.yaml").read_text())
     assert isinstance(loaded, dict)
     return loaded
 

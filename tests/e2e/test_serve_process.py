@@ -4,7 +4,6 @@ on /healthz, and stopping cleanly on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
@@ -14,8 +13,8 @@ import aiohttp
 from sqlalchemy import inspect
 
 from bot.db.engine import create_engine
-
-from .conftest import SIGNING_SECRET
+from tests.support.settings import SIGNING_SECRET
+from tests.support.sitrep_cli import clean_environment
 
 STARTUP_LIMIT_S = 60
 
@@ -39,12 +38,13 @@ async def _wait_until_healthy(url: str, process: asyncio.subprocess.Process) -> 
     raise AssertionError("sitrep serve never answered /healthz")
 
 
-async def test_serve_migrates_answers_healthz_and_stops_on_sigterm(database_url: str,
+async def test_serve_migrates_answers_healthz_and_stops_on_sigterm(empty_database_url: str,
                                                                    tmp_path: Path) -> None:
+    database_url = empty_database_url
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SITREP_"))}
-    env |= {"SLACK_BOT_TOKEN": "xoxb-sitrep-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": "http://127.0.0.1:9/api/", "DATABASE_URL": database_url}
+    env = clean_environment(SLACK_BOT_TOKEN="xoxb-sitrep-test",
+                            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                            SLACK_API_URL="http://127.0.0.1:9/api/", DATABASE_URL=database_url)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "serve", "--port", str(port), env=env,
         cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -81,5 +81,3 @@ async def test_healthz_says_503_when_the_database_is_gone(tmp_path: Path) -> Non
         assert response.status == 503
         assert (await response.json())["error"] == "database_unreachable"
     await engine.dispose()
-
-

@@ -1,4 +1,7 @@
-"""The schema is made only by Alembic migrations, and they must say what the models say."""
+"""The schema is made only by Alembic migrations, and they must say what the models say.
+
+The migration tests start from an empty database; the others use the test's copy of the
+session's migrated template."""
 
 from __future__ import annotations
 
@@ -19,25 +22,22 @@ from bot.db import migrate
 from bot.db.engine import session_factory
 from bot.db.models import InboxEvent, Incident, RoleAssignment
 
-pytestmark = pytest.mark.asyncio
-
-
 def _differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, SQLModel.metadata))
 
 
-async def test_migrations_create_exactly_the_models_schema(engine: AsyncEngine) -> None:
-    await migrate.upgrade(engine)
-    async with engine.connect() as connection:
+async def test_migrations_create_exactly_the_models_schema(empty_engine: AsyncEngine) -> None:
+    await migrate.upgrade(empty_engine)
+    async with empty_engine.connect() as connection:
         differences = await connection.run_sync(_differences)
     assert differences == []
 
 
-async def test_upgrade_twice_is_harmless(engine: AsyncEngine) -> None:
-    await migrate.upgrade(engine)
-    await migrate.upgrade(engine)
-    async with engine.connect() as connection:
+async def test_upgrade_twice_is_harmless(empty_engine: AsyncEngine) -> None:
+    await migrate.upgrade(empty_engine)
+    await migrate.upgrade(empty_engine)
+    async with empty_engine.connect() as connection:
         tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
     assert {"incident", "timeline_event", "role_assignment", "processed_event"} <= tables
 
@@ -52,7 +52,6 @@ def _incident(**changes: Any) -> Incident:
 
 
 async def test_times_come_back_in_utc_whatever_zone_they_went_in(engine: AsyncEngine) -> None:
-    await migrate.upgrade(engine)
     sessions = session_factory(engine)
     berlin_morning = datetime(2026, 11, 24, 10, 30, tzinfo=timezone(timedelta(hours=1)))
     async with sessions() as session:
@@ -65,7 +64,6 @@ async def test_times_come_back_in_utc_whatever_zone_they_went_in(engine: AsyncEn
 
 
 async def test_incident_numbers_are_unique_per_workspace(engine: AsyncEngine) -> None:
-    await migrate.upgrade(engine)
     sessions = session_factory(engine)
     async with sessions() as session:
         session.add(_incident(number=7))
@@ -78,7 +76,6 @@ async def test_incident_numbers_are_unique_per_workspace(engine: AsyncEngine) ->
 
 
 async def test_a_role_has_one_current_holder_but_keeps_its_history(engine: AsyncEngine) -> None:
-    await migrate.upgrade(engine)
     sessions = session_factory(engine)
     at = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
     async with sessions() as session:
@@ -102,7 +99,6 @@ async def test_a_role_has_one_current_holder_but_keeps_its_history(engine: Async
 
 
 async def test_a_slack_event_id_can_be_recorded_only_once(engine: AsyncEngine) -> None:
-    await migrate.upgrade(engine)
     sessions = session_factory(engine)
     now = datetime(2026, 11, 24, tzinfo=UTC)
     async with sessions() as session:
@@ -115,7 +111,6 @@ async def test_a_slack_event_id_can_be_recorded_only_once(engine: AsyncEngine) -
 
 
 async def test_naive_times_are_refused(engine: AsyncEngine) -> None:
-    await migrate.upgrade(engine)
     async with session_factory(engine)() as session:
         session.add(_incident(created_at=datetime(2026, 11, 24, 9, 30)))
         with pytest.raises(Exception, match="naive datetime"):

@@ -1,5 +1,6 @@
 """Whatever Slack does with its events — repeats them, reorders them, delivers them at once —
-the stored timeline equals what the final reactions imply. On SQLite and PostgreSQL."""
+the stored timeline equals what the final reactions imply. On SQLite and PostgreSQL, with
+concurrent deliveries dispatched to the app at once."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from hypothesis import strategies as st
 
 from bot.devtools import payloads
 
-from .conftest import Bot
-from .incident_steps import Opened, start_incident
-from .timeline_steps import entries, processed
+from tests.support import rows
+from tests.support.app_under_test import AppUnderTest
+from tests.support.incident_steps import Opened, start_incident
+from tests.support.timeline_steps import processed
 
 PEOPLE = ("U0ALICE", "U0BOB")
 EMOJI = {"pushpin": "key_event", "bulb": "hypothesis"}
@@ -44,7 +46,7 @@ def bot_settings() -> dict[str, object]:
                                  HealthCheck.too_slow])
 @given(script=ops, data=st.data())
 async def test_the_timeline_converges_on_the_final_reactions(
-        bot: Bot, script: list[Op], data: st.DataObject) -> None:
+        bot: AppUnderTest, script: list[Op], data: st.DataObject) -> None:
     opened = await _incident(bot)
     channel = opened.channel_id
     messages = [bot.slack.post_human_message(channel, "U0CAROL", f"message {i}")["ts"]
@@ -74,14 +76,14 @@ async def test_the_timeline_converges_on_the_final_reactions(
         await _deliver(bot, deliveries.pop(step, []))
     await _deliver(bot, [d for slot in sorted(deliveries) for d in deliveries[slot]])
 
-    stored = {(entry.source_ts, entry.kind) for entry in await entries(bot)
+    stored = {(entry.source_ts, entry.kind) for entry in await rows.entries(bot.engine)
               if entry.source_ts in messages}
     expected = {(messages[m], EMOJI[emoji]) for (m, _user, emoji) in reacted}
     assert stored == expected
 
 
-async def _deliver(bot: Bot, batch: list[tuple[str, dict[str, object]]]) -> None:
-    """One slot's deliveries arrive at once, as concurrent HTTP requests."""
+async def _deliver(bot: AppUnderTest, batch: list[tuple[str, dict[str, object]]]) -> None:
+    """One slot's deliveries arrive at once, as concurrent requests."""
     seen: dict[str, int] = {}
     requests = []
     for event_id, event in batch:
@@ -90,6 +92,7 @@ async def _deliver(bot: Bot, batch: list[tuple[str, dict[str, object]]]) -> None
         requests.append(bot.client.event(event, event_id=event_id, retry_num=retry))
     for response in await asyncio.gather(*requests):
         assert response.status == 200
+    await bot.settle()
     for event_id in seen:
         await processed(bot, event_id)
 
@@ -97,7 +100,7 @@ async def _deliver(bot: Bot, batch: list[tuple[str, dict[str, object]]]) -> None
 _incidents: dict[str, Opened] = {}
 
 
-async def _incident(bot: Bot) -> Opened:
+async def _incident(bot: AppUnderTest) -> Opened:
     # Hypothesis runs many examples in one test, so one incident serves them all; each
     # test has a database of its own, which keys it.
     key = bot.settings.database_url

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
 
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from bot.db.models import InboxEvent, TimelineEntry
 from bot.devtools import payloads
 from bot.devtools.signed_client import BotResponse
+from tests.support import rows
+from tests.support.bot_under_test import Bot
 
-from .conftest import Bot
+
+def new_event_id() -> str:
+    return f"Ev{uuid.uuid4().hex[:10].upper()}"
 
 
 async def processed(bot: Bot, event_id: str, *, timeout: float = 10.0) -> None:  # noqa: ASYNC109
     """Wait until the bot has finished with an event (its inbox row is marked)."""
     async with asyncio.timeout(timeout):
         while True:
-            async with AsyncSession(bot.running.engine) as session:
-                row = (await session.exec(select(InboxEvent).where(
-                    col(InboxEvent.event_id) == event_id))).first()
+            row = await rows.inbox_event(bot.engine, event_id)
             if row is not None and row.processed_at is not None:
                 return
             await asyncio.sleep(0.02)
@@ -30,10 +27,12 @@ async def processed(bot: Bot, event_id: str, *, timeout: float = 10.0) -> None: 
 
 async def deliver(bot: Bot, event: dict[str, object], *, event_id: str | None = None,
                   retry_num: int | None = None, wait: bool = True) -> BotResponse:
-    event_id = event_id or f"Ev{uuid.uuid4().hex[:10].upper()}"
+    event_id = event_id or new_event_id()
     response = await bot.client.event(event, event_id=event_id, retry_num=retry_num)
     assert response.status == 200, response.text
     if wait:
+        # Marked processed first, confirmed with the bot's reaction after: wait for both.
+        await bot.settle()
         await processed(bot, event_id)
     return response
 
@@ -41,7 +40,7 @@ async def deliver(bot: Bot, event: dict[str, object], *, event_id: str | None = 
 async def react(bot: Bot, channel: str, ts: str, user: str, emoji: str = "pushpin", *,
                 event_id: str | None = None) -> str:
     bot.slack.add_human_reaction(channel, ts, user, emoji)
-    event_id = event_id or f"Ev{uuid.uuid4().hex[:10].upper()}"
+    event_id = event_id or new_event_id()
     await deliver(bot, payloads.reaction_event("reaction_added", user=user, reaction=emoji,
                                                channel=channel, ts=ts), event_id=event_id)
     return event_id
@@ -51,17 +50,3 @@ async def unreact(bot: Bot, channel: str, ts: str, user: str, emoji: str = "push
     bot.slack.remove_human_reaction(channel, ts, user, emoji)
     await deliver(bot, payloads.reaction_event("reaction_removed", user=user, reaction=emoji,
                                                channel=channel, ts=ts))
-
-
-async def entries(bot: Bot, *, source_ts: str | None = None) -> Sequence[TimelineEntry]:
-    async with AsyncSession(bot.running.engine) as session:
-        query = select(TimelineEntry).order_by(col(TimelineEntry.occurred_at),
-                                               col(TimelineEntry.id))
-        if source_ts is not None:
-            query = query.where(col(TimelineEntry.source_ts) == source_ts)
-        return (await session.exec(query)).all()
-
-
-async def marked(bot: Bot) -> Sequence[TimelineEntry]:
-    """Timeline entries made from Slack messages (not the lifecycle's own)."""
-    return [entry for entry in await entries(bot) if entry.source_ts is not None]

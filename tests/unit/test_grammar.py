@@ -1,3 +1,5 @@
+"""The `/incident` grammar: what a person typed, read without Slack or a database."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,10 +1,11 @@
 """The timeline from Slack: 📌 reactions, the "Add to timeline" shortcut, edits and deletions,
-and `/incident timeline` — each through signed HTTP against the emulator."""
+and `/incident timeline` — each a signed request dispatched to the app, against the emulator.
+
+Restarts and a crash between receiving an event and writing it: tests/e2e/test_restarts.py."""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,24 +13,25 @@ import pytest
 
 from bot.devtools import payloads
 from bot.devtools.slack_emulator import SlackEmulator
-
-from .conftest import Bot, make_settings, serve, stop
-from .incident_steps import Opened, refusal, start_incident
-from .timeline_steps import deliver, entries, marked, processed, react, unreact
+from tests.support import rows
+from tests.support.app_under_test import AppUnderTest, app_under_test
+from tests.support.incident_steps import Opened, refusal, start_incident
+from tests.support.settings import make_settings
+from tests.support.timeline_steps import deliver, processed, react, unreact
 
 
 @pytest.fixture
-async def opened(bot: Bot) -> Opened:
+async def opened(bot: AppUnderTest) -> Opened:
     return await start_incident(bot, "sev2 Checkout returns 500s")
 
 
-async def test_a_pinned_message_goes_on_the_timeline_as_written(bot: Bot,
+async def test_a_pinned_message_goes_on_the_timeline_as_written(bot: AppUnderTest,
                                                                 opened: Opened) -> None:
     message = bot.slack.post_human_message(opened.channel_id, "U0BOB",
                                            "Seeing 500s on /pay since 14:02")
     await react(bot, opened.channel_id, message["ts"], "U0ALICE")
 
-    (entry,) = await marked(bot)
+    (entry,) = await rows.marked(bot.engine)
     assert (entry.kind, entry.via, entry.text) == ("key_event", "reaction",
                                                    "Seeing 500s on /pay since 14:02")
     assert (entry.author_id, entry.author_name, entry.created_by) == ("U0BOB", "bob", "U0ALICE")
@@ -49,33 +51,33 @@ async def test_a_pinned_message_goes_on_the_timeline_as_written(bot: Bot,
         "spiral_note_pad", message["ts"])
 
 
-async def test_a_thread_reply_can_be_pinned(bot: Bot, opened: Opened) -> None:
+async def test_a_thread_reply_can_be_pinned(bot: AppUnderTest, opened: Opened) -> None:
     parent = bot.slack.post_human_message(opened.channel_id, "U0BOB", "Is it the deploy?")
     reply = bot.slack.post_human_message(opened.channel_id, "U0CAROL", "Yes, 4512 is bad",
                                          thread_ts=parent["ts"])
     await react(bot, opened.channel_id, reply["ts"], "U0ALICE")
-    (entry,) = await marked(bot)
+    (entry,) = await rows.marked(bot.engine)
     assert (entry.text, entry.author_id, entry.source_ts) == ("Yes, 4512 is bad", "U0CAROL",
                                                               reply["ts"])
     assert entry.permalink is not None and f"thread_ts={parent['ts']}" in entry.permalink
 
 
 async def test_many_reactors_make_one_entry_until_the_last_takes_theirs_back(
-        bot: Bot, opened: Opened) -> None:
+        bot: AppUnderTest, opened: Opened) -> None:
     message = bot.slack.post_human_message(opened.channel_id, "U0BOB", "Rolled back")
     for user in ("U0ALICE", "U0BOB", "U0CAROL"):
         await react(bot, opened.channel_id, message["ts"], user)
-    assert len(await marked(bot)) == 1
+    assert len(await rows.marked(bot.engine)) == 1
     await unreact(bot, opened.channel_id, message["ts"], "U0ALICE")
     await unreact(bot, opened.channel_id, message["ts"], "U0BOB")
-    assert len(await marked(bot)) == 1
+    assert len(await rows.marked(bot.engine)) == 1
     await unreact(bot, opened.channel_id, message["ts"], "U0CAROL")
-    assert await marked(bot) == []
+    assert await rows.marked(bot.engine) == []
     (taken_back,) = bot.slack.calls_to("reactions.remove")
     assert taken_back.args["name"] == "spiral_note_pad"
 
 
-async def test_rich_text_attachments_and_files_become_readable_text(bot: Bot,
+async def test_rich_text_attachments_and_files_become_readable_text(bot: AppUnderTest,
                                                                    opened: Opened) -> None:
     message = bot.slack.post_human_message(
         opened.channel_id, "U0BOB", "", files=[{"id": "F1", "name": "error-rate.png"}],
@@ -86,30 +88,30 @@ async def test_rich_text_attachments_and_files_become_readable_text(bot: Bot,
             {"type": "link", "url": "https://grafana.example/d/1", "text": "the dashboard"},
             {"type": "text", "text": " cc "}, {"type": "user", "user_id": "U0ALICE"}]}]}])
     await react(bot, opened.channel_id, message["ts"], "U0ALICE")
-    (entry,) = await marked(bot)
+    (entry,) = await rows.marked(bot.engine)
     assert entry.text == ("Error rate is 12%, see the dashboard cc <@U0ALICE>\n"
                           "[file: error-rate.png]")
 
 
-async def test_reactions_in_other_channels_are_ignored(bot: Bot, opened: Opened) -> None:
+async def test_reactions_in_other_channels_are_ignored(bot: AppUnderTest, opened: Opened) -> None:
     message = bot.slack.post_human_message("C0GENERAL", "U0BOB", "lunch?")
     await react(bot, "C0GENERAL", message["ts"], "U0ALICE")
-    assert await marked(bot) == []
+    assert await rows.marked(bot.engine) == []
     assert bot.slack.calls_to("conversations.history") == []
 
 
-async def test_other_emoji_mark_nothing(bot: Bot, opened: Opened) -> None:
+async def test_other_emoji_mark_nothing(bot: AppUnderTest, opened: Opened) -> None:
     message = bot.slack.post_human_message(opened.channel_id, "U0BOB", "brb")
     bot.slack.add_human_reaction(opened.channel_id, message["ts"], "U0ALICE", "tada")
     await deliver(bot, payloads.reaction_event("reaction_added", user="U0ALICE",
                                                reaction="tada", channel=opened.channel_id,
                                                ts=message["ts"]), wait=False)
-    await bot.slack.wait_until_quiet()
-    assert await marked(bot) == []
+    await bot.settle()
+    assert await rows.marked(bot.engine) == []
     assert bot.slack.calls_to("conversations.history") == []
 
 
-async def test_a_redelivered_event_changes_nothing(bot: Bot, opened: Opened) -> None:
+async def test_a_redelivered_event_changes_nothing(bot: AppUnderTest, opened: Opened) -> None:
     message = bot.slack.post_human_message(opened.channel_id, "U0BOB", "DB failover done")
     event_id = await react(bot, opened.channel_id, message["ts"], "U0ALICE")
     calls = len(bot.slack.calls)
@@ -118,28 +120,28 @@ async def test_a_redelivered_event_changes_nothing(bot: Bot, opened: Opened) -> 
     for retry in (1, 2, 3):
         response = await bot.client.event(event, event_id=event_id, retry_num=retry)
         assert response.status == 200
-    assert len(await marked(bot)) == 1
+    assert len(await rows.marked(bot.engine)) == 1
     assert len(bot.slack.calls) == calls  # not even a read: the inbox knew it
 
 
-async def test_edits_and_deletions_follow_the_message(bot: Bot, opened: Opened) -> None:
+async def test_edits_and_deletions_follow_the_message(bot: AppUnderTest, opened: Opened) -> None:
     message = bot.slack.post_human_message(opened.channel_id, "U0BOB", "Errors at 30%")
     await react(bot, opened.channel_id, message["ts"], "U0ALICE")
     before = dict(message)
     edited = bot.slack.edit_message(opened.channel_id, message["ts"], "Errors at 3%")
     await deliver(bot, payloads.message_changed_event(channel=opened.channel_id, message=edited,
                                                       previous_message=before))
-    (entry,) = await marked(bot)
+    (entry,) = await rows.marked(bot.engine)
     assert entry.text == "Errors at 3%"
 
     bot.slack.delete_message(opened.channel_id, message["ts"])
     await deliver(bot, payloads.message_deleted_event(channel=opened.channel_id,
                                                       deleted_ts=message["ts"],
                                                       previous_message=edited))
-    assert await marked(bot) == []
+    assert await rows.marked(bot.engine) == []
 
 
-async def test_edits_of_messages_not_on_the_timeline_cost_nothing(bot: Bot,
+async def test_edits_of_messages_not_on_the_timeline_cost_nothing(bot: AppUnderTest,
                                                                  opened: Opened) -> None:
     message = bot.slack.post_human_message(opened.channel_id, "U0BOB", "typo")
     calls = len(bot.slack.calls)
@@ -152,19 +154,21 @@ async def test_edits_of_messages_not_on_the_timeline_cost_nothing(bot: Bot,
 @pytest.mark.parametrize("bot_settings", [{
     "SITREP_TIMELINE_EMOJI": "pushpin=key_event,bulb=hypothesis,adhesive_bandage=mitigation",
     "SITREP_TIMELINE_CONFIRM": "none"}])
-async def test_more_kinds_are_one_line_of_configuration(bot: Bot) -> None:
+async def test_more_kinds_are_one_line_of_configuration(bot: AppUnderTest) -> None:
     opened = await start_incident(bot, "Checkout down")
     message = bot.slack.post_human_message(opened.channel_id, "U0BOB", "Maybe the CDN?")
     await react(bot, opened.channel_id, message["ts"], "U0ALICE", "bulb")
     await react(bot, opened.channel_id, message["ts"], "U0CAROL", "pushpin")
-    assert sorted(entry.kind for entry in await marked(bot)) == ["hypothesis", "key_event"]
+    assert sorted(entry.kind for entry in await rows.marked(bot.engine)) == ["hypothesis", "key_event"]
     await unreact(bot, opened.channel_id, message["ts"], "U0ALICE", "bulb")
-    assert [entry.kind for entry in await marked(bot)] == ["key_event"]
+    assert [entry.kind for entry in await rows.marked(bot.engine)] == ["key_event"]
     assert bot.slack.calls_to("reactions.add") == []  # confirmation switched off
 
 
-async def test_the_shortcut_adds_a_message_with_a_comment(bot: Bot, opened: Opened) -> None:
+async def test_the_shortcut_adds_a_message_with_a_comment(bot: AppUnderTest, opened: Opened) -> None:
     message = bot.slack.post_human_message(opened.channel_id, "U0BOB", "Rolled back 4512")
+    # Carol works in the incident channel, so the bot's private confirmation can reach her.
+    bot.slack.channel(opened.channel_id).members.append("U0CAROL")
     response = await bot.client.interaction(payloads.message_action(
         user_id="U0CAROL", channel_id=opened.channel_id, message=message,
         callback_id="add_to_timeline", response_url=bot.slack.response_url("shortcut")))
@@ -179,16 +183,17 @@ async def test_the_shortcut_adds_a_message_with_a_comment(bot: Bot, opened: Open
                                       "value": "This is what fixed it"}}}))
     (told,) = await bot.slack.wait_for_call("chat.postEphemeral")
     assert told.args["text"] == "Added to INC-1's timeline."
-    (entry,) = await marked(bot)
+    assert told.ok
+    (entry,) = await rows.marked(bot.engine)
     assert (entry.via, entry.comment, entry.created_by, entry.text) == (
         "shortcut", "This is what fixed it", "U0CAROL", "Rolled back 4512")
     # A pin and its removal later do not take a hand-added entry away.
     await react(bot, opened.channel_id, message["ts"], "U0ALICE")
     await unreact(bot, opened.channel_id, message["ts"], "U0ALICE")
-    assert len(await marked(bot)) == 1
+    assert len(await rows.marked(bot.engine)) == 1
 
 
-async def test_the_shortcut_outside_an_incident_says_where_it_works(bot: Bot) -> None:
+async def test_the_shortcut_outside_an_incident_says_where_it_works(bot: AppUnderTest) -> None:
     message = bot.slack.post_human_message("C0GENERAL", "U0BOB", "hello")
     await bot.client.interaction(payloads.message_action(
         user_id="U0CAROL", channel_id="C0GENERAL", message=message,
@@ -199,7 +204,7 @@ async def test_the_shortcut_outside_an_incident_says_where_it_works(bot: Bot) ->
 
 
 @pytest.mark.parametrize("bot_settings", [{"SITREP_TIMEZONE": "Europe/Berlin"}])
-async def test_incident_timeline_shows_everything_in_order_to_the_asker(bot: Bot) -> None:
+async def test_incident_timeline_shows_everything_in_order_to_the_asker(bot: AppUnderTest) -> None:
     opened = await start_incident(bot, "sev2 Checkout down")
     message = bot.slack.post_human_message(opened.channel_id, "U0BOB", "Deploy 4512 is bad")
     await react(bot, opened.channel_id, message["ts"], "U0ALICE")
@@ -216,58 +221,11 @@ async def test_incident_timeline_shows_everything_in_order_to_the_asker(bot: Bot
     assert lines[2].startswith(f"• {berlin:%H:%M} ·")
 
 
-async def test_nothing_is_lost_when_the_bot_restarts_between_events(
-        database_url: str, slack: SlackEmulator) -> None:
-    settings = make_settings(database_url, slack)
-    first = await serve(settings, slack)
-    opened = await start_incident(first)
-    one = slack.post_human_message(opened.channel_id, "U0BOB", "first")
-    two = slack.post_human_message(opened.channel_id, "U0BOB", "second")
-    await react(first, opened.channel_id, one["ts"], "U0ALICE")
-    await stop(first)
-    # While the bot is down Slack gets no answer for the second reaction, so it retries.
-    slack.add_human_reaction(opened.channel_id, two["ts"], "U0ALICE", "pushpin")
-    second = await serve(settings, slack)
-    try:
-        await deliver(second, payloads.reaction_event(
-            "reaction_added", user="U0ALICE", reaction="pushpin", channel=opened.channel_id,
-            ts=two["ts"]), retry_num=1)
-        assert [entry.text for entry in await marked(second)] == ["first", "second"]
-    finally:
-        await stop(second)
-
-
-async def test_an_event_received_but_not_written_before_a_crash_is_replayed(
-        database_url: str, slack: SlackEmulator) -> None:
-    settings = make_settings(database_url, slack)
-    first = await serve(settings, slack)
-    opened = await start_incident(first)
-    message = slack.post_human_message(opened.channel_id, "U0BOB", "Failover complete")
-    slack.add_human_reaction(opened.channel_id, message["ts"], "U0ALICE", "pushpin")
-    # Slack has its 200 (the event is in the inbox) but the bot dies before the write:
-    # here, Slack's API is down until after the restart.
-    slack.server_error("conversations.history", times=100, status=503)
-    event_id = f"Ev{uuid.uuid4().hex[:10].upper()}"
-    await deliver(first, payloads.reaction_event("reaction_added", user="U0ALICE",
-                                                 reaction="pushpin", channel=opened.channel_id,
-                                                 ts=message["ts"]),
-                  event_id=event_id, wait=False)
-    await slack.wait_for_call("conversations.history", count=3)
-    await stop(first)
-    slack.clear_faults()
-    second = await serve(settings, slack)
-    try:
-        await processed(second, event_id)
-        assert [entry.text for entry in await marked(second)] == ["Failover complete"]
-    finally:
-        await stop(second)
-
-
 async def test_two_replicas_receiving_the_same_event_make_one_entry(
         database_url: str, slack: SlackEmulator) -> None:
+    # Two apps, each with its own engine and client, on one database: two replicas.
     settings = make_settings(database_url, slack)
-    one, two = await serve(settings, slack), await serve(settings, slack)
-    try:
+    async with app_under_test(settings, slack) as one, app_under_test(settings, slack) as two:
         opened = await start_incident(one)
         message = slack.post_human_message(opened.channel_id, "U0BOB", "Cache flushed")
         slack.add_human_reaction(opened.channel_id, message["ts"], "U0ALICE", "pushpin")
@@ -275,10 +233,7 @@ async def test_two_replicas_receiving_the_same_event_make_one_entry(
                                         channel=opened.channel_id, ts=message["ts"])
         await asyncio.gather(one.client.event(event, event_id="EvSAME00001"),
                              two.client.event(event, event_id="EvSAME00001", retry_num=1))
+        await asyncio.gather(one.settle(), two.settle())
         await processed(one, "EvSAME00001")
-        await slack.wait_until_quiet()  # whatever the second replica does, it has done
-        assert len(await entries(one, source_ts=message["ts"])) == 1
+        assert len(await rows.entries(one.engine, source_ts=message["ts"])) == 1
         assert len(slack.calls_to("reactions.add")) == 1
-    finally:
-        await stop(one)
-        await stop(two)

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from bot.devtools import payloads
-
-SHAPES = Path(__file__).resolve().parents[2] / "shared" / "slack"
+from tests.support.paths import SLACK_SHAPES as SHAPES
 
 pytestmark = pytest.mark.skipif(not SHAPES.is_dir(), reason="../shared/slack is not beside us")
 

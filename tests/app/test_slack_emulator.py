@@ -4,7 +4,6 @@ argument arrives encoded exactly as the SDK sends it to slack.com."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -18,15 +17,10 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.devtools.slack_emulator import SlackEmulator
+from tests.support.retry_waits import RetryWaits
 
 BOT_TOKEN = "xoxb-sitrep-test"
 APP_TOKEN = "xapp-1-sitrep-test"
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackEmulator]:
-    async with SlackEmulator() as emulator:
-        yield emulator
 
 
 def client_for(slack: SlackEmulator, token: str | None = BOT_TOKEN) -> AsyncWebClient:
@@ -572,7 +566,8 @@ async def test_rate_limit_is_a_429_with_retry_after(
     assert [c.http_status for c in slack.calls] == [429, 200]
 
 
-async def test_sdk_rate_limit_retry_handler_gets_through(slack: SlackEmulator) -> None:
+async def test_sdk_rate_limit_retry_handler_gets_through(slack: SlackEmulator,
+                                                         retry_waits: RetryWaits) -> None:
     slack.rate_limit("chat.postMessage", retry_after=0)
     retrying = AsyncWebClient(
         token=BOT_TOKEN,
