@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.db.engine import create_engine
 from bot.devtools.slack_emulator import SlackEmulator
 from tests.support import databases
 from tests.support.retry_waits import RetryWaits, record_retry_waits
@@ -57,6 +59,13 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         return
     with databases.postgres_database(databases.postgres_admin_url()) as url:
         yield url
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -37,7 +37,7 @@ def signed_bolt_request(body: str, content_type: str, signing_secret: str, *,
                         timestamp: int | None = None) -> AsyncBoltRequest:
     """A request as Slack would send it to the app's request URL, signed with v0."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
-    headers = {
+    headers: dict[str, str | Sequence[str]] = {
         "content-type": content_type,
         "x-slack-request-timestamp": stamp,
         "x-slack-signature": sign(signing_secret, stamp, body),

@@ -6,12 +6,10 @@ from __future__ import annotations
 import pytest
 
 from bot.devtools import payloads
-
 from tests.support import rows
 from tests.support.app_under_test import AppUnderTest
 from tests.support.incident_steps import Opened, command, refusal, start_incident
 from tests.support.slack_reading import card, card_action_ids, card_text, posted_texts
-
 
 BOB = "<@U0BOB|bob>"
 
@@ -70,7 +68,8 @@ async def test_severity_and_status_changes_land_on_the_timeline_by_themselves(
     stored = await rows.incident(bot.engine, opened.number)
     assert (stored.severity, stored.status) == (1, "monitoring")
     assert stored.mitigated_at is not None
-    entries = [(e.kind, e.author_id, e.text) for e in await rows.timeline(bot.engine, opened.number)]
+    entries = [(e.kind, e.author_id, e.text)
+               for e in await rows.timeline(bot.engine, opened.number)]
     assert entries[1:] == [
         ("severity", "U0BOB", "Severity changed from SEV3 to SEV1"),
         ("status", "U0ALICE", "Status changed from investigating to identified"),
@@ -110,7 +109,8 @@ async def test_action_items_have_an_optional_owner(bot: AppUnderTest, opened: Op
     items = await rows.action_items(bot.engine)
     assert sorted((item.text, item.owner_id) for item in items) == [
         ("Add an alert on checkout 5xx", "U0BOB"), ("Write the runbook", None)]
-    assert [e.kind for e in await rows.timeline(bot.engine, opened.number)][-2:] == ["action", "action"]
+    kinds = [e.kind for e in await rows.timeline(bot.engine, opened.number)]
+    assert kinds[-2:] == ["action", "action"]
 
 
 async def test_resolve_then_reopen(bot: AppUnderTest, opened: Opened) -> None:
@@ -132,7 +132,8 @@ async def test_resolve_then_reopen(bot: AppUnderTest, opened: Opened) -> None:
     stored = await rows.incident(bot.engine, opened.number)
     assert (stored.status, stored.resolved_at) == ("investigating", None)
     assert "not resolved" in await refusal(bot, "reopen", channel=opened.channel_id)
-    assert [e.kind for e in await rows.timeline(bot.engine, opened.number)][-2:] == ["resolved", "reopened"]
+    kinds = [e.kind for e in await rows.timeline(bot.engine, opened.number)]
+    assert kinds[-2:] == ["resolved", "reopened"]
 
 
 async def test_status_resolved_is_a_resolve(bot: AppUnderTest, opened: Opened) -> None:
@@ -155,7 +156,8 @@ async def test_status_resolved_is_a_resolve(bot: AppUnderTest, opened: Opened) -
     ("commander <@U0ALICE|alice>", "already the commander"),
     ("frobnicate", "I don't know `/incident frobnicate`"),
 ])
-async def test_bad_input_is_explained_and_changes_nothing(bot: AppUnderTest, opened: Opened, typed: str,
+async def test_bad_input_is_explained_and_changes_nothing(bot: AppUnderTest, opened: Opened,
+                                                          typed: str,
                                                           told: str) -> None:
     before = len(bot.slack.calls)
     stored_before = (await rows.incident(bot.engine, opened.number)).model_dump()
@@ -185,7 +187,8 @@ async def test_a_failed_invite_still_hands_over_and_says_why(bot: AppUnderTest,
     assert said.startswith("<@U0BOB> is now commander, but I couldn't invite them")
     assert "user_is_restricted" in said
     # The role is Bob's, and the card and topic say so: nothing disagrees with the database.
-    assert [(r.user_id, r.ended_at is None) for r in await rows.roles(bot.engine, opened.number)] == [
+    holders = await rows.roles(bot.engine, opened.number)
+    assert [(r.user_id, r.ended_at is None) for r in holders] == [
         ("U0ALICE", False), ("U0BOB", True)]
     assert "*Commander*\n<@U0BOB>" in card_text(card(bot.slack, opened.channel_id))
     assert "IC bob" in bot.slack.channel(opened.channel_id).topic["value"]
@@ -230,7 +233,8 @@ async def _press(bot: AppUnderTest, opened: Opened, action_id: str, *, value: st
     await bot.settle()
 
 
-async def test_the_card_selects_change_severity_and_status(bot: AppUnderTest, opened: Opened) -> None:
+async def test_the_card_selects_change_severity_and_status(bot: AppUnderTest,
+                                                           opened: Opened) -> None:
     topics = len(bot.slack.calls_to("conversations.setTopic"))
     await _press(bot, opened, "incident_severity", selected="2")
     await bot.slack.wait_for_call("conversations.setTopic", count=topics + 1)

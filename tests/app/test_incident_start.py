@@ -9,7 +9,6 @@ import pytest
 
 from bot.app import RATE_LIMIT_RETRIES
 from bot.devtools import payloads
-
 from tests.support import rows
 from tests.support.app_under_test import AppUnderTest
 from tests.support.incident_steps import refusal, start_incident
@@ -23,8 +22,8 @@ from tests.support.slack_reading import (
 )
 
 
-
-async def test_start_opens_a_room_with_a_commander_a_pinned_card_and_a_topic(bot: AppUnderTest) -> None:
+async def test_start_opens_a_room_with_a_commander_a_pinned_card_and_a_topic(
+        bot: AppUnderTest) -> None:
     response = await bot.client.slash_command("start sev2 Checkout returns 500s",
                                               user_id="U0ALICE", response_key="start")
     # The ack comes back at once, before any of the Slack work.
@@ -124,7 +123,8 @@ async def test_text_from_the_title_never_pings_or_breaks_markup(bot: AppUnderTes
     stored = await rows.incident(bot.engine, opened.number)
     assert stored.title == "@here DB <primary> & replica down"
     shown = card(bot.slack, opened.channel_id)
-    parsed_by_slack = [*posted_texts(bot.slack, opened.channel_id), *posted_texts(bot.slack, "C0GENERAL"),
+    parsed_by_slack = [*posted_texts(bot.slack, opened.channel_id),
+                       *posted_texts(bot.slack, "C0GENERAL"),
                        *card_mrkdwn(shown), shown["text"]]
     for text in parsed_by_slack:
         assert "<!here>" not in text and "<primary>" not in text
@@ -148,7 +148,8 @@ async def test_a_bad_start_is_explained_and_changes_nothing(bot: AppUnderTest, t
     assert await rows.incidents(bot.engine) == []
 
 
-async def test_slacks_refusal_is_one_plain_sentence_and_leaves_no_incident(bot: AppUnderTest) -> None:
+async def test_slacks_refusal_is_one_plain_sentence_and_leaves_no_incident(
+        bot: AppUnderTest) -> None:
     bot.slack.fail("conversations.create", "missing_scope")
     said = await refusal(bot, "start Checkout down", channel="C0GENERAL", after_ack=True)
     assert "missing a permission" in said and "\n" not in said

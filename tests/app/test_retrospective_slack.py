@@ -96,7 +96,8 @@ async def test_a_document_too_big_for_a_canvas_goes_as_a_file(bot: AppUnderTest)
     assert bot.slack.calls_to("files.completeUploadExternal")
 
 
-async def test_a_failed_post_keeps_the_document_and_says_where_to_find_it(bot: AppUnderTest) -> None:
+async def test_a_failed_post_keeps_the_document_and_says_where_to_find_it(
+        bot: AppUnderTest) -> None:
     opened = await start_incident(bot, "Checkout down")
     bot.slack.fail("conversations.canvases.create", "internal_error")
     bot.slack.fail("files.completeUploadExternal", "internal_error")

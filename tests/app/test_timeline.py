@@ -159,13 +159,15 @@ async def test_more_kinds_are_one_line_of_configuration(bot: AppUnderTest) -> No
     message = bot.slack.post_human_message(opened.channel_id, "U0BOB", "Maybe the CDN?")
     await react(bot, opened.channel_id, message["ts"], "U0ALICE", "bulb")
     await react(bot, opened.channel_id, message["ts"], "U0CAROL", "pushpin")
-    assert sorted(entry.kind for entry in await rows.marked(bot.engine)) == ["hypothesis", "key_event"]
+    kinds = sorted(entry.kind for entry in await rows.marked(bot.engine))
+    assert kinds == ["hypothesis", "key_event"]
     await unreact(bot, opened.channel_id, message["ts"], "U0ALICE", "bulb")
     assert [entry.kind for entry in await rows.marked(bot.engine)] == ["key_event"]
     assert bot.slack.calls_to("reactions.add") == []  # confirmation switched off
 
 
-async def test_the_shortcut_adds_a_message_with_a_comment(bot: AppUnderTest, opened: Opened) -> None:
+async def test_the_shortcut_adds_a_message_with_a_comment(bot: AppUnderTest,
+                                                          opened: Opened) -> None:
     message = bot.slack.post_human_message(opened.channel_id, "U0BOB", "Rolled back 4512")
     # Carol works in the incident channel, so the bot's private confirmation can reach her.
     bot.slack.channel(opened.channel_id).members.append("U0CAROL")

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.devtools import payloads
-
 from tests.support import rows
 from tests.support.app_under_test import AppUnderTest
 from tests.support.incident_steps import Opened, start_incident

@@ -1,5 +1,5 @@
-"""Domain tests talk to the database directly: an engine and sessions on the test's own
-migrated database, or an engine on an empty one for the migrations themselves."""
+"""Domain tests talk to the database directly: sessions on the test's own migrated database,
+or an engine on an empty one for the migrations themselves."""
 
 from __future__ import annotations
 
@@ -9,13 +9,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import SessionFactory, create_engine, session_factory
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from bot.db import migrate
 from bot.db.engine import session_factory
 from bot.db.models import InboxEvent, Incident, RoleAssignment
 
+
 def _differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, SQLModel.metadata))

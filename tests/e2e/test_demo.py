@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 
 from tests.support.sitrep_cli import clean_environment, run_sitrep
@@ -30,4 +32,4 @@ async def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_pat
     assert "| Resolved | " in shown and "time to resolve: **1 h 31 min**" in shown
     assert "- [ ] Add a canary stage for payment deploys — owner @alice" in shown
     assert "Traceback" not in finished.stderr
-    assert list(tmp_path.iterdir()) == []  # nothing left behind
+    assert await asyncio.to_thread(os.listdir, tmp_path) == []  # nothing left behind

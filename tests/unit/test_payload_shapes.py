@@ -5,7 +5,6 @@ The reference shapes live in ../shared/slack/ (from Slack's docs and slack-bolt'
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest

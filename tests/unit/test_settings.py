@@ -1,6 +1,6 @@
 """Settings are read as DESIGN.md names them, and a bad one is refused by name.
 
-`sitrep serve` turning that refusal into one line and exit 2 is in tests/e2e/test_cli_failures.py."""
+`sitrep serve` turning that refusal into one line and exit 2: tests/e2e/test_cli_failures.py."""
 
 from __future__ import annotations
 
