@@ -92,3 +92,20 @@ async def test_resolve_is_once_and_reopen_undoes_it(sessions: SessionFactory) ->
     assert (reopened.status, reopened.resolved_at) == ("investigating", None)
     with pytest.raises(IncidentError, match="not resolved"):
         await step("reopen", T0 + timedelta(hours=2))
+
+
+async def test_a_status_change_must_change_something_and_resolving_has_its_own_rule(
+        sessions: SessionFactory) -> None:
+    incident = await _open(sessions)
+    async with sessions() as session, session.begin():
+        session.add(incident)
+        with pytest.raises(IncidentError, match="INC-1 is already investigating"):
+            await incidents.change_status(session, incident, status="investigating", by="U1",
+                                          now=T0)
+        # Resolving stamps the resolve time and closes the incident: only `resolve` does it.
+        with pytest.raises(ValueError, match="resolve"):
+            await incidents.change_status(session, incident, status="resolved", by="U1",
+                                          now=T0)
+    async with sessions() as session:
+        assert [entry.kind for entry in await incidents.timeline(session, incident)] == [
+            "started"]

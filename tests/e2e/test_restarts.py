@@ -30,6 +30,7 @@ async def test_an_incident_survives_a_restart(database_url: str, slack: SlackEmu
                                           response_key=key)
         await slack.wait_for_call("chat.update")
         assert (await rows.incident(second.engine, opened.number)).severity == 1
+        await second.settle()  # the topic and the last read, before the engine goes
     finally:
         await stop(second)
 

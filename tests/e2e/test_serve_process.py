@@ -69,12 +69,15 @@ async def test_serve_migrates_answers_healthz_and_stops_on_sigterm(empty_databas
     assert "Stopped" in log
 
 
-async def test_healthz_says_503_when_the_database_is_gone(tmp_path: Path) -> None:
+async def test_healthz_says_503_when_the_database_is_gone() -> None:
     from aiohttp.test_utils import TestClient, TestServer
 
     from bot.server import build_web_app
 
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing-dir/never.db")
+    # A database server that is not there (nothing listens on port 9). A SQLite file that
+    # cannot be opened would do as well, but aiosqlite's worker thread outlives the failed
+    # connect and then reports to a closed event loop, in whichever test runs next.
+    engine = create_engine("postgresql+asyncpg://sitrep@127.0.0.1:9/sitrep")
     web_app = build_web_app(bolt_app=None, engine=engine)  # type: ignore[arg-type]
     async with TestClient(TestServer(web_app)) as client:
         response = await client.get("/healthz")
