@@ -1,6 +1,7 @@
-"""Fixtures for every layer: no ambient configuration; and, for the layers that need them, a
-database of the test's own (SQLite, and PostgreSQL when SITREP_TEST_POSTGRES_URL is set),
-migrated or empty, and the Slack emulator."""
+"""Fixtures for every layer: no ambient configuration. And, for the layers that need them (each
+fixture is made only when a test asks for it): a database of the test's own, migrated or empty,
+on SQLite and on PostgreSQL when SITREP_TEST_POSTGRES_URL is set; the Slack emulator; Slack's
+retry waits recorded instead of slept."""
 
 from __future__ import annotations
 
