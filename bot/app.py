@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.settings import Settings
 from bot.deps import Deps
+from bot.slack import wording
 from handlers import card_actions, incident_command, modals, timeline_events, timeline_shortcut
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,6 @@ CONNECTION_RETRIES = 2
 SERVER_ERROR_RETRIES = 2
 
 SURFACES = (incident_command, card_actions, modals, timeline_events, timeline_shortcut)
-
-APOLOGY = "Sorry, something went wrong on Sitrep's side. It has been logged; please try again."
 
 
 def build_web_client(settings: Settings) -> AsyncWebClient:
@@ -59,11 +58,14 @@ def build_app(deps: Deps) -> AsyncApp:
 
 
 async def _log_and_apologise(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    """The one place anything unexpected ends up: logged with its context for whoever runs
+    Sitrep, and a short apology for the person (never a traceback in Slack). A refusal
+    meant for the person is answered before it gets here (`handlers.replies.answer`)."""
     log.exception("unhandled error in a Slack listener (type=%s, team=%s, user=%s)",
                   body.get("type") or body.get("command"), _team_id(body), _user_id(body),
                   exc_info=error)
     if respond is not None and body.get("response_url"):
-        await respond(text=APOLOGY, response_type="ephemeral", replace_original=False)
+        await respond(text=wording.APOLOGY, response_type="ephemeral", replace_original=False)
 
 
 def _team_id(body: dict[str, Any]) -> str | None:

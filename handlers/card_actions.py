@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.deps import Deps
-from bot.domain.errors import IncidentError, WrongState
+from bot.domain.errors import WrongState
 from bot.domain.incidents import parse_severity, parse_status
-from bot.domain.vocabulary import Status, label
-from bot.slack import blocks
+from bot.domain.vocabulary import Status
+from bot.slack import blocks, wording
 from bot.usecases.lifecycle import Lifecycle, Where
+from handlers import replies
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -22,52 +23,44 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def severity_chosen(ack: AsyncAck, body: dict[str, Any],
                               respond: AsyncRespond) -> None:
         await ack()
-        await _answer_mistakes(respond, lifecycle.change_severity(
+        await replies.answer(replies.via_response_url(respond), lifecycle.change_severity(
             _where(body), parse_severity(_selected(body))))
 
     @app.action(blocks.STATUS_SELECT)
     async def status_chosen(ack: AsyncAck, body: dict[str, Any],
                             respond: AsyncRespond) -> None:
         await ack()
-        await _answer_mistakes(respond, lifecycle.change_status(
-            _where(body), parse_status(_selected(body))))
+        await replies.answer(replies.via_response_url(respond), lifecycle.change_status(
+            _where(body), parse_status(_selected(body))), replies.status_changed)
 
     @app.action(blocks.UPDATE_BUTTON)
     async def update_pressed(ack: AsyncAck, body: dict[str, Any],
                              respond: AsyncRespond) -> None:
         await ack()
-        where = _where(body)
-        await _answer_mistakes(respond, _open(deps, lifecycle, where, body, blocks.update_modal))
+        await replies.answer(replies.via_response_url(respond),
+                             _open(deps, lifecycle, _where(body), body, blocks.update_modal))
 
     @app.action(blocks.RESOLVE_BUTTON)
     async def resolve_pressed(ack: AsyncAck, body: dict[str, Any],
                               respond: AsyncRespond) -> None:
         await ack()
-        where = _where(body)
-        await _answer_mistakes(respond,
-                               _open(deps, lifecycle, where, body, blocks.resolve_modal))
+        await replies.answer(replies.via_response_url(respond),
+                             _open(deps, lifecycle, _where(body), body, blocks.resolve_modal))
 
     @app.action(blocks.REOPEN_BUTTON)
     async def reopen_pressed(ack: AsyncAck, body: dict[str, Any],
                              respond: AsyncRespond) -> None:
         await ack()
-        await _answer_mistakes(respond, lifecycle.reopen(_where(body)))
+        await replies.answer(replies.via_response_url(respond), lifecycle.reopen(_where(body)))
 
 
 async def _open(deps: Deps, lifecycle: Lifecycle, where: Where, body: dict[str, Any],
                 modal: Callable[..., dict[str, Any]]) -> None:
     incident = await lifecycle.incident_here(where)
     if incident.status == Status.RESOLVED and modal is blocks.resolve_modal:
-        raise WrongState(f"{label(incident.number)} is already resolved.")
+        raise WrongState(wording.already_resolved(incident.number))
     await deps.slack.open_view(body["trigger_id"],
                                modal(channel_id=where.channel_id, number=incident.number))
-
-
-async def _answer_mistakes(respond: AsyncRespond, change: Awaitable[object]) -> None:
-    try:
-        await change
-    except IncidentError as refused:
-        await respond(text=str(refused), response_type="ephemeral", replace_original=False)
 
 
 def _where(body: dict[str, Any]) -> Where:

@@ -1,48 +1,41 @@
 """The `/incident` grammar: which subcommands exist and how the text after them splits.
 
-Plain values in, plain values out, so the grammar is tested without Slack."""
+Plain values in, plain values out, so the grammar is tested without Slack. What the bot
+says about the grammar (help, mistakes) is `wording`'s."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.domain.errors import InvalidInput
 from bot.domain.incidents import parse_severity
+from bot.slack import wording
 from bot.slack.mrkdwn import readable, split_leading_mention, split_trailing_mention
 
-COMMAND = "/incident"
 
-
-@dataclass(frozen=True)
-class Subcommand:
+class Subcommand(NamedTuple):
     name: str
-    arguments: str
-    summary: str
-
-    def usage_line(self) -> str:
-        spelled = f"{COMMAND} {self.name} {self.arguments}".rstrip()
-        return f"`{spelled}` — {self.summary}"
+    arguments: str  # as `help` spells what follows the name
 
 
 # Only subcommands that really work are listed, so `help` never promises what Sitrep can't do.
+# The order is `help`'s; what each one does is in wording.SUBCOMMAND_SUMMARIES.
 SUBCOMMANDS: tuple[Subcommand, ...] = (
-    Subcommand("start", "[sev1-4] <title>", "open an incident and its channel "
-               "(no title opens a form)"),
-    Subcommand("commander", "@person", "hand the incident commander role over"),
-    Subcommand("handover", "@person", "hand over to the next commander, with a brief of "
-               "the incident so far"),
-    Subcommand("role", "<role> @person", "assign a role, e.g. comms, scribe or ops"),
-    Subcommand("sev", "<1-4>", "change the severity (1 is the most severe)"),
-    Subcommand("status", "<investigating|identified|monitoring|resolved>",
-               "change the status"),
-    Subcommand("update", "<text>", "post a status update here and to the announce channel"),
-    Subcommand("note", "<text>", "add a line to the timeline"),
-    Subcommand("action", "<text> [@owner]", "record a follow-up action item"),
-    Subcommand("timeline", "", "show the timeline so far, only to you"),
-    Subcommand("resolve", "[summary]", "resolve the incident"),
-    Subcommand("reopen", "", "reopen a resolved incident"),
-    Subcommand("help", "", "show this help"),
+    Subcommand("start", "[sev1-4] <title>"),
+    Subcommand("commander", "@person"),
+    Subcommand("handover", "@person"),
+    Subcommand("role", "<role> @person"),
+    Subcommand("sev", "<1-4>"),
+    Subcommand("status", "<investigating|identified|monitoring|resolved>"),
+    Subcommand("update", "<text>"),
+    Subcommand("note", "<text>"),
+    Subcommand("action", "<text> [@owner]"),
+    Subcommand("timeline", ""),
+    Subcommand("resolve", "[summary]"),
+    Subcommand("reopen", ""),
+    Subcommand("help", ""),
 )
 
 _BY_NAME = {subcommand.name: subcommand for subcommand in SUBCOMMANDS}
@@ -94,22 +87,20 @@ def parse_start(rest: str) -> tuple[int | None, str]:
 def parse_person(rest: str, subcommand: str) -> str:
     """The one person a command is about, from Slack's escaped mention `<@U123|name>`."""
     user_id, after = split_leading_mention(rest)
-    example = f"`{COMMAND} {subcommand} @name`"
     if user_id is None:
         typed = rest.strip().split(" ")[0]
         if _LOOKS_LIKE_NAME.match(typed):
-            raise UsageError(f"I can't find a Slack user called `{typed}`. Pick the person "
-                             f"from the @ list as you type: {example}.")
-        raise UsageError(f"Who should it be? Mention them: {example}.")
+            raise UsageError(wording.no_such_person(typed, subcommand))
+        raise UsageError(wording.who_should_it_be(subcommand))
     if after:
-        raise UsageError(f"Mention exactly one person and nothing else: {example}.")
+        raise UsageError(wording.one_person_only(subcommand))
     return user_id
 
 
 def parse_role(rest: str) -> tuple[str, str]:
     role, _, person = rest.strip().partition(" ")
     if not role:
-        raise UsageError(f"Which role, and who? `{COMMAND} role <role> @name`.")
+        raise UsageError(wording.WHICH_ROLE)
     return role.lower(), parse_person(person, f"role {role.lower()}")
 
 
@@ -120,11 +111,8 @@ def parse_action(rest: str) -> tuple[str, str | None]:
 
 
 def usage() -> str:
-    lines = [f"*Sitrep* keeps the books during an incident. Use `{COMMAND}` like this:"]
-    lines += [f"• {subcommand.usage_line()}" for subcommand in SUBCOMMANDS]
-    return "\n".join(lines)
+    return wording.usage(SUBCOMMANDS)
 
 
 def unknown_subcommand_reply(word: str) -> str:
-    shown = word if len(word) <= 40 else word[:39] + "…"
-    return f"I don't know `{COMMAND} {shown}`.\n\n{usage()}"
+    return wording.unknown_subcommand(word, SUBCOMMANDS)

@@ -6,7 +6,7 @@ everything else runs after the ack, so Slack's 3-second limit is never at risk."
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
@@ -14,13 +14,16 @@ from bot.core.settings import COMMANDER
 from bot.deps import Deps
 from bot.domain import incidents
 from bot.domain.errors import IncidentError
-from bot.domain.vocabulary import label
-from bot.slack import blocks
-from bot.slack.mrkdwn import channel_link, readable
+from bot.slack import blocks, wording
+from bot.slack.mrkdwn import readable
 from bot.usecases.lifecycle import Lifecycle, Where
 from bot.usecases.timeline_listing import TimelineListing
 from handlers import grammar as commands
+from handlers import replies
 
+T = TypeVar("T")
+
+# The work to do after the ack; it comes back with the private reply, if there is one.
 Work = Callable[[], Awaitable[str | None]]
 
 
@@ -28,7 +31,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     lifecycle = Lifecycle(deps)
     listing = TimelineListing(deps)
 
-    @app.command(commands.COMMAND)
+    @app.command(wording.COMMAND)
     async def incident_command(ack: AsyncAck, command: dict[str, Any],
                                respond: AsyncRespond) -> None:
         where = Where(team_id=command["team_id"], channel_id=command["channel_id"],
@@ -50,20 +53,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack()
         else:
             await ack(text=acknowledgement)
-        try:
-            reply = await work()
-        except IncidentError as refused:
-            await respond(text=str(refused), response_type="ephemeral",
-                          replace_original=False)
-            return
-        if reply:
-            await respond(text=reply, response_type="ephemeral", replace_original=False)
+        await replies.answer(replies.via_response_url(respond), work(), replies.as_is)
 
 
 def _acknowledgement(parsed: commands.ParsedCommand) -> str | None:
     # Only a start takes long enough for the person to wonder whether it worked.
     if parsed.name == "start" and parsed.rest:
-        return "Opening the incident…"
+        return wording.OPENING
     return None
 
 
@@ -79,40 +75,45 @@ def _plan(lifecycle: Lifecycle, listing: TimelineListing, deps: Deps,
                 return lambda: _open_start_modal(deps, command)
             severity, title = commands.parse_start(rest)
             title = incidents.check_title(title)
-            return lambda: _start(lifecycle, where, title, severity)
+            return lambda: _then(lifecycle.start(
+                team_id=where.team_id, reporter_id=where.user_id, title=title,
+                severity=severity, description=None), replies.started)
         case "commander":
             user_id = commands.parse_person(rest, "commander")
-            return _quietly(lambda: lifecycle.assign_role(where, role=COMMANDER,
-                                                          user_id=user_id))
+            return lambda: _then(lifecycle.assign_role(where, role=COMMANDER, user_id=user_id),
+                                 replies.role_assigned)
         case "handover":
             user_id = commands.parse_person(rest, "handover")
-            return _quietly(lambda: lifecycle.hand_over(where, user_id))
+            return lambda: _then(lifecycle.hand_over(where, user_id), replies.role_assigned)
         case "role":
             role, user_id = commands.parse_role(rest)
-            return _quietly(lambda: lifecycle.assign_role(where, role=role, user_id=user_id))
+            return lambda: _then(lifecycle.assign_role(where, role=role, user_id=user_id),
+                                 replies.role_assigned)
         case "sev":
             severity = incidents.parse_severity(rest)
-            return _quietly(lambda: lifecycle.change_severity(where, severity))
+            return lambda: _then(lifecycle.change_severity(where, severity), replies.nothing)
         case "status":
             status = incidents.parse_status(rest)
-            return _quietly(lambda: lifecycle.change_status(where, status))
+            return lambda: _then(lifecycle.change_status(where, status),
+                                 replies.status_changed)
         case "update":
             text = incidents.check_text(_typed(rest), "An update", "/incident update <text>")
-            return _quietly(lambda: lifecycle.post_update(where, text))
+            return lambda: _then(lifecycle.post_update(where, text), replies.nothing)
         case "note":
             text = incidents.check_text(_typed(rest), "A note", "/incident note <text>")
-            return lambda: _note(lifecycle, where, text)
+            return lambda: _then(lifecycle.add_note(where, text), replies.note_added)
         case "action":
             text, owner = commands.parse_action(rest)
             text = incidents.check_text(text, "An action item", "/incident action <text>")
-            return _quietly(lambda: lifecycle.add_action_item(where, text, owner))
+            return lambda: _then(lifecycle.add_action_item(where, text, owner),
+                                 replies.nothing)
         case "resolve":
             summary = _typed(rest) or None
-            return _quietly(lambda: lifecycle.resolve(where, summary=summary))
+            return lambda: _then(lifecycle.resolve(where, summary=summary), replies.resolved)
         case "timeline":
             return lambda: listing.listing(where.team_id, where.channel_id)
         case "reopen":
-            return _quietly(lambda: lifecycle.reopen(where))
+            return lambda: _then(lifecycle.reopen(where), replies.nothing)
     raise commands.UnknownSubcommand(parsed.name)
 
 
@@ -121,28 +122,8 @@ def _typed(rest: str) -> str:
     return readable(rest, keep_mentions=True)
 
 
-def _quietly(change: Callable[[], Awaitable[object]]) -> Work:
-    # The channel message and the card are the confirmation; nothing more to say privately.
-    async def run() -> None:
-        await change()
-
-    return run
-
-
-async def _start(lifecycle: Lifecycle, where: Where, title: str, severity: int | None) -> str:
-    started = await lifecycle.start(team_id=where.team_id, reporter_id=where.user_id,
-                                    title=title, severity=severity, description=None)
-    reply = (f"*{label(started.number)}* is open: head to {channel_link(started.channel_id)}. "
-             "You are the incident commander until you hand over with "
-             "`/incident handover @name`.")
-    if started.announce_problem:
-        reply += f"\n{started.announce_problem}"
-    return reply
-
-
-async def _note(lifecycle: Lifecycle, where: Where, text: str) -> str:
-    number = await lifecycle.add_note(where, text)
-    return f"Added to {label(number)}'s timeline."
+async def _then(work: Awaitable[T], reply: Callable[[T], str | None]) -> str | None:
+    return reply(await work)
 
 
 async def _open_start_modal(deps: Deps, command: dict[str, Any]) -> None:

@@ -6,7 +6,6 @@ reach the person privately in the incident channel."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -14,10 +13,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.deps import Deps
 from bot.domain import incidents
 from bot.domain.errors import IncidentError
-from bot.domain.vocabulary import MAX_TEXT_LENGTH, label
-from bot.slack import blocks
-from bot.slack.mrkdwn import channel_link
+from bot.domain.vocabulary import MAX_TEXT_LENGTH
+from bot.slack import blocks, wording
 from bot.usecases.lifecycle import Lifecycle, Where
+from handlers import replies
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -35,18 +34,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         description = _value(values, "description_block", "description")
         await ack()
         user_id = body["user"]["id"]
-        try:
-            started = await lifecycle.start(team_id=body["team"]["id"], reporter_id=user_id,
-                                            title=title, severity=severity,
-                                            description=description or None)
-        except IncidentError as refused:
-            await deps.slack.tell_user(user_id, f"I couldn't open the incident: {refused}")
-            return
-        told = (f"*{label(started.number)}* is open: head to "
-                f"{channel_link(started.channel_id)}. You are the incident commander.")
-        if started.announce_problem:
-            told += f"\n{started.announce_problem}"
-        await deps.slack.tell_user(user_id, told)
+        # The form may have been opened anywhere, so the answer is a direct message.
+        await replies.answer(
+            replies.by_direct_message(deps.slack, user_id),
+            lifecycle.start(team_id=body["team"]["id"], reporter_id=user_id, title=title,
+                            severity=severity, description=description or None),
+            replies.started_via_form, refused=wording.could_not_open)
 
     @app.view(blocks.UPDATE_MODAL)
     async def update_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -58,7 +51,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={"update_block": str(mistake)})
             return
         await ack()
-        await _privately_on_refusal(deps, where, lifecycle.post_update(where, text))
+        await replies.answer(_privately(deps, where), lifecycle.post_update(where, text))
 
     @app.view(blocks.RESOLVE_MODAL)
     async def resolve_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -66,22 +59,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
         values = body["view"]["state"]["values"]
         summary = _value(values, "summary_block", "summary")
         impact = _value(values, "impact_block", "impact")
-        too_long = {block: f"Keep it under {MAX_TEXT_LENGTH} characters."
+        too_long = {block: wording.keep_it_under(MAX_TEXT_LENGTH)
                     for block, text in (("summary_block", summary), ("impact_block", impact))
                     if len(text) > MAX_TEXT_LENGTH}
         if too_long:
             await ack(response_action="errors", errors=too_long)
             return
         await ack()
-        await _privately_on_refusal(deps, where, lifecycle.resolve(
-            where, summary=summary or None, impact=impact or None))
+        await replies.answer(_privately(deps, where), lifecycle.resolve(
+            where, summary=summary or None, impact=impact or None), replies.resolved)
 
 
-async def _privately_on_refusal(deps: Deps, where: Where, change: Awaitable[object]) -> None:
-    try:
-        await change
-    except IncidentError as refused:
-        await deps.slack.post_ephemeral(where.channel_id, where.user_id, str(refused))
+def _privately(deps: Deps, where: Where) -> replies.Tell:
+    return replies.in_channel(deps.slack, where.channel_id, where.user_id)
 
 
 def _where(body: dict[str, Any]) -> Where:

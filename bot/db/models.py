@@ -99,7 +99,13 @@ class TimelineEntry(SQLModel, table=True):
     # How it got there: "reaction" entries follow the message's reactions (removed with the
     # last one); "shortcut", "command" and "auto" entries stay until deleted in Slack.
     via: str = Field(default="auto", max_length=20)
+    # What was written: a marked message's text, a note, an update; for a role change the
+    # role, for an action item its text (`bot.domain.timeline.sentence` says it in words).
     text: str = Field(sa_type=Text)
+    # The person a role change or an action item is about, and the role's previous holder:
+    # ids, so the record never depends on how one chat tool spells a mention.
+    subject_id: str | None = Field(default=None, max_length=SLACK_ID)
+    previous_id: str | None = Field(default=None, max_length=SLACK_ID)
     comment: str | None = Field(default=None, sa_type=Text)
     author_id: str | None = Field(default=None, max_length=SLACK_ID)
     author_name: str | None = Field(default=None, max_length=255)

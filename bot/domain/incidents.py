@@ -37,7 +37,7 @@ def parse_severity(text: str) -> int:
         return int(cleaned)
     allowed = ", ".join(f"`{s}`" for s in SEVERITIES)
     raise InvalidInput(f"`{text.strip() or '(nothing)'}` is not a severity. "
-                        f"Use one of {allowed} (1 is the most severe).")
+                       f"Use one of {allowed} (1 is the most severe).")
 
 
 def parse_status(text: str) -> str:
@@ -46,7 +46,7 @@ def parse_status(text: str) -> str:
         return cleaned
     allowed = ", ".join(f"`{s}`" for s in STATUSES)
     raise InvalidInput(f"`{text.strip() or '(nothing)'}` is not a status. "
-                        f"Use one of {allowed}.")
+                       f"Use one of {allowed}.")
 
 
 def check_title(title: str) -> str:
@@ -55,8 +55,8 @@ def check_title(title: str) -> str:
         raise InvalidInput("An incident needs a title: `/incident start [sev1-4] <title>`.")
     if len(title) > MAX_TITLE_LENGTH:
         raise InvalidInput(f"That title is {len(title)} characters; Slack shows at most "
-                            f"{MAX_TITLE_LENGTH}. Keep the title short and put the detail in "
-                            "an update.")
+                           f"{MAX_TITLE_LENGTH}. Keep the title short and put the detail in "
+                           "an update.")
     return title
 
 
@@ -66,7 +66,7 @@ def check_text(text: str, what: str, usage: str) -> str:
         raise InvalidInput(f"{what} needs some text: `{usage}`.")
     if len(text) > MAX_TEXT_LENGTH:
         raise InvalidInput(f"That {what.lower()} is {len(text)} characters; the most Slack "
-                            f"shows in one block is {MAX_TEXT_LENGTH}.")
+                           f"shows in one block is {MAX_TEXT_LENGTH}.")
     return text
 
 
@@ -213,7 +213,7 @@ async def assign_role(session: AsyncSession, incident: Incident, *, role: str, u
     if role not in allowed_roles:
         allowed = ", ".join(f"`{r}`" for r in allowed_roles)
         raise InvalidInput(f"`{role or '(nothing)'}` is not a role here. The roles are "
-                            f"{allowed}.")
+                           f"{allowed}.")
     current = (await session.exec(
         select(RoleAssignment).where(RoleAssignment.incident_id == incident.id,
                                      col(RoleAssignment.role) == role,
@@ -230,9 +230,8 @@ async def assign_role(session: AsyncSession, incident: Incident, *, role: str, u
     session.add(RoleAssignment(team_id=incident.team_id, incident_id=_id(incident), role=role,
                                user_id=user_id, assigned_by=by, started_at=now))
     previous = current.user_id if current is not None else None
-    text = (f"{role.capitalize()} handed over from <@{previous}> to <@{user_id}>"
-            if previous else f"<@{user_id}> is now {role}")
-    _record(session, incident, Kind.ROLE, text, by=by, now=now)
+    _record(session, incident, Kind.ROLE, role, by=by, now=now, subject_id=user_id,
+            previous_id=previous)
     return RoleChange(role=role, user_id=user_id, previous_user_id=previous)
 
 
@@ -247,7 +246,7 @@ async def change_severity(session: AsyncSession, incident: Incident, *, severity
     _check_open(incident, "change its severity")
     if severity == incident.severity:
         raise WrongState(f"{label(incident.number)} is already "
-                            f"{severity_label(severity)}.")
+                         f"{severity_label(severity)}.")
     change = Change(severity_label(incident.severity), severity_label(severity))
     incident.severity = severity
     session.add(incident)
@@ -294,8 +293,8 @@ async def add_action_item(session: AsyncSession, incident: Incident, *, text: st
     item = ActionItem(team_id=incident.team_id, incident_id=_id(incident), text=text,
                       owner_id=owner_id, created_by=by, created_at=now)
     session.add(item)
-    owner = f" (owner <@{owner_id}>)" if owner_id else ""
-    _record(session, incident, Kind.ACTION, f"Action item: {text}{owner}", by=by, now=now)
+    _record(session, incident, Kind.ACTION, f"Action item: {text}", by=by, now=now,
+            subject_id=owner_id)
     return item
 
 
@@ -309,7 +308,7 @@ async def resolve(session: AsyncSession, incident: Incident, *, summary: str | N
         .values(status=Status.RESOLVED, resolved_at=now))
     if _rowcount(result) == 0:
         raise WrongState(f"{label(incident.number)} is already resolved. "
-                            "Use `/incident reopen` if it is back.")
+                         "Use `/incident reopen` if it is back.")
     summary = (summary or "").strip() or None
     if summary is not None:
         summary = check_text(summary, "A summary", "/incident resolve [summary]")
@@ -333,7 +332,7 @@ async def reopen(session: AsyncSession, incident: Incident, *, by: str, now: dat
         .values(status=Status.INVESTIGATING, resolved_at=None))
     if _rowcount(result) == 0:
         raise WrongState(f"{label(incident.number)} is not resolved, so there is nothing to "
-                            "reopen.")
+                         "reopen.")
     await session.refresh(incident)
     _record(session, incident, Kind.REOPENED, "Reopened", by=by, now=now)
 
@@ -341,14 +340,15 @@ async def reopen(session: AsyncSession, incident: Incident, *, by: str, now: dat
 def _check_open(incident: Incident, doing: str) -> None:
     if incident.status == Status.RESOLVED:
         raise WrongState(f"{label(incident.number)} is resolved. Run `/incident reopen` "
-                            f"first to {doing}.")
+                         f"first to {doing}.")
 
 
 def _record(session: AsyncSession, incident: Incident, kind: str, text: str, *, by: str,
-            now: datetime) -> TimelineEntry:
+            now: datetime, subject_id: str | None = None,
+            previous_id: str | None = None) -> TimelineEntry:
     entry = TimelineEntry(team_id=incident.team_id, incident_id=_id(incident), kind=kind,
-                          text=text, author_id=by, occurred_at=now, created_by=by,
-                          created_at=now)
+                          text=text, subject_id=subject_id, previous_id=previous_id,
+                          author_id=by, occurred_at=now, created_by=by, created_at=now)
     session.add(entry)
     return entry
 

@@ -7,7 +7,7 @@ events and replays after a crash all converge on the same rows."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db.models import Incident, TimelineEntry
 from bot.domain.incidents import check_text
 from bot.domain.messages import ChannelMessage
-from bot.domain.vocabulary import Via
+from bot.domain.vocabulary import Kind, Via
 
 
 def wanted_kinds(message: ChannelMessage, emoji_kinds: Mapping[str, str],
@@ -117,3 +117,17 @@ def _entry(incident: Incident, source: Source, message: ChannelMessage, *, kind:
         source_channel_id=source.channel_id, source_ts=source.ts, permalink=source.permalink,
         # The moment the message was written, not when somebody reacted to it.
         occurred_at=message.written_at, created_by=marked_by, created_at=now)
+
+
+def sentence(entry: TimelineEntry, *, person: Callable[[str], str]) -> str:
+    """The entry in words, naming people through `person` (a mention in Slack, a name in a
+    document). Rows from before people were stored as ids carry the whole sentence."""
+    if entry.kind == Kind.ROLE and entry.subject_id:
+        role = entry.text
+        if entry.previous_id:
+            return (f"{role.capitalize()} handed over from {person(entry.previous_id)} to "
+                    f"{person(entry.subject_id)}")
+        return f"{person(entry.subject_id)} is now {role}"
+    if entry.kind == Kind.ACTION and entry.subject_id:
+        return f"{entry.text} (owner {person(entry.subject_id)})"
+    return entry.text

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.settings import COMMANDER
 from bot.db.models import Incident
 from bot.domain import incidents
+from bot.domain.timeline import sentence
 from bot.domain.vocabulary import Kind, label, severity_label
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
@@ -106,7 +107,8 @@ async def gather(session: AsyncSession, incident: Incident) -> RetroFacts:
         roles=[RoleSpan(r.role, r.user_id, r.started_at, r.ended_at) for r in history],
         entries=[Entry(occurred_at=e.occurred_at, kind=e.kind,
                        author=e.author_name or (f"<@{e.author_id}>" if e.author_id else "Sitrep"),
-                       text=e.text, permalink=e.permalink, comment=e.comment)
+                       text=sentence(e, person=_token), permalink=e.permalink,
+                       comment=e.comment)
                  for e in entries],
         actions=[ActionFacts(i.text, i.owner_id, i.done_at is not None) for i in items],
     )
@@ -145,3 +147,8 @@ def people_json(people: Mapping[str, str]) -> str:
 def people_from_json(text: str | None) -> dict[str, str]:
     loaded: Any = json.loads(text) if text else {}
     return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+
+
+def _token(user_id: str) -> str:
+    # The document's own way of naming a person until the renderer knows their name.
+    return f"<@{user_id}>"

@@ -1,14 +1,14 @@
-"""Block Kit for everything Sitrep shows: the incident card, its topic line, and the modals.
+"""Block Kit for everything Sitrep shows: the incident card and the modals.
 
 Small pure functions from plain values to Slack's JSON shapes; all user text is escaped
-here, so nothing a person typed can ping a channel or break the markup."""
+here, so nothing a person typed can ping a channel or break the markup. The sentences on
+the card are `wording`'s; labels and button texts stay here, beside the shapes."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from bot.domain.vocabulary import (
@@ -20,14 +20,18 @@ from bot.domain.vocabulary import (
     label,
     severity_label,
 )
-from bot.slack.mrkdwn import escape, mention, to_mrkdwn
+
+# `clip` and the section limit lived here before they moved beside the other mrkdwn helpers;
+# the redundant aliases keep `from bot.slack.blocks import clip` working for older callers.
+from bot.slack.mrkdwn import SECTION_TEXT_LIMIT as SECTION_TEXT_LIMIT
+from bot.slack.mrkdwn import clip as clip
+from bot.slack.mrkdwn import escape, mention, slack_time, to_mrkdwn
+from bot.slack.wording import CARD_HINT, SEVERITY_EMOJI, STATUS_EMOJI
 
 Block = dict[str, Any]
 
-# Slack's limits: a section's text, a section's fields, a topic.
-SECTION_TEXT_LIMIT: Final = 3000
+# Slack's limit on a section's fields.
 FIELDS_PER_SECTION: Final = 10
-TOPIC_LIMIT: Final = 250
 
 # action_id / callback_id values the handlers listen for.
 SEVERITY_SELECT: Final = "incident_severity"
@@ -40,11 +44,6 @@ CARD_ACTIONS_BLOCK: Final = "incident_actions"
 START_MODAL: Final = "incident_start"
 UPDATE_MODAL: Final = "incident_update"
 RESOLVE_MODAL: Final = "incident_resolve"
-
-SEVERITY_EMOJI: Final = {1: ":red_circle:", 2: ":large_orange_circle:",
-                         3: ":large_yellow_circle:", 4: ":white_circle:"}
-STATUS_EMOJI: Final = {"investigating": ":mag:", "identified": ":dart:",
-                       "monitoring": ":eyes:", "resolved": ":white_check_mark:"}
 
 
 @dataclass(frozen=True)
@@ -71,32 +70,6 @@ def _plain(text: str, limit: int = 75) -> dict[str, Any]:
             "emoji": True}
 
 
-def clip(mrkdwn: str, limit: int = SECTION_TEXT_LIMIT) -> str:
-    """Cut escaped text to Slack's limit without splitting an `&amp;` or a `<@U…>`.
-
-    Escaping can make text up to five times longer than what the person typed, so the
-    check happens here, after escaping, not on the input."""
-    if len(mrkdwn) <= limit:
-        return mrkdwn
-    cut = mrkdwn[:limit - 1]
-    cut = re.sub(r"(&[a-z]{0,3}|<[^>]{0,40})$", "", cut)
-    return cut + "…"
-
-
-def slack_time(moment: datetime, *, with_date: bool = True) -> str:
-    """A time each reader sees in their own Slack time zone; the fallback text is UTC."""
-    epoch = int(moment.timestamp())
-    shown, fallback = (("{date_short_pretty} {time}", "%Y-%m-%d %H:%M") if with_date
-                       else ("{time}", "%H:%M"))
-    return f"<!date^{epoch}^{shown}|{moment.astimezone(UTC).strftime(fallback)} UTC>"
-
-
-def card_text(facts: CardFacts) -> str:
-    """The notification and fallback text of the card: no markup, no mentions."""
-    return (f"{label(facts.number)} ({severity_label(facts.severity)}, {facts.status}): "
-            f"{escape(facts.title)}")
-
-
 def incident_card(facts: CardFacts) -> list[Block]:
     fields = [
         _text(f"*Incident*\n{label(facts.number)}"),
@@ -118,8 +91,7 @@ def incident_card(facts: CardFacts) -> list[Block]:
                        "text": _text(clip(f"*Summary*\n{to_mrkdwn(facts.summary)}"))})
     blocks.append({"type": "actions", "block_id": CARD_ACTIONS_BLOCK,
                    "elements": _card_actions(facts)})
-    blocks.append({"type": "context", "elements": [_text(
-        "React with :pushpin: to put a message on the timeline · `/incident help`")]})
+    blocks.append({"type": "context", "elements": [_text(CARD_HINT)]})
     return blocks
 
 
@@ -154,16 +126,6 @@ def _select(action_id: str, placeholder: str, options: Sequence[tuple[str, str]]
     if chosen:
         select["initial_option"] = chosen[0]
     return select
-
-
-def topic(facts: CardFacts, commander_name: str | None) -> str:
-    """The channel topic. Slack shows topics as plain text (no mentions, no formatting), so
-    the commander is named, and the title is cut to fit rather than the whole line."""
-    lead = f" · IC {commander_name}" if commander_name else ""
-    head = f"{severity_label(facts.severity)} · {facts.status}{lead} · {label(facts.number)}: "
-    room = TOPIC_LIMIT - len(head)
-    title = facts.title if len(facts.title) <= room else facts.title[:room - 1] + "…"
-    return head + title
 
 
 # --- modals -------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""Slack's failures: what still fails after the client's retries, in plain words.
+"""Slack's failures: what still fails after the client's retries.
 
-A refusal by Slack is not a rule of the incident, so it is its own family; the use case
-decides what the person is told, and `str()` of a failure is the sentence for them."""
+A refusal by Slack is not a rule of the incident, so it is a family of its own, apart
+from `bot.domain.errors`: the use case decides whether it undoes anything, and the person
+is told in `wording.slack_failure`'s words. The failure itself carries only what Slack
+said (which method, which error code), so `str()` is for the log."""
 
 from __future__ import annotations
 
@@ -11,36 +13,18 @@ from contextlib import contextmanager
 
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.errors import IncidentError
-
 log = logging.getLogger(__name__)
 
-PLAIN_WORDS = {
-    "missing_scope": "Sitrep's Slack app is missing a permission it needs ({needed}). Ask a "
-                     "workspace admin to reinstall it from app.yaml.",
-    "channel_not_found": "Slack can't find that channel (channel_not_found); it may be "
-                         "private or deleted.",
-    "not_in_channel": "Sitrep isn't a member of that channel (not_in_channel). Invite it with "
-                      "`/invite @Sitrep` and try again.",
-    "is_archived": "That channel is archived (is_archived), so Sitrep can't post in it.",
-    "ratelimited": "Slack is rate-limiting Sitrep right now (ratelimited). Please try again "
-                   "in a minute.",
-    "restricted_action": "Your workspace's settings don't let Sitrep do that "
-                         "(restricted_action). Ask a workspace admin.",
-    "name_taken": "Every channel name Sitrep tried is taken (name_taken).",
-    "invalid_auth": "Sitrep's Slack token was refused (invalid_auth). Check SLACK_BOT_TOKEN.",
-    "token_revoked": "Sitrep's Slack token was revoked (token_revoked). Reinstall the app.",
-    "account_inactive": "Sitrep's Slack token belongs to a deactivated app (account_inactive).",
-}
 
+class SlackFailure(Exception):
+    """Slack said no after the client's retries."""
 
-class SlackFailure(IncidentError):
-    """Slack said no after the client's retries. `str()` is the sentence for the person."""
-
-    def __init__(self, method: str, error: str, sentence: str) -> None:
-        super().__init__(sentence)
+    def __init__(self, method: str, error: str, *, needed: str | None = None) -> None:
+        super().__init__(f"Slack {method} failed: {error}")
         self.method = method
         self.error = error
+        # The scope Slack says is missing, on missing_scope.
+        self.needed = needed
 
 
 def failure_from(method: str, exc: SlackApiError) -> SlackFailure:
@@ -49,22 +33,15 @@ def failure_from(method: str, exc: SlackApiError) -> SlackFailure:
     error = str(response.get("error") or (f"http_{status}" if status else "unknown_error"))
     if status == 429:
         error = "ratelimited"
-    template = PLAIN_WORDS.get(error)
-    if template is None:
-        sentence = f"Slack refused {method} ({error}). Please try again; if it keeps " \
-                   "happening, tell whoever runs Sitrep."
-    else:
-        sentence = template.format(needed=response.get("needed") or "a scope")
-    log.warning("Slack %s failed: %s (http %s, needed=%s)", method, error, status,
-                response.get("needed"))
-    return SlackFailure(method, error, sentence)
+    needed = response.get("needed")
+    log.warning("Slack %s failed: %s (http %s, needed=%s)", method, error, status, needed)
+    return SlackFailure(method, error, needed=str(needed) if needed else None)
 
 
 @contextmanager
-def plain_words(method: str) -> Iterator[None]:
+def as_failure(method: str) -> Iterator[None]:
+    """Slack's API errors inside become `SlackFailure`s of `method`."""
     try:
         yield
     except SlackApiError as exc:
         raise failure_from(method, exc) from exc
-
-

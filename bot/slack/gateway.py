@@ -1,8 +1,8 @@
-"""Everything Sitrep says to Slack's Web API, and Slack's failures turned into plain words.
+"""Everything Sitrep asks of Slack's Web API.
 
 Retries for rate limits, connection errors and 5xx are the client's retry handlers
-(bot/app.py); what still fails arrives here as `SlackFailure`, which carries Slack's error
-code for the log and one sentence for the person."""
+(bot/app.py); what still fails leaves here as `SlackFailure`, which carries the method and
+Slack's error code (the person's sentence for it is `wording.slack_failure`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.failures import PLAIN_WORDS, SlackFailure, failure_from, plain_words
+from bot.slack.failures import SlackFailure, as_failure, failure_from
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +45,10 @@ class SlackGateway:
                 raise failure_from("conversations.create", exc) from exc
             channel = response["channel"]
             return Channel(id=channel["id"], name=channel["name"])
-        raise SlackFailure("conversations.create", "name_taken",
-                           PLAIN_WORDS["name_taken"] + " Try a different title.")
+        raise SlackFailure("conversations.create", "name_taken")
 
     async def archive_channel(self, channel_id: str) -> None:
-        with plain_words("conversations.archive"):
+        with as_failure("conversations.archive"):
             await self.client.conversations_archive(channel=channel_id)
 
     async def invite(self, channel_id: str, user_ids: Iterable[str]) -> None:
@@ -68,7 +67,7 @@ class SlackGateway:
         limit is cut rather than refused."""
         if len(topic) > MAX_TOPIC_LENGTH:
             topic = topic[:MAX_TOPIC_LENGTH - 1] + "…"
-        with plain_words("conversations.setTopic"):
+        with as_failure("conversations.setTopic"):
             await self.client.conversations_setTopic(channel=channel_id, topic=topic)
 
     async def post(self, channel_id: str, text: str, *,
@@ -80,13 +79,13 @@ class SlackGateway:
             arguments["blocks"] = blocks
         if thread_ts is not None:
             arguments["thread_ts"] = thread_ts
-        with plain_words("chat.postMessage"):
+        with as_failure("chat.postMessage"):
             response = await self.client.chat_postMessage(**arguments)
         return str(response["ts"])
 
     async def update(self, channel_id: str, ts: str, text: str,
                      blocks: list[dict[str, Any]]) -> None:
-        with plain_words("chat.update"):
+        with as_failure("chat.update"):
             await self.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks)
 
     async def pin(self, channel_id: str, ts: str) -> None:
@@ -97,16 +96,16 @@ class SlackGateway:
                 raise failure_from("pins.add", exc) from exc
 
     async def permalink(self, channel_id: str, ts: str) -> str:
-        with plain_words("chat.getPermalink"):
+        with as_failure("chat.getPermalink"):
             response = await self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
         return str(response["permalink"])
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        with plain_words("views.open"):
+        with as_failure("views.open"):
             await self.client.views_open(trigger_id=trigger_id, view=view)
 
     async def post_ephemeral(self, channel_id: str, user_id: str, text: str) -> None:
-        with plain_words("chat.postEphemeral"):
+        with as_failure("chat.postEphemeral"):
             await self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
 
     async def tell_user(self, user_id: str, text: str) -> None:
@@ -136,7 +135,7 @@ class SlackGateway:
 
         History answers for top-level messages (`latest`=ts, inclusive, one message); a
         thread reply is not in history, so replies is asked next."""
-        with plain_words("conversations.history"):
+        with as_failure("conversations.history"):
             history = await self.client.conversations_history(
                 channel=channel_id, latest=ts, inclusive=True, limit=1)
         for message in history.get("messages") or []:
@@ -172,20 +171,20 @@ class SlackGateway:
         """The workspace's address (https://<domain>.slack.com/), for links Slack's API
         does not hand out, such as a canvas's."""
         if self._workspace_url is None:
-            with plain_words("auth.test"):
+            with as_failure("auth.test"):
                 response = await self.client.auth_test()
             self._workspace_url = str(response.get("url") or "https://slack.com/")
         return self._workspace_url
 
     async def create_channel_canvas(self, channel_id: str, title: str, markdown: str) -> str:
-        with plain_words("conversations.canvases.create"):
+        with as_failure("conversations.canvases.create"):
             response = await self.client.conversations_canvases_create(
                 channel_id=channel_id, title=title,
                 document_content={"type": "markdown", "markdown": markdown})
         return str(response["canvas_id"])
 
     async def create_canvas(self, channel_id: str, title: str, markdown: str) -> str:
-        with plain_words("canvases.create"):
+        with as_failure("canvases.create"):
             response = await self.client.canvases_create(
                 title=title, channel_id=channel_id,
                 document_content={"type": "markdown", "markdown": markdown})
@@ -197,7 +196,7 @@ class SlackGateway:
 
         slack-sdk's files_upload_v2 runs Slack's external upload flow
         (files.getUploadURLExternal, the upload, files.completeUploadExternal)."""
-        with plain_words("files.completeUploadExternal"):
+        with as_failure("files.completeUploadExternal"):
             response = await self.client.files_upload_v2(
                 channel=channel_id, content=content, filename=filename, title=title,
                 initial_comment=comment)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from typing import Final
+
+# Slack's limit on a section block's text.
+SECTION_TEXT_LIMIT: Final = 3000
 
 # With should_escape on, Slack sends a mention as <@U123|name> (the name part is optional
 # and deprecated, so both forms must parse).
@@ -44,6 +49,26 @@ def mention(user_id: str) -> str:
 
 def channel_link(channel_id: str) -> str:
     return f"<#{channel_id}>"
+
+
+def clip(mrkdwn: str, limit: int = SECTION_TEXT_LIMIT) -> str:
+    """Cut escaped text to Slack's limit without splitting an `&amp;` or a `<@U…>`.
+
+    Escaping can make text up to five times longer than what the person typed, so the
+    check happens here, after escaping, not on the input."""
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    cut = mrkdwn[:limit - 1]
+    cut = re.sub(r"(&[a-z]{0,3}|<[^>]{0,40})$", "", cut)
+    return cut + "…"
+
+
+def slack_time(moment: datetime, *, with_date: bool = True) -> str:
+    """A time each reader sees in their own Slack time zone; the fallback text is UTC."""
+    epoch = int(moment.timestamp())
+    shown, fallback = (("{date_short_pretty} {time}", "%Y-%m-%d %H:%M") if with_date
+                       else ("{time}", "%H:%M"))
+    return f"<!date^{epoch}^{shown}|{moment.astimezone(UTC).strftime(fallback)} UTC>"
 
 
 def split_leading_mention(text: str) -> tuple[str | None, str]:

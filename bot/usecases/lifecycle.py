@@ -1,8 +1,12 @@
 """What happens when someone runs an incident: the domain decides, then Slack is told.
 
 Each use case is one database transaction through `bot.domain.incidents`, then the Slack side
-(card, topic, channel message, announcement) through `SlackGateway`. Commands, buttons and
-modals all come here, so they do exactly the same thing."""
+(card, topic, channel message, announcement) through `SlackGateway`, in `wording`'s words.
+Commands, buttons and modals all come here, so they do exactly the same thing.
+
+Each returns what happened. Once the change is saved, a Slack step that fails and is worth
+telling the person about (an invite, an announcement, posting the retrospective) is part of
+that result, not an exception: the change stands, and the handler says what went wrong."""
 
 from __future__ import annotations
 
@@ -14,21 +18,20 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.durations import humanize
 from bot.core.settings import COMMANDER
 from bot.db.engine import transaction
 from bot.db.models import Incident
 from bot.deps import Deps
 from bot.domain import incidents
 from bot.domain.errors import Gone
-from bot.domain.vocabulary import Status, label, severity_label
-from bot.slack import blocks
+from bot.domain.handover import handover_facts
+from bot.domain.incidents import Change, RoleChange
+from bot.domain.vocabulary import Status, label
+from bot.slack import blocks, wording
 from bot.slack.channel_names import candidate_names
 from bot.slack.failures import SlackFailure
 from bot.slack.gateway import SlackGateway
-from bot.slack.mrkdwn import channel_link, escape, mention, to_mrkdwn
-from bot.usecases.handover import handover_brief
-from bot.usecases.retro_publishing import RetroPublisher, describe_failure
+from bot.usecases.retro_publishing import RetroPublisher
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +40,58 @@ CHANNEL_NAME_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
+class NotAnnounced:
+    """The announce channel is set, and Slack refused to post there."""
+
+    channel_id: str
+    failure: SlackFailure
+
+
+@dataclass(frozen=True)
 class Started:
     number: int
     channel_id: str
     channel_name: str
-    # Why the announcement could not be made, when an announce channel is set and Slack
-    # refused; the reporter is told, since others may not know about the incident yet.
-    announce_problem: str | None
+    # The reporter is told, since others may not know about the incident yet.
+    announce_problem: NotAnnounced | None
+
+
+@dataclass(frozen=True)
+class RoleAssigned:
+    number: int
+    change: RoleChange
+    # The role is theirs either way; the person who assigned it learns why the new holder
+    # is not in the channel yet.
+    invite_problem: SlackFailure | None
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A new severity or status, said in the channel."""
+
+    number: int
+    change: Change
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An update, a note or an action item, on the record."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class Resolved:
+    number: int
+    channel_id: str
+    # The retrospective is stored either way (`sitrep retro N` prints it); the person who
+    # resolved learns that it could not be posted, and why.
+    retro_problem: SlackFailure | None
+
+
+@dataclass(frozen=True)
+class Reopened:
+    number: int
 
 
 @dataclass(frozen=True)
@@ -103,21 +151,20 @@ class Lifecycle:
                 await incidents.attach_channel(session, incident, channel.id)
             await self.slack.invite(channel.id, [reporter_id])
             facts = await self._facts(incident)
-            card_ts = await self.slack.post(channel.id, blocks.card_text(facts),
+            card_ts = await self.slack.post(channel.id, _card_fallback(facts),
                                             blocks=blocks.incident_card(facts))
             async with transaction(self.deps.sessions) as session:
                 session.add(incident)
                 await incidents.attach_card(session, incident, card_ts)
             await self.slack.pin(channel.id, card_ts)
-            await self.slack.set_topic(channel.id, blocks.topic(
+            await self.slack.set_topic(channel.id, _topic(
                 facts, await self.slack.display_name(reporter_id)))
         except BaseException:
             await self._take_back(taken, channel_id)
             raise
-        announce_problem = await self._announce(
-            f":rotating_light: *{label(incident.number)}* ({severity_label(severity)}) "
-            f"declared by {mention(reporter_id)}: {escape(incident.title)} · join "
-            f"{channel_link(channel.id)}")
+        announce_problem = await self._announce(wording.declared(
+            number=incident.number, severity=severity, title=incident.title,
+            reporter_id=reporter_id, channel_id=channel.id))
         return Started(number=incident.number, channel_id=channel.id,
                        channel_name=channel.name, announce_problem=announce_problem)
 
@@ -131,7 +178,7 @@ class Lifecycle:
                                              incident_id=taken.incident_id,
                                              number=taken.number)
 
-    async def _announce(self, text: str) -> str | None:
+    async def _announce(self, text: str) -> NotAnnounced | None:
         """Post in the announce channel, if one is set; returns why it failed, if it did."""
         channel = self.deps.settings.announce_channel
         if channel is None:
@@ -141,12 +188,12 @@ class Lifecycle:
         except SlackFailure as failure:
             # The incident is open either way; a missing announcement must not undo it.
             log.warning("could not announce in %s: %s", channel, failure.error)
-            return f"I couldn't announce it in {channel_link(channel)}: {failure}"
+            return NotAnnounced(channel_id=channel, failure=failure)
         return None
 
     # --- changes in an incident channel -----------------------------------------------------
 
-    async def assign_role(self, where: Where, *, role: str, user_id: str) -> None:
+    async def assign_role(self, where: Where, *, role: str, user_id: str) -> RoleAssigned:
         async with self._changing(where) as (session, incident):
             change = await incidents.assign_role(
                 session, incident, role=role, user_id=user_id, by=where.user_id,
@@ -154,105 +201,98 @@ class Lifecycle:
         try:
             await self.slack.invite(where.channel_id, [user_id])
         except SlackFailure as failure:
-            # The role is theirs either way; the card must say so, and the person who
-            # assigned it learns why the new holder is not in the channel yet.
-            invite_failed: SlackFailure | None = failure
+            invite_problem: SlackFailure | None = failure
         else:
-            invite_failed = None
-        was = f" (was {mention(change.previous_user_id)})" if change.previous_user_id else ""
-        await self._tell_channel(
-            incident, f":busts_in_silhouette: {mention(user_id)} is now "
-                      f"*{change.role}*{was}, assigned by {mention(where.user_id)}.")
-        if invite_failed is not None:
-            raise SlackFailure(invite_failed.method, invite_failed.error,
-                               f"{mention(user_id)} is now {change.role}, but I couldn't "
-                               f"invite them to this channel: {invite_failed}")
+            invite_problem = None
+        # The card must show the new holder even when the invite failed.
+        await self._tell_channel(incident, wording.role_assigned(change, by=where.user_id))
+        return RoleAssigned(number=incident.number, change=change,
+                            invite_problem=invite_problem)
 
-    async def hand_over(self, where: Where, user_id: str) -> None:
+    async def hand_over(self, where: Where, user_id: str) -> RoleAssigned:
         """A new commander, and a brief of the incident so far for the next shift."""
-        await self.assign_role(where, role=COMMANDER, user_id=user_id)
+        assigned = await self.assign_role(where, role=COMMANDER, user_id=user_id)
+        if assigned.invite_problem is not None:
+            # The brief is for someone in the channel; with the invite refused, the person
+            # who handed over is told why instead.
+            return assigned
         async with transaction(self.deps.sessions) as session:
             incident = await incidents.in_channel(session, where.team_id, where.channel_id)
-            brief = await handover_brief(session, incident, now=self._now())
-        await self.slack.post(where.channel_id, f"{mention(user_id)}, you have the incident. "
-                                                f"{brief}")
+            facts = await handover_facts(session, incident)
+        await self.slack.post(where.channel_id,
+                              wording.handed_over(user_id, facts, now=self._now()))
+        return assigned
 
-    async def change_severity(self, where: Where, severity: int) -> None:
+    async def change_severity(self, where: Where, severity: int) -> Changed:
         async with self._changing(where) as (session, incident):
             change = await incidents.change_severity(session, incident, severity=severity,
                                                      by=where.user_id, now=self._now())
-        await self._tell_channel(
-            incident, f"{blocks.SEVERITY_EMOJI[severity]} {mention(where.user_id)} changed "
-                      f"the severity from {change.old} to *{change.new}*.")
+        await self._tell_channel(incident, wording.severity_changed(
+            change, severity=severity, by=where.user_id))
+        return Changed(number=incident.number, change=change)
 
-    async def change_status(self, where: Where, status: str) -> None:
+    async def change_status(self, where: Where, status: str) -> Changed | Resolved:
         if status == Status.RESOLVED:
-            await self.resolve(where, summary=None)
-            return
+            return await self.resolve(where, summary=None)
         async with self._changing(where) as (session, incident):
             change = await incidents.change_status(session, incident, status=status,
                                                    by=where.user_id, now=self._now())
-        await self._tell_channel(
-            incident, f"{blocks.STATUS_EMOJI[status]} {mention(where.user_id)} changed the "
-                      f"status from {change.old} to *{change.new}*.")
+        await self._tell_channel(incident, wording.status_changed(change, by=where.user_id))
+        return Changed(number=incident.number, change=change)
 
-    async def post_update(self, where: Where, text: str) -> None:
+    async def post_update(self, where: Where, text: str) -> Recorded:
         async with self._changing(where) as (session, incident):
             await incidents.record_update(session, incident, text=text, by=where.user_id,
                                           now=self._now())
-        body = blocks.clip(to_mrkdwn(text.strip()))
-        await self.slack.post(where.channel_id,
-                              f":loudspeaker: *Update* from {mention(where.user_id)}\n{body}")
-        await self._announce(
-            f":loudspeaker: *{label(incident.number)}* ({severity_label(incident.severity)}, "
-            f"{incident.status}) {escape(incident.title)}\n{body}\n"
-            f"{channel_link(where.channel_id)}")
+        await self.slack.post(where.channel_id, wording.update_posted(text, by=where.user_id))
+        await self._announce(wording.update_announced(
+            text, number=incident.number, severity=incident.severity, status=incident.status,
+            title=incident.title, channel_id=where.channel_id))
+        return Recorded(number=incident.number)
 
-    async def add_note(self, where: Where, text: str) -> int:
+    async def add_note(self, where: Where, text: str) -> Recorded:
         async with self._changing(where) as (session, incident):
             await incidents.add_note(session, incident, text=text, by=where.user_id,
                                      now=self._now())
-        return incident.number
+        return Recorded(number=incident.number)
 
-    async def add_action_item(self, where: Where, text: str, owner_id: str | None) -> None:
+    async def add_action_item(self, where: Where, text: str, owner_id: str | None) -> Recorded:
         async with self._changing(where) as (session, incident):
             await incidents.add_action_item(session, incident, text=text, owner_id=owner_id,
                                             by=where.user_id, now=self._now())
-        owner = f", owner {mention(owner_id)}" if owner_id else ", no owner yet"
-        await self.slack.post(where.channel_id,
-                              f":memo: Action item recorded by {mention(where.user_id)}"
-                              f"{owner}: {blocks.clip(to_mrkdwn(text.strip()))}")
+        await self.slack.post(where.channel_id, wording.action_item_recorded(
+            text, owner_id=owner_id, by=where.user_id))
+        return Recorded(number=incident.number)
 
     async def resolve(self, where: Where, *, summary: str | None,
-                      impact: str | None = None) -> Incident:
+                      impact: str | None = None) -> Resolved:
         async with self._changing(where) as (session, incident):
             await incidents.resolve(session, incident, summary=summary, by=where.user_id,
                                     now=self._now(), impact=impact)
         assert incident.resolved_at is not None
-        took = humanize(incident.resolved_at - incident.created_at)
-        said = (f"\n*Summary:* {blocks.clip(to_mrkdwn(incident.summary))}"
-                if incident.summary else "")
-        await self._tell_channel(
-            incident, f":white_check_mark: {mention(where.user_id)} resolved "
-                      f"*{label(incident.number)}* after {took}.{said}\n"
-                      "Thank you, everyone. The retrospective draft follows.")
-        await self._announce(f":white_check_mark: *{label(incident.number)}* resolved after "
-                             f"{took}: {escape(incident.title)} · {channel_link(where.channel_id)}")
+        took = incident.resolved_at - incident.created_at
+        await self._tell_channel(incident, wording.resolved(
+            number=incident.number, took=took, summary=incident.summary, by=where.user_id))
+        await self._announce(wording.resolved_announced(
+            number=incident.number, took=took, title=incident.title,
+            channel_id=where.channel_id))
         try:
             await RetroPublisher(self.deps).publish(incident)
         except SlackFailure as failure:
-            raise SlackFailure(failure.method, failure.error, describe_failure(
-                incident.number, failure, where.channel_id)) from failure
-        return incident
+            retro_problem: SlackFailure | None = failure
+        else:
+            retro_problem = None
+        return Resolved(number=incident.number, channel_id=where.channel_id,
+                        retro_problem=retro_problem)
 
-    async def reopen(self, where: Where) -> None:
+    async def reopen(self, where: Where) -> Reopened:
         async with self._changing(where) as (session, incident):
             await incidents.reopen(session, incident, by=where.user_id, now=self._now())
-        await self._tell_channel(
-            incident, f":arrows_counterclockwise: {mention(where.user_id)} reopened "
-                      f"*{label(incident.number)}*; it is investigating again.")
-        await self._announce(f":arrows_counterclockwise: *{label(incident.number)}* reopened: "
-                             f"{escape(incident.title)} · {channel_link(where.channel_id)}")
+        await self._tell_channel(incident, wording.reopened(number=incident.number,
+                                                            by=where.user_id))
+        await self._announce(wording.reopened_announced(
+            number=incident.number, title=incident.title, channel_id=where.channel_id))
+        return Reopened(number=incident.number)
 
     async def incident_here(self, where: Where) -> Incident:
         async with transaction(self.deps.sessions) as session:
@@ -264,7 +304,7 @@ class Lifecycle:
         async with transaction(self.deps.sessions) as session:
             fresh = await session.get(Incident, incident.id)
             if fresh is None:
-                raise Gone(f"{label(incident.number)} no longer exists.")
+                raise Gone(wording.incident_gone(incident.number))
             roles = await incidents.current_roles(session, fresh)
         return blocks.CardFacts(number=fresh.number, title=fresh.title,
                                 description=fresh.description, severity=fresh.severity,
@@ -296,8 +336,18 @@ class Lifecycle:
                 return
             if incident.card_ts is not None:
                 await self.slack.update(incident.channel_id, incident.card_ts,
-                                        blocks.card_text(facts), blocks.incident_card(facts))
+                                        _card_fallback(facts), blocks.incident_card(facts))
             commander = facts.roles.get(COMMANDER)
             name = await self.slack.display_name(commander) if commander else None
-            await self.slack.set_topic(incident.channel_id, blocks.topic(facts, name))
+            await self.slack.set_topic(incident.channel_id, _topic(facts, name))
             drawn = facts
+
+
+def _card_fallback(facts: blocks.CardFacts) -> str:
+    return wording.card_fallback(number=facts.number, severity=facts.severity,
+                                 status=facts.status, title=facts.title)
+
+
+def _topic(facts: blocks.CardFacts, commander_name: str | None) -> str:
+    return wording.topic(number=facts.number, severity=facts.severity, status=facts.status,
+                         title=facts.title, commander_name=commander_name)

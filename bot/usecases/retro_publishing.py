@@ -18,8 +18,8 @@ from bot.deps import Deps
 from bot.domain.vocabulary import label
 from bot.retro.facts import RetroFacts, gather
 from bot.retro.versions import draft, next_version, store_version
+from bot.slack import wording
 from bot.slack.failures import SlackFailure
-from bot.slack.mrkdwn import channel_link
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +89,7 @@ class RetroPublisher:
         slack = self.deps.slack
         channel_id = incident.channel_id
         assert channel_id is not None
-        title = f"{label(incident.number)} retrospective" + (
-            f" (version {row.version})" if row.version > 1 else "")
+        title = wording.retro_title(incident.number, row.version)
         if len(row.markdown) <= CANVAS_MAX_CHARS:
             try:
                 canvas_id = await self._canvas(channel_id, title, row.markdown)
@@ -101,12 +100,13 @@ class RetroPublisher:
                          failure.error)
             else:
                 link = f"{await slack.workspace_url()}docs/{incident.team_id}/{canvas_id}"
-                await slack.post(channel_id, self._message(incident, row, f"<{link}|{title}>"))
+                await slack.post(channel_id, wording.retro_posted_as_canvas(
+                    incident.number, row.version, link))
                 return "canvas", canvas_id, link
         file_id, permalink = await slack.upload_markdown(
             channel_id, filename=f"{label(incident.number)}-retrospective-v{row.version}.md",
             title=title, content=row.markdown,
-            comment=self._message(incident, row, "the file below"))
+            comment=wording.retro_posted_as_file(incident.number, row.version))
         return "file", file_id, permalink
 
     async def _canvas(self, channel_id: str, title: str, markdown: str) -> str:
@@ -119,16 +119,3 @@ class RetroPublisher:
         # A later version (after a reopen) keeps the channel's canvas as it was and gets a
         # canvas of its own.
         return await slack.create_canvas(channel_id, title, markdown)
-
-    @staticmethod
-    def _message(incident: Incident, row: Retrospective, where: str) -> str:
-        again = f" (version {row.version})" if row.version > 1 else ""
-        return (f":memo: The retrospective draft for *{label(incident.number)}*{again} is "
-                f"ready: {where}. Times, people and the timeline are filled in; the prompts "
-                "at the end are for the meeting. `sitrep retro "
-                f"{incident.number}` prints it.")
-
-
-def describe_failure(number: int, failure: SlackFailure, channel_id: str) -> str:
-    return (f"I wrote the retrospective for {label(number)} but couldn't post it in "
-            f"{channel_link(channel_id)}: {failure} `sitrep retro {number}` prints it.")

@@ -8,6 +8,7 @@ from bot.db.engine import transaction
 from bot.deps import Deps
 from bot.domain import incidents, timeline
 from bot.domain.errors import Gone, InvalidInput
+from bot.slack import wording
 from bot.usecases.timeline_sync import MessageRef, TimelineSync
 
 
@@ -20,13 +21,12 @@ class TimelineMarking:
                            comment: str | None) -> int:
         """Returns the incident number."""
         if kind not in set(self.deps.settings.timeline_emoji.values()):
-            raise InvalidInput(f"`{kind}` is not a timeline kind here.")
+            raise InvalidInput(wording.not_a_timeline_kind(kind))
         async with self.deps.sessions() as session:
             await incidents.in_channel(session, team_id, ref.channel_id)
         message = await self.sync.read(ref)
         if message is None:
-            raise Gone("That message is gone from Slack, so it can't go on the "
-                                "timeline.")
+            raise Gone(wording.MESSAGE_GONE)
         source = await self.sync.describe(ref, message)
         async with transaction(self.deps.sessions) as session:
             incident = await incidents.in_channel(session, team_id, ref.channel_id,

@@ -1,0 +1,109 @@
+"""Telling the person who asked: what came of it, or why it was refused.
+
+Every handler answers the same way. `answer` runs the work and says either the reply made
+from its result or the refusal: a rule's (`IncidentError`, whose message is written for
+the person) or Slack's (`SlackFailure`, in wording's plain words). Anything else is a bug,
+left to the app's error handler, which logs it and apologises. The functions below turn
+the use cases' results into those replies, in wording's words."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from slack_bolt.async_app import AsyncRespond
+
+from bot.domain.errors import IncidentError
+from bot.slack import wording
+from bot.slack.failures import SlackFailure
+from bot.slack.gateway import SlackGateway
+from bot.usecases.lifecycle import Changed, Recorded, Resolved, RoleAssigned, Started
+
+T = TypeVar("T")
+
+Tell = Callable[[str], Awaitable[None]]
+Refusal = IncidentError | SlackFailure
+
+
+def nothing(_: object) -> None:
+    """For work whose result the channel already shows (the card, a message there)."""
+    return None
+
+
+def as_is(reply: str | None) -> str | None:
+    """For work that comes back with its reply already worded."""
+    return reply
+
+
+async def answer(tell: Tell, work: Awaitable[T], reply: Callable[[T], str | None] = nothing,
+                 *, refused: Callable[[Refusal], str] = wording.refusal) -> None:
+    """Do the work and tell the person its reply, if it has one, or why it was refused."""
+    try:
+        result = await work
+    except (IncidentError, SlackFailure) as refusal:
+        await tell(refused(refusal))
+        return
+    said = reply(result)
+    if said:
+        await tell(said)
+
+
+# --- where the person is told -----------------------------------------------------------------
+
+def via_response_url(respond: AsyncRespond) -> Tell:
+    """Only to them, where they clicked or typed (needs the request's response_url)."""
+    async def tell(text: str) -> None:
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+
+    return tell
+
+
+def in_channel(slack: SlackGateway, channel_id: str, user_id: str) -> Tell:
+    """Only to them, in the channel (modal submissions carry no response_url)."""
+    async def tell(text: str) -> None:
+        await slack.post_ephemeral(channel_id, user_id, text)
+
+    return tell
+
+
+def by_direct_message(slack: SlackGateway, user_id: str) -> Tell:
+    """A direct message: reaches them wherever they started from."""
+    async def tell(text: str) -> None:
+        await slack.tell_user(user_id, text)
+
+    return tell
+
+
+# --- results as replies -----------------------------------------------------------------------
+
+def started(result: Started, *, via_form: bool = False) -> str:
+    said = wording.incident_opened(result.number, result.channel_id, via_form=via_form)
+    problem = result.announce_problem
+    if problem is not None:
+        said += "\n" + wording.not_announced(problem.channel_id, problem.failure)
+    return said
+
+
+def started_via_form(result: Started) -> str:
+    return started(result, via_form=True)
+
+
+def role_assigned(result: RoleAssigned) -> str | None:
+    if result.invite_problem is None:
+        return None
+    return wording.invite_failed(result.change, result.invite_problem)
+
+
+def note_added(result: Recorded) -> str:
+    return wording.added_to_timeline(result.number)
+
+
+def resolved(result: Resolved) -> str | None:
+    if result.retro_problem is None:
+        return None
+    return wording.retro_not_posted(result.number, result.channel_id, result.retro_problem)
+
+
+def status_changed(result: Changed | Resolved) -> str | None:
+    # Choosing `resolved` resolves, with all that follows.
+    return resolved(result) if isinstance(result, Resolved) else None
