@@ -78,7 +78,8 @@ async def test_a_resolve_stores_retrospective_version_1_and_posts_it(
     resolved = await Lifecycle(deps).resolve(Where(TEAM, started.channel_id, "U0ALICE"),
                                              summary="Rolled back deploy 4512")
 
-    assert resolved.status == "resolved"
+    assert (resolved.number, resolved.retro_problem) == (1, None)
+    assert (await rows.incident(engine, 1)).status == "resolved"
     said = posted_texts(slack, started.channel_id)
     assert any("resolved *INC-1*" in text and "Rolled back deploy 4512" in text
                for text in said)

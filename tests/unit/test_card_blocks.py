@@ -4,11 +4,12 @@ is sent, checked without Slack."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
 from bot.core.durations import humanize
-from bot.slack import blocks
+from bot.slack import blocks, wording
 
 STARTED = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
 
@@ -52,10 +53,11 @@ def test_many_roles_spread_over_sections_of_at_most_ten_fields() -> None:
 
 
 def test_the_topic_names_the_commander_and_fits_slacks_limit() -> None:
-    assert blocks.topic(_facts(), "alice") == (
+    topic = partial(wording.topic, number=7, severity=2, status="investigating")
+    assert topic(title="Checkout returns 500s", commander_name="alice") == (
         "SEV2 · investigating · IC alice · INC-7: Checkout returns 500s")
-    long = blocks.topic(_facts(title="x" * 400), None)
-    assert len(long) == blocks.TOPIC_LIMIT and long.endswith("x…")
+    long = topic(title="x" * 400, commander_name=None)
+    assert len(long) == wording.TOPIC_LIMIT and long.endswith("x…")
 
 
 @pytest.mark.parametrize(("duration", "said"), [
