@@ -1,0 +1,42 @@
+"""The app built by `bot.app.build_app`, dispatched in process against the Slack emulator;
+and, for use cases tested on their own, the `Deps` it is built from, with a clock the test
+moves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.deps import Deps
+from bot.devtools.slack_emulator import SlackEmulator
+from tests.support.app_under_test import AppUnderTest, app_under_test, make_deps
+from tests.support.clock import MovableClock
+from tests.support.settings import make_settings
+
+
+@pytest.fixture
+def bot_settings() -> dict[str, object]:
+    """Extra settings for the `bot` fixture; a test overrides this to change them."""
+    return {}
+
+
+@pytest.fixture
+async def bot(database_url: str, slack: SlackEmulator,
+              bot_settings: dict[str, object]) -> AsyncIterator[AppUnderTest]:
+    async with app_under_test(make_settings(database_url, slack, **bot_settings),
+                              slack) as running:
+        yield running
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def deps(database_url: str, engine: AsyncEngine, slack: SlackEmulator,
+         clock: MovableClock) -> Deps:
+    """What `sitrep serve` gives every handler, for calling a use case directly."""
+    return make_deps(make_settings(database_url, slack), engine, clock)

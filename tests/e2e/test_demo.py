@@ -1,0 +1,35 @@
+"""`sitrep demo` runs a whole incident with no workspace, no network and no set-up."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from tests.support.sitrep_cli import clean_environment, run_sitrep
+
+
+async def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_path: Path) -> None:
+    # No tokens, no .env, no database: the demo brings its own Slack and throwaway SQLite.
+    finished = await run_sitrep("demo", env=clean_environment(), cwd=tmp_path)
+    assert finished.returncode == 0, finished.stderr
+    shown = finished.stdout
+    assert "Sitrep (only to Alice): *INC-1* is open: head to #inc-1-checkout-returns-500s" in shown
+    # The card, pinned and edited in place to its final state.
+    assert "Sitrep [pinned]: Checkout returns 500s for card payments" in shown
+    assert ("*Incident*: INC-1 | *Severity*: :red_circle: SEV1 | *Status*: :white_check_mark: "
+            "Resolved | *Commander*: @Bob | *Scribe*: @Carol") in shown
+    assert "@Bob is now *commander* (was @Alice)" in shown
+    assert "@Bob, you have the incident. *Handover brief for INC-1*" in shown
+    assert "@Bob resolved *INC-1* after 1 h 31 min." in shown
+    assert ":rotating_light: *INC-1* (SEV2) declared by @Alice" in shown  # the announcement
+    # Pinned messages carry the bot's quiet confirmation, thread replies included.
+    assert "Bob: Seeing 500s on /pay since 14:02, only card payments   [:pushpin: 1 " \
+           ":spiral_note_pad: 1]" in shown
+    assert "↳ Bob: Confirmed: 4512 changed the card tokeniser   [:pushpin: 1" in shown
+    # Where the retrospective is, and what it says.
+    assert "The retrospective draft is the canvas F" in shown
+    assert "| Resolved | " in shown and "time to resolve: **1 h 31 min**" in shown
+    assert "- [ ] Add a canary stage for payment deploys — owner @alice" in shown
+    assert "Traceback" not in finished.stderr
+    assert await asyncio.to_thread(os.listdir, tmp_path) == []  # nothing left behind

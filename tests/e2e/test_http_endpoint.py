@@ -1,0 +1,44 @@
+"""The request URL Slack posts to: `/incident help` and a card control through signed HTTP,
+aiohttp and the real app; the signature check; Slack's URL verification."""
+
+from __future__ import annotations
+
+from bot.devtools import payloads
+from tests.support import rows
+from tests.support.incident_steps import start_incident
+from tests.support.served_bot import ServedBot
+from tests.support.slack_reading import card, card_text
+
+
+async def test_help_shows_usage_only_to_the_person_who_asked(bot: ServedBot) -> None:
+    response = await bot.client.slash_command("help", user_id="U0ALICE")
+    assert response.status == 200
+    # A plain-text ack is shown only to the person who typed the command.
+    assert response.json is None
+    assert "`/incident help`" in response.message
+    # Nothing is said in the channel for everyone to see.
+    await bot.settle()
+    assert bot.slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_request_with_a_bad_signature_is_refused(bot: ServedBot) -> None:
+    response = await bot.client.slash_command("help", bad_signature=True)
+    assert response.status == 401
+
+
+async def test_slack_can_verify_the_request_url(bot: ServedBot) -> None:
+    response = await bot.client.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWM")
+    assert response.status == 200
+    assert response.json == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWM"}
+
+
+async def test_a_card_control_pressed_over_http_changes_the_incident(bot: ServedBot) -> None:
+    opened = await start_incident(bot, "sev3 Checkout returns 500s")
+    response = await bot.client.interaction(payloads.block_actions(
+        user_id="U0BOB", channel_id=opened.channel_id, message=card(bot.slack, opened.channel_id),
+        action_id="incident_severity", value="1", response_url=bot.slack.response_url("card"),
+        selected_value="1"))
+    assert response.status == 200
+    await bot.settle()
+    assert (await rows.incident(bot.engine, opened.number)).severity == 1
+    assert "SEV1" in card_text(card(bot.slack, opened.channel_id))

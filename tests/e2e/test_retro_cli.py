@@ -1,0 +1,74 @@
+"""`sitrep retro N`, run as a separate process on the bot's database: prints the stored
+retrospective, writes it to a file, drafts a new version, and says plainly what is missing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.devtools.slack_emulator import SlackEmulator
+from tests.support import rows
+from tests.support.app_under_test import AppUnderTest, app_under_test
+from tests.support.incident_steps import start_incident
+from tests.support.retro_steps import resolved_incident
+from tests.support.settings import make_settings
+from tests.support.sitrep_cli import Finished, clean_environment, run_sitrep
+
+
+@pytest.fixture
+async def bot(database_url: str, slack: SlackEmulator) -> AsyncIterator[AppUnderTest]:
+    """The bot that writes the incidents `sitrep retro` then reads (in process: only the
+    command line is under test here)."""
+    async with app_under_test(make_settings(database_url, slack), slack) as running:
+        yield running
+
+
+async def _sitrep(bot: AppUnderTest, *args: str, cwd: Path) -> Finished:
+    env = clean_environment(DATABASE_URL=bot.settings.database_url)
+    return await run_sitrep(*args, env=env, cwd=cwd)
+
+
+async def test_sitrep_retro_prints_writes_and_regenerates(bot: AppUnderTest,
+                                                          tmp_path: Path) -> None:
+    await resolved_incident(bot)
+    (stored,) = await rows.retrospectives(bot.engine)
+
+    # Reading commands only, so they may run side by side.
+    *printed, written = await asyncio.gather(
+        *(_sitrep(bot, "retro", spelled, cwd=tmp_path) for spelled in ("1", "INC-1", "inc-1")),
+        _sitrep(bot, "retro", "INC-1", "--output", "retro.md", cwd=tmp_path))
+    for each in printed:
+        assert each.returncode == 0, each.stderr
+        assert each.stdout == stored.markdown
+    assert written.returncode == 0
+    assert (tmp_path / "retro.md").read_text(encoding="utf-8") == stored.markdown
+
+    regenerated = await _sitrep(bot, "retro", "1", "--regenerate", cwd=tmp_path)
+    assert regenerated.returncode == 0, regenerated.stderr
+    assert "version 2" in regenerated.stdout
+    # Names come from what was stored, without asking Slack.
+    assert "| commander | @bob |" in regenerated.stdout
+    assert [v.version for v in await rows.retrospectives(bot.engine)] == [1, 2]
+
+
+@pytest.mark.parametrize(("typed", "told"), [
+    ("99", "there is no INC-99 in this database"),
+    ("INC-x", "'INC-x' is not an incident"),
+])
+async def test_sitrep_retro_of_an_unknown_incident_is_a_clear_error(
+        bot: AppUnderTest, tmp_path: Path, typed: str, told: str) -> None:
+    failed = await _sitrep(bot, "retro", typed, cwd=tmp_path)
+    assert failed.returncode == 2
+    assert failed.stderr.strip().startswith(f"sitrep: {told}")
+    assert "Traceback" not in failed.stderr
+
+
+async def test_sitrep_retro_before_resolve_says_how_to_draft_one(bot: AppUnderTest,
+                                                                tmp_path: Path) -> None:
+    await start_incident(bot, "Checkout down")
+    failed = await _sitrep(bot, "retro", "1", cwd=tmp_path)
+    assert failed.returncode == 2
+    assert "--regenerate" in failed.stderr

@@ -1,0 +1,86 @@
+"""`sitrep serve` as an operator runs it: a real process, migrated before it answers, healthy
+on /healthz, and stopping cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import inspect
+
+from bot.db.engine import create_engine
+from tests.support.settings import SIGNING_SECRET
+from tests.support.sitrep_cli import clean_environment
+
+STARTUP_LIMIT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_until_healthy(url: str, process: asyncio.subprocess.Process) -> int:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(STARTUP_LIMIT_S * 10):
+            if process.returncode is not None:
+                raise AssertionError(f"sitrep serve exited early with {process.returncode}")
+            try:
+                async with session.get(url) as response:
+                    return response.status
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.1)
+    raise AssertionError("sitrep serve never answered /healthz")
+
+
+async def test_serve_migrates_answers_healthz_and_stops_on_sigterm(empty_database_url: str,
+                                                                   tmp_path: Path) -> None:
+    database_url = empty_database_url
+    port = _free_port()
+    env = clean_environment(SLACK_BOT_TOKEN="xoxb-sitrep-test",
+                            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                            SLACK_API_URL="http://127.0.0.1:9/api/", DATABASE_URL=database_url)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "serve", "--port", str(port), env=env,
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        status = await _wait_until_healthy(f"http://127.0.0.1:{port}/healthz", process)
+        assert status == 200
+        engine = create_engine(database_url)
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+        await engine.dispose()
+        assert {"alembic_version", "incident", "timeline_event"} <= tables
+
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0
+    log = stderr.decode()
+    assert "Traceback" not in log
+    assert "Stopped" in log
+
+
+async def test_healthz_says_503_when_the_database_is_gone() -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.server import build_web_app
+
+    # A database server that is not there (nothing listens on port 9). A SQLite file that
+    # cannot be opened would do as well, but aiosqlite's worker thread outlives the failed
+    # connect and then reports to a closed event loop, in whichever test runs next.
+    engine = create_engine("postgresql+asyncpg://sitrep@127.0.0.1:9/sitrep")
+    web_app = build_web_app(bolt_app=None, engine=engine)  # type: ignore[arg-type]
+    async with TestClient(TestServer(web_app)) as client:
+        response = await client.get("/healthz")
+        assert response.status == 503
+        assert (await response.json())["error"] == "database_unreachable"
+    await engine.dispose()

@@ -1,0 +1,59 @@
+"""Settings are read as DESIGN.md names them, and a bad one is refused by name.
+
+`sitrep serve` turning that refusal into one line and exit 2: tests/e2e/test_cli_failures.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.settings import ConfigError, Settings, load_settings
+
+
+def test_defaults_match_the_documented_contract() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.database_url == "sqlite+aiosqlite:///sitrep.db"
+    assert settings.port == 3000
+    assert settings.timezone_name == "UTC"
+    assert settings.announce_channel is None
+    assert not settings.socket_mode
+
+
+def test_environment_and_dotenv_are_both_read(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\nPORT=4000\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PORT", "5000")
+    monkeypatch.setenv("SITREP_TIMEZONE", "Europe/Berlin")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api")
+    settings = load_settings()
+    assert settings.slack_bot_token == "xoxb-from-dotenv"
+    assert settings.port == 5000  # the environment wins over .env
+    assert settings.timezone.key == "Europe/Berlin"
+    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+
+
+@pytest.mark.parametrize(
+    ("environment", "variable"),
+    [
+        ({}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxp-a-user-token"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "xoxb-oops"},
+         "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, "SLACK_APP_TOKEN"),
+    ],
+)
+def test_serving_needs_usable_credentials(environment: dict[str, str], variable: str) -> None:
+    settings = Settings(_env_file=None, **environment)  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match=variable):
+        settings.check_can_serve()
+
+
+def test_socket_mode_needs_no_signing_secret() -> None:
+    settings = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-1",  # type: ignore[call-arg]
+                        SLACK_APP_TOKEN="xapp-1-abc")
+    settings.check_can_serve()
+    assert settings.socket_mode
