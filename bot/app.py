@@ -15,8 +15,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.clock import Clock
 from bot.core.settings import Settings
+from bot.db.engine import SessionFactory
+from bot.db.group_commit import GroupCommit
 from bot.deps import Deps
+from bot.domain.inbox import receive_many
+from bot.retro.render import Renderer
 from bot.slack import wording
 from bot.slack.gateway import SlackGateway
 from handlers import card_actions, incident_command, modals, timeline_events, timeline_shortcut
@@ -48,10 +53,18 @@ def build_web_client(settings: Settings, *, session: ClientSession | None = None
                           session=session, retry_handlers=retry_handlers)
 
 
-def build_gateway(settings: Settings, session: ClientSession) -> SlackGateway:
+def build_gateway(settings: Settings, session: ClientSession | None = None) -> SlackGateway:
     return SlackGateway(build_web_client(settings, session=session),
                         cosmetic_client=build_web_client(settings, session=session,
                                                          wait_out_rate_limits=False))
+
+
+def build_deps(settings: Settings, sessions: SessionFactory, *, clock: Clock,
+               renderer: Renderer, http: ClientSession | None = None) -> Deps:
+    """Everything handlers and use cases are given, wired once, as `sitrep serve` runs it."""
+    return Deps(settings=settings, sessions=sessions, clock=clock,
+                slack=build_gateway(settings, http), retro=renderer,
+                inbox_writes=GroupCommit(sessions, receive_many, name="event-inbox"))
 
 
 def build_app(deps: Deps) -> AsyncApp:

@@ -16,14 +16,12 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_app, build_gateway
+from bot.app import build_app, build_deps
 from bot.core.clock import Clock, SystemClock
 from bot.core.settings import Settings
 from bot.db import migrate
 from bot.db.engine import create_engine, session_factory
-from bot.db.group_commit import GroupCommit
 from bot.deps import Deps
-from bot.domain.inbox import receive_many
 from bot.retro.render import renderer_for
 from bot.usecases.event_inbox import EventInbox
 
@@ -91,10 +89,8 @@ async def start_bot(
     http = ClientSession()
     try:
         await migrate.upgrade(engine)
-        sessions = session_factory(engine)
-        deps = Deps(settings=settings, sessions=sessions, clock=clock or SystemClock(),
-                    slack=build_gateway(settings, http), retro=renderer,
-                    inbox_writes=GroupCommit(sessions, receive_many, name="event-inbox"))
+        deps = build_deps(settings, session_factory(engine), clock=clock or SystemClock(),
+                          renderer=renderer, http=http)
         deps.after_ack.start()
         bolt_app = build_app(deps)
         runner = web.AppRunner(build_web_app(bolt_app, engine), handle_signals=False)

@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.deps import Deps
 from bot.devtools.slack_emulator import SlackEmulator
-from tests.support.app_under_test import AppUnderTest, app_under_test, make_deps
+from tests.support.app_under_test import (
+    AppUnderTest,
+    app_under_test,
+    make_deps,
+    stop_background_work,
+)
 from tests.support.clock import MovableClock
 from tests.support.settings import make_settings
 
@@ -36,7 +41,11 @@ def clock() -> MovableClock:
 
 
 @pytest.fixture
-def deps(database_url: str, engine: AsyncEngine, slack: SlackEmulator,
-         clock: MovableClock) -> Deps:
+async def deps(database_url: str, engine: AsyncEngine, slack: SlackEmulator,
+               clock: MovableClock) -> AsyncIterator[Deps]:
     """What `sitrep serve` gives every handler, for calling a use case directly."""
-    return make_deps(make_settings(database_url, slack), engine, clock)
+    made = make_deps(make_settings(database_url, slack), engine, clock)
+    try:
+        yield made
+    finally:
+        await stop_background_work(made)
