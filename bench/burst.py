@@ -43,6 +43,7 @@ from bench.processes import (
     Child,
     ProcessFailed,
     free_port,
+    machine_busy_seconds,
     start_bare_bolt,
     start_emulator,
     start_sitrep,
@@ -66,6 +67,10 @@ EMOJI = "pushpin"
 INCIDENT = "start sev1 Checkout is failing for everyone"
 INCIDENT_OPEN_LIMIT_S = 60.0
 POLL_INTERVAL_S = 0.25
+# Before each run, wait (this long at most) for the machine to be quiet: other work on the
+# cores would be measured as Sitrep's slowness.
+QUIET_MACHINE_CORES = 0.5
+QUIET_WAIT_LIMIT_S = 120.0
 # A run's fixed costs (starting processes, seeding, the burst itself) on top of its settle.
 RUN_OVERHEAD_ESTIMATE_S = 30.0
 SAY = [
@@ -162,7 +167,7 @@ async def open_incident(session: aiohttp.ClientSession, slack: EmulatorApi, even
 
 
 def ack_figures(figures: RunFigures, burst: load.Burst, server: Child,
-                cpu_before: float | None) -> None:
+                cpu_before: float | None, machine_before: float | None) -> None:
     latencies_ms = [ack.latency_s * 1000 for ack in burst.acks if ack.status != 0]
     figures.ack_p50_ms = percentile(latencies_ms, 50)
     figures.ack_p95_ms = percentile(latencies_ms, 95)
@@ -174,6 +179,9 @@ def ack_figures(figures: RunFigures, burst: load.Burst, server: Child,
     cpu_after = server.cpu_seconds()
     if cpu_before is not None and cpu_after is not None:
         figures.burst_cpu_share = (cpu_after - cpu_before) / burst.duration_s
+    machine_after = machine_busy_seconds()
+    if machine_before is not None and machine_after is not None:
+        figures.machine_busy_cores = (machine_after - machine_before) / burst.duration_s
 
 
 async def settle(database: BenchDatabase, wanted: set[str], *, timeout_s: float
@@ -225,12 +233,12 @@ async def run_sitrep(options: BurstOptions, kind: str, repetition: int, workdir:
             await slack.wait_until_quiet(quiet_s=1.0, timeout_s=30.0)
 
         calls_before = await slack.call_total()
-        cpu_before = sitrep.cpu_seconds()
+        cpu_before, machine_before = sitrep.cpu_seconds(), machine_busy_seconds()
         burst = await load.fire(events_url,
                                 load.signed(bodies, "application/json", signing_secret),
                                 connections=options.connections,
                                 limit_s=max(60.0, options.timeout_s))
-        ack_figures(figures, burst, sitrep, cpu_before)
+        ack_figures(figures, burst, sitrep, cpu_before, machine_before)
         acked_at = {str(m["ts"]): ack.acked_at for m, ack in zip(messages, burst.acks,
                                                                    strict=True)}
         stored = await settle(database, set(acked_at), timeout_s=settle_limit_s)
@@ -285,12 +293,12 @@ async def run_bare(options: BurstOptions, repetition: int, workdir: Path,
                                      signing_secret=signing_secret, bot_token=BOT_TOKEN)
         stack.push_async_callback(bare.stop)
         bodies = reaction_bodies("C0BURST", stand_in_messages(options.size))
-        cpu_before = bare.cpu_seconds()
+        cpu_before, machine_before = bare.cpu_seconds(), machine_busy_seconds()
         burst = await load.fire(f"http://{LOOPBACK}:{port}/slack/events",
                                 load.signed(bodies, "application/json", signing_secret),
                                 connections=options.connections,
                                 limit_s=max(60.0, options.timeout_s))
-        ack_figures(figures, burst, bare, cpu_before)
+        ack_figures(figures, burst, bare, cpu_before, machine_before)
         process_figures(figures, bare)
     return figures
 
@@ -335,7 +343,9 @@ async def run(options: BurstOptions) -> tuple[list[RunFigures], list[str]]:
                 continue
             workdir = root / f"{step:02d}-{label}-{repetition}"
             workdir.mkdir()
-            say(f"run {step + 1}: {label}, repetition {repetition}")
+            busy = await wait_for_quiet_machine()
+            say(f"run {step + 1}: {label}, repetition {repetition}"
+                + (f" (machine busy: {busy:.1f} cores before it)" if busy else ""))
             try:
                 if what == "bare":
                     figures = await asyncio.wait_for(
@@ -364,9 +374,27 @@ async def run(options: BurstOptions) -> tuple[list[RunFigures], list[str]]:
     return runs, not_run
 
 
+async def wait_for_quiet_machine() -> float | None:
+    """Cores busy over the last two seconds once that is below QUIET_MACHINE_CORES, or
+    the last figure seen when the wait's limit passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + QUIET_WAIT_LIMIT_S
+    busy: float | None = None
+    while True:
+        before = machine_busy_seconds()
+        await asyncio.sleep(2.0)
+        after = machine_busy_seconds()
+        if before is None or after is None:
+            return None
+        busy = (after - before) / 2.0
+        if busy < QUIET_MACHINE_CORES or loop.time() >= deadline:
+            return busy
+
+
 def brief(figures: RunFigures) -> str:
     parts = [f"ack p99 {figures.ack_p99_ms or 0:.0f} ms",
-             f"{figures.throughput or 0:.0f} acks/s", f"non-2xx {figures.non_2xx}"]
+             f"{figures.throughput or 0:.0f} acks/s", f"non-2xx {figures.non_2xx}",
+             f"machine busy {figures.machine_busy_cores or 0:.1f} cores during the burst"]
     if figures.stored is not None:
         parts.append(f"stored {figures.stored}/{figures.size}")
         parts.append(f"Slack calls {figures.slack_calls} ({figures.rate_limited} were 429)")

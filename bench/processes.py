@@ -91,6 +91,17 @@ async def _spawn(name: str, args: list[str], *, env: dict[str, str], cwd: Path,
     return Child(name, process, log_path)
 
 
+def machine_busy_seconds() -> float | None:
+    """CPU seconds the whole machine has spent busy (all cores, all processes): compared
+    with the runs' own, it shows whether something else competed for the cores."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def clean_environment() -> dict[str, str]:
     """The parent's environment without anything that configures Sitrep or Slack."""
     return {name: value for name, value in os.environ.items()

@@ -41,6 +41,9 @@ class RunFigures:
     burst_cpu_share: float | None = None
     cpu_s: float | None = None
     emulator_cpu_s: float | None = None
+    # Cores the whole machine kept busy during the burst (everything: this run's processes,
+    # the load generator, PostgreSQL, and anything else running).
+    machine_busy_cores: float | None = None
     # Sitrep only.
     vs_bare: float | None = None
     stored: int | None = None
