@@ -55,6 +55,9 @@ def parse(argv: list[str]) -> BurstOptions:
     burst.add_argument("--budget", type=float, default=defaults.budget_s,
                        help="seconds the whole benchmark may take; runs that no longer fit "
                             "are skipped")
+    burst.add_argument("--quiet-wait", type=float, default=defaults.quiet_wait_s,
+                       help="seconds to wait before each run for other work on the machine "
+                            "to stop (0: don't wait)")
     burst.add_argument("--json", type=Path, default=None, help="also write figures here")
     burst.add_argument("--workdir", type=Path, default=None,
                        help="keep each run's logs and SQLite files here")
@@ -63,7 +66,7 @@ def parse(argv: list[str]) -> BurstOptions:
                         repetitions=args.repetitions, databases=args.databases,
                         timeout_s=args.timeout, with_message_events=args.with_message_events,
                         bare=args.bare, postgres_url=args.postgres_url, budget_s=args.budget,
-                        json_path=args.json, workdir=args.workdir)
+                        quiet_wait_s=args.quiet_wait, json_path=args.json, workdir=args.workdir)
 
 
 if __name__ == "__main__":

@@ -70,7 +70,6 @@ POLL_INTERVAL_S = 0.25
 # Before each run, wait (this long at most) for the machine to be quiet: other work on the
 # cores would be measured as Sitrep's slowness.
 QUIET_MACHINE_CORES = 0.5
-QUIET_WAIT_LIMIT_S = 120.0
 # A run's fixed costs (starting processes, seeding, the burst itself) on top of its settle.
 RUN_OVERHEAD_ESTIMATE_S = 30.0
 SAY = [
@@ -94,6 +93,7 @@ class BurstOptions:
     bare: bool = True
     postgres_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
     budget_s: float = 3600.0
+    quiet_wait_s: float = 120.0
     json_path: Path | None = None
     workdir: Path | None = None
 
@@ -343,7 +343,7 @@ async def run(options: BurstOptions) -> tuple[list[RunFigures], list[str]]:
                 continue
             workdir = root / f"{step:02d}-{label}-{repetition}"
             workdir.mkdir()
-            busy = await wait_for_quiet_machine()
+            busy = await wait_for_quiet_machine(min(options.quiet_wait_s, remaining / 4))
             say(f"run {step + 1}: {label}, repetition {repetition}"
                 + (f" (machine busy: {busy:.1f} cores before it)" if busy else ""))
             try:
@@ -374,11 +374,13 @@ async def run(options: BurstOptions) -> tuple[list[RunFigures], list[str]]:
     return runs, not_run
 
 
-async def wait_for_quiet_machine() -> float | None:
+async def wait_for_quiet_machine(limit_s: float) -> float | None:
     """Cores busy over the last two seconds once that is below QUIET_MACHINE_CORES, or
-    the last figure seen when the wait's limit passed."""
+    the last figure seen when ``limit_s`` has passed (no wait at all when it is 0)."""
+    if limit_s <= 0:
+        return None
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + QUIET_WAIT_LIMIT_S
+    deadline = loop.time() + limit_s
     busy: float | None = None
     while True:
         before = machine_busy_seconds()

@@ -21,7 +21,8 @@ async def test_a_tiny_burst_completes_and_reports_every_figure(tmp_path: Path) -
     report = tmp_path / "burst.json"
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench", "burst", "--size", "20", "--connections", "5",
-        "--repetitions", "1", "--databases", "sqlite", "--bare", "--json", str(report),
+        "--repetitions", "1", "--databases", "sqlite", "--bare", "--quiet-wait", "0",
+        "--json", str(report),
         cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=RUN_LIMIT_S)
