@@ -88,6 +88,23 @@ def reaction_event(kind: str, *, user: str, reaction: str, channel: str, ts: str
     return event
 
 
+def message_event(*, channel: str, message: dict[str, Any]) -> dict[str, Any]:
+    """A person's new message, as the Events API delivers it to apps in the channel."""
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel": channel,
+        "user": message["user"],
+        "text": message.get("text", ""),
+        "ts": message["ts"],
+        "event_ts": message["ts"],
+        "channel_type": "channel",
+    }
+    for optional in ("thread_ts", "blocks", "files", "team"):
+        if optional in message:
+            event[optional] = message[optional]
+    return event
+
+
 def message_changed_event(*, channel: str, message: dict[str, Any],
                           previous_message: dict[str, Any]) -> dict[str, Any]:
     now = f"{time.time():.6f}"

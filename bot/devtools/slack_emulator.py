@@ -4,7 +4,11 @@ The test-suite and ``sitrep demo`` point the bot's ``AsyncWebClient`` at ``api_u
 Slack's behaviour: its argument encodings, its error codes, ``ts`` ordering, threads,
 reactions, uploads and canvases. Tests play the humans with ``post_human_message`` and
 friends, and inject the failures real Slack produces (429s, error codes, 5xx) with
-``rate_limit``, ``fail`` and ``server_error``.
+``rate_limit``, ``fail`` and ``server_error``. With ``rate_tiers=True`` it also throttles
+every method by Slack's published limits (``emulator_rate_tiers``).
+
+Run on its own (for a real ``sitrep serve`` to talk to) with
+``python -m bot.devtools.slack_emulator --port N [--rate-tiers]``; see ``emulator_process``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from aiohttp import BodyPartReader, web
 
 from bot.core.clock import Clock
 from bot.devtools.emulator_args import Args, decode_json_arguments
+from bot.devtools.emulator_control import control_routes
 from bot.devtools.emulator_methods import WebApi
+from bot.devtools.emulator_rate_tiers import RateTiers
 from bot.devtools.emulator_state import (
     APP_ID,
     BOT_ID,
@@ -79,9 +85,14 @@ class SlackEmulator:
         port: int = 0,
         canvases_enabled: bool = True,
         clock: Clock | None = None,
+        rate_tiers: bool = False,
+        control_api: bool = False,
     ) -> None:
-        """``clock`` sets the time message ``ts`` values follow (the demo's moves in jumps);
-        by default it is the wall clock."""
+        """``clock`` sets the time message ``ts`` values follow (the demo's moves in jumps)
+        and the rate limits refill by; by default the wall clock (monotonic time for the
+        limits). ``rate_tiers`` enforces Slack's per-method limits; ``control_api`` serves
+        the human side and the recorded calls as JSON under ``/_emulator/``, for a process
+        that drives this one from outside."""
         self.host = host
         self.port = port
         self.canvases_enabled = canvases_enabled
@@ -103,6 +114,12 @@ class SlackEmulator:
         self._faults: dict[str, deque[_Fault]] = {}
         self._waiters: set[asyncio.Future[None]] = set()
         self.socket_mode = SocketModeServer(on_change=self._changed)
+        self.rate_tiers: RateTiers | None = None
+        if rate_tiers:
+            self.rate_tiers = RateTiers(
+                time.monotonic if clock is None else (lambda: clock.now().timestamp())
+            )
+        self.control_api = control_api
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
 
@@ -129,6 +146,8 @@ class SlackEmulator:
         app.router.add_get("/files-pri/{file_id}/{tail:.*}", self._handle_file_download)
         app.router.add_post("/response/{key}", self._handle_response_url)
         app.router.add_get("/socket", self.socket_mode.handle)
+        if self.control_api:
+            app.router.add_routes(control_routes(self))
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
@@ -457,6 +476,11 @@ class SlackEmulator:
         if refusal is not None:
             return self._answer(method, args, token, 200, {"ok": False, "error": refusal})
 
+        if self.rate_tiers is not None:
+            retry_after = self.rate_tiers.admit(method, args)
+            if retry_after is not None:
+                return self._rate_limited(method, args, token, retry_after)
+
         try:
             if method == "apps.connections.open":
                 body = self._apps_connections_open()
@@ -525,9 +549,7 @@ class SlackEmulator:
         self, method: str, args: dict[str, Any], token: str | None, fault: _Fault
     ) -> web.Response:
         if fault.kind == "rate_limit":
-            response = self._answer(method, args, token, 429, {"ok": False, "error": "ratelimited"})
-            response.headers["Retry-After"] = str(fault.retry_after)
-            return response
+            return self._rate_limited(method, args, token, fault.retry_after)
         if fault.kind == "fail":
             return self._answer(method, args, token, 200, {"ok": False, "error": fault.error})
         self._record(method, args, token, ok=False, error=None, status=fault.status)
@@ -536,6 +558,13 @@ class SlackEmulator:
             text=f"{fault.status} emulated server error",
             content_type="text/plain",
         )
+
+    def _rate_limited(
+        self, method: str, args: dict[str, Any], token: str | None, retry_after: int
+    ) -> web.Response:
+        response = self._answer(method, args, token, 429, {"ok": False, "error": "ratelimited"})
+        response.headers["Retry-After"] = str(retry_after)
+        return response
 
     def _answer(
         self,
@@ -607,3 +636,9 @@ class SlackEmulator:
         self.responses.append(RecordedResponse(request.match_info["key"], body))
         self._changed()
         return web.Response(text="ok", content_type="text/plain")
+
+
+if __name__ == "__main__":
+    from bot.devtools.emulator_process import main
+
+    raise SystemExit(main())

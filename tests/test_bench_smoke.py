@@ -1,0 +1,48 @@
+"""`python -m bench burst` runs end to end at a tiny size and reports every figure.
+
+Only that it completes and says everything: how fast is the benchmark's business, not a
+test's (a shared CI machine would make any speed assertion flaky)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from bench.report import BARE, ROWS
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# A bound on a wedged run, not a speed expectation: the run normally takes well under it.
+RUN_LIMIT_S = 600
+
+
+async def test_a_tiny_burst_completes_and_reports_every_figure(tmp_path: Path) -> None:
+    report = tmp_path / "burst.json"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench", "burst", "--size", "20", "--connections", "5",
+        "--repetitions", "1", "--databases", "sqlite", "--bare", "--quiet-wait", "0",
+        "--json", str(report),
+        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=RUN_LIMIT_S)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    assert process.returncode == 0, stderr.decode()[-3000:]
+    table = stdout.decode()
+    for row in ROWS:
+        assert f"| {row.label} |" in table
+    summary = json.loads(report.read_text())["summary"]
+    assert set(summary) == {"sitrep-sqlite", BARE}
+    for configuration, figures in summary.items():
+        for row in ROWS:
+            if row.sitrep_only and configuration == BARE:
+                continue
+            assert row.key in figures, f"{configuration} has no {row.key}"
+            # None there means "not within the timeout", itself a figure.
+            if row.key != "all_stored_after_s":
+                assert figures[row.key] is not None, f"{configuration} has no {row.key}"
+    assert summary["sitrep-sqlite"]["calls_by_method"]
