@@ -73,6 +73,17 @@ def event_envelope(event: dict[str, Any], *, event_id: str | None = None,
     }
 
 
+_last_event_ts = 0.0
+
+
+def event_ts() -> str:
+    """Now, in Slack's `ts` form, and later than any event built before: two actions a
+    microsecond apart still have an order."""
+    global _last_event_ts
+    _last_event_ts = max(time.time(), _last_event_ts + 0.000001)
+    return f"{_last_event_ts:.6f}"
+
+
 def reaction_event(kind: str, *, user: str, reaction: str, channel: str, ts: str,
                    item_user: str | None = None) -> dict[str, Any]:
     """`reaction_added` or `reaction_removed` on a message."""
@@ -81,7 +92,7 @@ def reaction_event(kind: str, *, user: str, reaction: str, channel: str, ts: str
         "user": user,
         "reaction": reaction,
         "item": {"type": "message", "channel": channel, "ts": ts},
-        "event_ts": f"{time.time():.6f}",
+        "event_ts": event_ts(),
     }
     if item_user is not None:
         event["item_user"] = item_user
@@ -89,25 +100,17 @@ def reaction_event(kind: str, *, user: str, reaction: str, channel: str, ts: str
 
 
 def message_event(*, channel: str, message: dict[str, Any]) -> dict[str, Any]:
-    """A person's new message, as the Events API delivers it to apps in the channel."""
-    event: dict[str, Any] = {
-        "type": "message",
-        "channel": channel,
-        "user": message["user"],
-        "text": message.get("text", ""),
-        "ts": message["ts"],
-        "event_ts": message["ts"],
-        "channel_type": "channel",
-    }
-    for optional in ("thread_ts", "blocks", "files", "team"):
-        if optional in message:
-            event[optional] = message[optional]
+    """A new message (a person's, a bot's, a file share, a thread reply), as the Events API
+    delivers it to apps in the channel: the message's own fields, without its reactions."""
+    event = {key: value for key, value in message.items() if key != "reactions"}
+    event.update({"type": "message", "channel": channel, "event_ts": message["ts"],
+                  "channel_type": "channel"})
     return event
 
 
 def message_changed_event(*, channel: str, message: dict[str, Any],
                           previous_message: dict[str, Any]) -> dict[str, Any]:
-    now = f"{time.time():.6f}"
+    now = event_ts()
     return {
         "type": "message",
         "subtype": "message_changed",
@@ -123,7 +126,7 @@ def message_changed_event(*, channel: str, message: dict[str, Any],
 
 def message_deleted_event(*, channel: str, deleted_ts: str,
                           previous_message: dict[str, Any]) -> dict[str, Any]:
-    now = f"{time.time():.6f}"
+    now = event_ts()
     return {
         "type": "message",
         "subtype": "message_deleted",

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,10 +38,9 @@ EDITED = frozenset({"message_changed", "message_replied"})
 DELETED = "message_deleted"
 # Subtypes that are not a message of their own (an edit or deletion is news of another one).
 NOT_A_MESSAGE = EDITED | {DELETED}
-# A snapshot read from Slack is dated this much before the read began: reaction news
-# from that margin is applied again (harmless, every row keeps its own time) rather than
-# lost to a clock that runs a little ahead of Slack's.
-SNAPSHOT_MARGIN = timedelta(seconds=60)
+# A read from Slack is shared by the reactions that ask within this many seconds of it.
+SNAPSHOT_SHARED_S = 10.0
+SNAPSHOTS_REMEMBERED = 1_000
 
 
 @dataclass(frozen=True)
@@ -83,9 +82,10 @@ def slack_time(event: Mapping[str, Any]) -> str:
 class TimelineSync:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        # Reads from Slack under way, so concurrent reactions on one unknown message share
-        # one read (Slack's history methods allow about 50 calls a minute).
-        self._reading: dict[MessageRef, asyncio.Future[_Snapshot]] = {}
+        # Reads from Slack under way or just done, so the reactions of one burst on an
+        # unknown message share one read (Slack's history methods allow about 50 calls a
+        # minute): a reaction may find the message unknown just before a read is saved.
+        self._reading: dict[MessageRef, tuple[float, asyncio.Future[_Snapshot]]] = {}
 
     @property
     def slack(self) -> SlackGateway:
@@ -114,7 +114,7 @@ class TimelineSync:
             return
         snapshot = None
         if kept is None or not kept.reactions_known:
-            snapshot = await self._read_once(ref)
+            snapshot = await self._read_once(ref, as_of=slack_time(event))
         known = snapshot.message if snapshot is not None else (kept.message if kept else None)
         source = await self._source(ref, known)
         emoji, user = str(event["reaction"]), str(event.get("user") or "")
@@ -153,7 +153,7 @@ class TimelineSync:
         snapshot = None
         if on_timeline and subtype != DELETED and (kept is None or not kept.reactions_known):
             # Entries from before messages were kept: their reactions are read once.
-            snapshot = await self._read_once(ref)
+            snapshot = await self._read_once(ref, as_of=as_of)
         # A snapshot may reveal a reaction no event told of: its entry gets a name and link.
         source = (await self._source(ref, snapshot.message) if snapshot is not None
                   else _bare_source(ref))
@@ -194,21 +194,27 @@ class TimelineSync:
         raw = await self.slack.fetch_message(ref.channel_id, ref.ts)
         return from_api(raw) if raw is not None else None
 
-    async def _read_once(self, ref: MessageRef) -> _Snapshot:
-        running = self._reading.get(ref)
-        if running is not None:
-            return await asyncio.shield(running)
+    async def _read_once(self, ref: MessageRef, *, as_of: str) -> _Snapshot:
+        """The message as Slack has it now, dated `as_of`: the Slack time of the news that
+        made us read, which happened before the read began, so the read holds it and all
+        news before it. Reactions that join a read under way get the first reader's date:
+        their own news may be newer than what the read saw, and is applied after it."""
+        now = time.monotonic()
+        known = self._reading.get(ref)
+        if known is not None and (not known[1].done() or now - known[0] < SNAPSHOT_SHARED_S):
+            return await asyncio.shield(known[1])
+        if len(self._reading) > SNAPSHOTS_REMEMBERED:
+            self._reading = {key: value for key, value in self._reading.items()
+                             if now - value[0] < SNAPSHOT_SHARED_S}
         future: asyncio.Future[_Snapshot] = asyncio.get_running_loop().create_future()
-        self._reading[ref] = future
+        self._reading[ref] = (now, future)
         try:
-            started = self.deps.clock.now() - SNAPSHOT_MARGIN
-            snapshot = _Snapshot(await self.read(ref), f"{started.timestamp():.6f}")
+            snapshot = _Snapshot(await self.read(ref), as_of)
         except BaseException as error:
+            del self._reading[ref]
             future.set_exception(error)
             future.exception()  # retrieved here, so a read nobody else awaited logs nothing
             raise
-        finally:
-            del self._reading[ref]
         future.set_result(snapshot)
         return snapshot
 

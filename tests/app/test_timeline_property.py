@@ -1,6 +1,7 @@
-"""Whatever Slack does with its events — repeats them, reorders them, delivers them at once —
-the stored timeline equals what the final reactions imply. On SQLite and PostgreSQL, with
-concurrent deliveries dispatched to the app at once."""
+"""Whatever Slack does with its events — repeats them, reorders them, delivers them at once,
+or never sends a message's own event — the stored timeline equals what the final reactions
+and the final text imply. On SQLite and PostgreSQL, with concurrent deliveries dispatched to
+the app at once."""
 
 from __future__ import annotations
 
@@ -48,12 +49,24 @@ async def test_the_timeline_converges_on_the_final_reactions(
         bot: AppUnderTest, script: list[Op], data: st.DataObject) -> None:
     opened = await _incident(bot)
     channel = opened.channel_id
-    messages = [bot.slack.post_human_message(channel, "U0CAROL", f"message {i}")["ts"]
-                for i in range(MESSAGES)]
+    posted = [bot.slack.post_human_message(channel, "U0CAROL", f"message {i}")
+              for i in range(MESSAGES)]
+    messages = [message["ts"] for message in posted]
     reacted: set[tuple[int, str, str]] = set()
     # Each real change in Slack yields one event; Slack may deliver it late (any time after
     # the change) and more than once, with the same event id.
     deliveries: dict[int, list[tuple[str, dict[str, object]]]] = {}
+
+    def send(event: dict[str, object], earliest: int) -> None:
+        event_id = f"Ev{uuid.uuid4().hex[:10].upper()}"
+        for _ in range(data.draw(st.integers(1, 3), label="deliveries of this event")):
+            slot = data.draw(st.integers(earliest, len(script)), label="delivered after step")
+            deliveries.setdefault(slot, []).append((event_id, event))
+
+    # A message's own event may come late, twice, or never (then the bot reads it once).
+    for message in posted:
+        if data.draw(st.booleans(), label="Slack sends the message event"):
+            send(payloads.message_event(channel=channel, message=message), 0)
     for step, op in enumerate(script):
         key = (op.message, op.user, op.emoji)
         if op.add == (key in reacted):
@@ -65,20 +78,21 @@ async def test_the_timeline_converges_on_the_final_reactions(
         else:
             bot.slack.remove_human_reaction(channel, ts, op.user, op.emoji)
             reacted.discard(key)
-        event = payloads.reaction_event("reaction_added" if op.add else "reaction_removed",
-                                        user=op.user, reaction=op.emoji, channel=channel, ts=ts)
-        event_id = f"Ev{uuid.uuid4().hex[:10].upper()}"
-        copies = data.draw(st.integers(1, 3), label="deliveries of this event")
-        for _ in range(copies):
-            slot = data.draw(st.integers(step, len(script)), label="delivered after step")
-            deliveries.setdefault(slot, []).append((event_id, event))
+        send(payloads.reaction_event("reaction_added" if op.add else "reaction_removed",
+                                     user=op.user, reaction=op.emoji, channel=channel, ts=ts),
+             step)
         await _deliver(bot, deliveries.pop(step, []))
+    # The first message is edited at the end; the edit's event races the others too.
+    edited = bot.slack.edit_message(channel, messages[0], "message 0, corrected")
+    send(payloads.message_changed_event(channel=channel, message=edited,
+                                        previous_message=posted[0]), len(script))
     await _deliver(bot, [d for slot in sorted(deliveries) for d in deliveries[slot]])
 
-    stored = {(entry.source_ts, entry.kind) for entry in await rows.entries(bot.engine)
-              if entry.source_ts in messages}
+    entries = [entry for entry in await rows.entries(bot.engine) if entry.source_ts in messages]
     expected = {(messages[m], EMOJI[emoji]) for (m, _user, emoji) in reacted}
-    assert stored == expected
+    assert {(entry.source_ts, entry.kind) for entry in entries} == expected
+    assert {entry.text for entry in entries if entry.source_ts == messages[0]} <= \
+        {"message 0, corrected"}
 
 
 async def _deliver(bot: AppUnderTest, batch: list[tuple[str, dict[str, object]]]) -> None:

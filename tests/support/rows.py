@@ -12,6 +12,7 @@ from bot.db.models import (
     ActionItem,
     InboxEvent,
     Incident,
+    KeptMessage,
     Retrospective,
     RoleAssignment,
     TimelineEntry,
@@ -76,3 +77,8 @@ async def inbox_event(engine: AsyncEngine, event_id: str) -> InboxEvent | None:
     async with AsyncSession(engine) as session:
         return (await session.exec(select(InboxEvent).where(
             col(InboxEvent.event_id) == event_id))).first()
+
+
+async def kept_messages(engine: AsyncEngine) -> Sequence[KeptMessage]:
+    async with AsyncSession(engine) as session:
+        return (await session.exec(select(KeptMessage).order_by(col(KeptMessage.ts)))).all()
