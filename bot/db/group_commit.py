@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from typing import Generic, TypeVar
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.engine import SessionFactory, transaction
@@ -24,6 +25,8 @@ Result = TypeVar("Result")
 
 # A batch larger than this is split; it bounds one transaction's time and memory.
 MAX_BATCH = 500
+BUSY_ATTEMPTS = 3
+BUSY_PAUSE_S = 0.05
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -65,8 +68,7 @@ class GroupCommit(Generic[Item, Result]):
 
     async def _commit(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         try:
-            async with transaction(self._sessions) as session:
-                results = await self._write(session, [item for item, _ in batch])
+            results = await self._write_with_retries([item for item, _ in batch])
         except Exception as error:
             log.warning("%s: a batch of %d failed: %s", self._name, len(batch), error)
             for _, future in batch:
@@ -76,3 +78,17 @@ class GroupCommit(Generic[Item, Result]):
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
+
+    async def _write_with_retries(self, items: list[Item]) -> Sequence[Result]:
+        # A busy database (SQLite's lock held past its busy timeout by a long writer, a
+        # PostgreSQL connection dropped) is worth a few more tries before a request fails.
+        for attempt in range(1, BUSY_ATTEMPTS + 1):
+            try:
+                async with transaction(self._sessions) as session:
+                    return await self._write(session, items)
+            except OperationalError:
+                if attempt == BUSY_ATTEMPTS:
+                    raise
+                log.info("%s: the database was busy; trying again", self._name)
+                await asyncio.sleep(BUSY_PAUSE_S * attempt)
+        raise AssertionError("unreachable")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, update
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.settings import COMMANDER
@@ -187,6 +187,20 @@ async def timeline(session: AsyncSession, incident: Incident) -> Sequence[Timeli
         select(TimelineEntry)
         .where(TimelineEntry.incident_id == incident.id)
         .order_by(col(TimelineEntry.occurred_at), col(TimelineEntry.id)))).all()
+
+
+async def latest_timeline(session: AsyncSession, incident: Incident, *,
+                          limit: int) -> tuple[Sequence[TimelineEntry], int]:
+    """The newest `limit` entries, oldest first, and how many the timeline holds in all:
+    what a reply that shows the end of a long timeline needs, without reading all of it."""
+    newest = (await session.exec(
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident.id)
+        .order_by(col(TimelineEntry.occurred_at).desc(), col(TimelineEntry.id).desc())
+        .limit(limit))).all()
+    total = (await session.exec(select(func.count()).select_from(TimelineEntry).where(
+        TimelineEntry.incident_id == incident.id))).one()
+    return list(reversed(newest)), int(total)
 
 
 async def action_items(session: AsyncSession, incident: Incident) -> Sequence[ActionItem]:

@@ -257,14 +257,18 @@ def handover_brief(facts: HandoverFacts, *, now: datetime) -> str:
 
 # --- the timeline ------------------------------------------------------------------------
 
-# `/incident timeline` shows the newest entries that fit comfortably in one message.
+# `/incident timeline` shows the newest entries that fit comfortably in one message; a line
+# is rarely under 60 characters, so no more entries than this can fit.
 TIMELINE_REPLY_CHARS = 12_000
+TIMELINE_REPLY_MAX_ENTRIES = 200
 
 
-def timeline_listing(number: int, entries: Sequence[TimelineEntry], zone: ZoneInfo) -> str:
+def timeline_listing(number: int, entries: Sequence[TimelineEntry], zone: ZoneInfo, *,
+                     total: int | None = None) -> str:
     """The timeline so far, oldest first and newest last; the oldest give way when it is
-    too long for one message."""
+    too long for one message. `entries` may be the newest of `total`."""
     lines = [_timeline_line(entry, zone) for entry in entries]
+    total = len(lines) if total is None else total
     shown: list[str] = []
     size = 0
     for line in reversed(lines):
@@ -273,8 +277,8 @@ def timeline_listing(number: int, entries: Sequence[TimelineEntry], zone: ZoneIn
             break
         shown.insert(0, line)
     head = f"*Timeline of {label(number)}* (times in {zone.key})"
-    if len(shown) < len(lines):
-        head += (f"\n_{len(lines) - len(shown)} earlier entries are not shown here; the "
+    if len(shown) < total:
+        head += (f"\n_{total - len(shown)} earlier entries are not shown here; the "
                  "retrospective has them all._")
     return "\n".join([head, *shown])
 

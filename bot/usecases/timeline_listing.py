@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.db.engine import transaction
 from bot.deps import Deps
 from bot.domain import incidents
 from bot.slack import wording
@@ -14,7 +13,9 @@ class TimelineListing:
 
     async def listing(self, team_id: str, channel_id: str) -> str:
         """The timeline so far, oldest first and newest last."""
-        async with transaction(self.deps.sessions) as session:
+        async with self.deps.sessions() as session:
             incident = await incidents.in_channel(session, team_id, channel_id)
-            entries = await incidents.timeline(session, incident)
-        return wording.timeline_listing(incident.number, entries, self.deps.settings.timezone)
+            entries, total = await incidents.latest_timeline(
+                session, incident, limit=wording.TIMELINE_REPLY_MAX_ENTRIES)
+        return wording.timeline_listing(incident.number, entries, self.deps.settings.timezone,
+                                        total=total)

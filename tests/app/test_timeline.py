@@ -13,6 +13,7 @@ import pytest
 
 from bot.devtools import payloads
 from bot.devtools.slack_emulator import SlackEmulator
+from bot.domain import incidents
 from tests.support import rows
 from tests.support.app_under_test import AppUnderTest, app_under_test
 from tests.support.incident_steps import Opened, refusal, start_incident
@@ -221,6 +222,25 @@ async def test_incident_timeline_shows_everything_in_order_to_the_asker(bot: App
     written = datetime.fromtimestamp(float(message["ts"]), UTC)
     berlin = written.astimezone(ZoneInfo("Europe/Berlin"))
     assert lines[2].startswith(f"• {berlin:%H:%M} ·")
+
+
+async def test_a_long_timeline_shows_its_end_and_says_how_much_came_before(
+        bot: AppUnderTest, opened: Opened) -> None:
+    # 500 notes, written as `/incident note` writes them, in one transaction.
+    async with bot.deps.sessions() as session, session.begin():
+        incident = await incidents.by_number(session, "T0001", opened.number)
+        assert incident is not None
+        for index in range(500):
+            await incidents.add_note(session, incident, text=f"note {index:03d} " + "x" * 60,
+                                     by="U0ALICE", now=bot.deps.clock.now())
+    shown = await refusal(bot, "timeline", channel=opened.channel_id, after_ack=True)
+    lines = shown.splitlines()
+    entries = [line for line in lines if line.startswith("• ")]
+    assert "note 499" in entries[-1]
+    assert len(shown) <= 12_000 + len(lines[0]) + len(lines[1]) + 2
+    # 501 entries in all: the declaration and 500 notes.
+    assert lines[1] == (f"_{501 - len(entries)} earlier entries are not shown here; the "
+                        "retrospective has them all._")
 
 
 async def test_two_replicas_receiving_the_same_event_make_one_entry(
