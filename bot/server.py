@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import build_app, build_deps
 from bot.core.clock import Clock, SystemClock
 from bot.core.settings import Settings
+from bot.core.work_queue import WorkQueue
 from bot.db import migrate
 from bot.db.engine import create_engine, session_factory
 from bot.deps import Deps
@@ -36,6 +37,7 @@ DRAIN_TIMEOUT_S = 10.0
 
 BOLT_APP: web.AppKey[AsyncApp] = web.AppKey("bolt_app", AsyncApp)
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine", AsyncEngine)
+AFTER_ACK: web.AppKey[WorkQueue] = web.AppKey("after_ack", WorkQueue)
 
 
 @dataclass
@@ -93,7 +95,8 @@ async def start_bot(
                           renderer=renderer, http=http)
         deps.after_ack.start()
         bolt_app = build_app(deps)
-        runner = web.AppRunner(build_web_app(bolt_app, engine), handle_signals=False)
+        runner = web.AppRunner(build_web_app(bolt_app, engine, deps.after_ack),
+                               handle_signals=False)
         await runner.setup()
     except BaseException:
         await http.close()
@@ -119,18 +122,22 @@ async def start_bot(
                       socket_mode=socket_mode, url=url, recovery=recovery, http=http)
 
 
-def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine) -> web.Application:
+def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine,
+                  after_ack: WorkQueue) -> web.Application:
     web_app = web.Application()
     web_app[BOLT_APP] = bolt_app
     web_app[ENGINE] = engine
+    web_app[AFTER_ACK] = after_ack
     web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get(HEALTH_PATH, healthz)
     return web_app
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    bolt_response = await request.app[BOLT_APP].async_dispatch(await to_bolt_request(request))
-    return await to_aiohttp_response(bolt_response)
+    with request.app[AFTER_ACK].serving():
+        bolt_response = await request.app[BOLT_APP].async_dispatch(
+            await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -3,14 +3,20 @@
 One task per event would let a burst of a major incident crowd the event loop (and the
 database pool) until acks wait behind post-ack work. A bounded queue keeps the work in
 hand finite: when it is full, `submit` says so at once and the caller leaves the work to
-a slower path (the event inbox replays what was never done)."""
+a slower path (the event inbox replays what was never done).
+
+Acks come first: Slack resends what is not acknowledged within 3 seconds, while the work
+after the ack may take a little longer. While requests are being answered (`serving`),
+a worker waits before its next piece of work, up to `yield_s`, so a burst of acks is
+answered at full speed and its work done right after; a steady stream still gets its work
+done, a piece per worker every `yield_s`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from contextlib import suppress
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager, suppress
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +24,28 @@ Work = Callable[[], Awaitable[object]]
 
 
 class WorkQueue:
-    def __init__(self, *, workers: int, capacity: int, name: str = "work") -> None:
+    def __init__(self, *, workers: int, capacity: int, name: str = "work",
+                 yield_s: float = 0.5) -> None:
         self.name = name
         self._workers = workers
+        self._yield_s = yield_s
         self._queue: asyncio.Queue[Work] = asyncio.Queue(maxsize=capacity)
         self._tasks: list[asyncio.Task[None]] = []
+        self._serving = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Around the answer to a request: the workers give way to it."""
+        self._serving += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._serving -= 1
+            if self._serving == 0:
+                self._idle.set()
 
     def start(self) -> None:
         if not self._tasks:
@@ -63,6 +86,9 @@ class WorkQueue:
     async def _work(self) -> None:
         while True:
             work = await self._queue.get()
+            if not self._idle.is_set():
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._idle.wait(), self._yield_s)
             try:
                 await work()
             except Exception:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,10 +66,27 @@ def _begin(connection: Any) -> None:
 
 @asynccontextmanager
 async def transaction(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
-    """One unit of work: a session whose transaction commits on success."""
-    async with sessions() as session, session.begin():
+    """One unit of work: a session whose transaction commits on success.
+
+    On SQLite the process's writers take turns here, in order: SQLite allows one writer at
+    a time, and writers left to find that out from `database is locked` back off in sleeps
+    of up to 100 ms each, which in a burst costs far more than the writes themselves."""
+    async with _turn_to_write(sessions), sessions() as session, session.begin():
         await session.connection(execution_options={_WRITES: True})
         yield session
+
+
+_sqlite_writers: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
+
+
+def _turn_to_write(sessions: SessionFactory) -> AbstractAsyncContextManager[object]:
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+        return nullcontext()
+    lock = _sqlite_writers.get(bind.sync_engine)
+    if lock is None:
+        lock = _sqlite_writers[bind.sync_engine] = asyncio.Lock()
+    return lock
 
 
 async def insert_unless_present(session: AsyncSession, model: type[Any], *,

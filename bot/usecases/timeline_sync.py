@@ -141,10 +141,13 @@ class TimelineSync:
         its entries follow it."""
         subtype = event.get("subtype")
         as_of = slack_time(event)
+        if subtype not in NOT_A_MESSAGE:
+            await self._keep_posted(team_id, ref, event, event_id)
+            return
         async with self.deps.sessions() as session:
             incident = await self._incident(session, team_id, ref)
             on_timeline = bool(await timeline.entries_for(session, incident, ref.ts)) \
-                if incident is not None and subtype in NOT_A_MESSAGE else False
+                if incident is not None else False
             kept = await message_store.kept(session, ref.channel_id, ref.ts) \
                 if on_timeline else None
         if incident is None:
@@ -166,12 +169,11 @@ class TimelineSync:
                 await message_store.forget(session, team_id=team_id, channel_id=ref.channel_id,
                                            ts=ref.ts, as_of=as_of)
             else:
-                raw = event.get("message") if subtype in EDITED else event
-                message = from_api(raw or {})
+                message = from_api(event.get("message") or {})
                 if message is not None:
                     await message_store.keep(session, team_id=team_id,
                                              channel_id=ref.channel_id, message=message,
-                                             as_of=as_of, posted=subtype not in EDITED)
+                                             as_of=as_of, posted=False)
             if snapshot is not None:
                 await message_store.keep_snapshot(
                     session, team_id=team_id, channel_id=ref.channel_id, ts=ref.ts,
@@ -181,6 +183,16 @@ class TimelineSync:
             await self._processed(session, team_id, event_id)
         if result is not None:
             await self.confirm(ref, result)
+
+    async def _keep_posted(self, team_id: str, ref: MessageRef, event: Mapping[str, Any],
+                           event_id: str | None) -> None:
+        """A new message: the commonest news in a busy channel, so one transaction."""
+        message = from_api(event)
+        async with transaction(self.deps.sessions) as session:
+            if message is not None and await self._incident(session, team_id, ref) is not None:
+                await message_store.keep(session, team_id=team_id, channel_id=ref.channel_id,
+                                         message=message, as_of=slack_time(event), posted=True)
+            await self._processed(session, team_id, event_id)
 
     async def mark_processed(self, team_id: str, event_id: str | None) -> None:
         if event_id is None:
@@ -241,7 +253,7 @@ class TimelineSync:
                 await self.slack.unreact(ref.channel_id, ref.ts, emoji, cosmetic=True)
         except SlackFailure as failure:
             # The entry is saved; a missing confirmation is cosmetic.
-            log.info("no timeline confirmation on %s: %s", ref.ts, failure.error)
+            log.debug("no timeline confirmation on %s: %s", ref.ts, failure.error)
 
     # --- inside the transaction -------------------------------------------------------------
 

@@ -72,13 +72,15 @@ async def test_serve_migrates_answers_healthz_and_stops_on_sigterm(empty_databas
 async def test_healthz_says_503_when_the_database_is_gone() -> None:
     from aiohttp.test_utils import TestClient, TestServer
 
+    from bot.core.work_queue import WorkQueue
     from bot.server import build_web_app
 
     # A database server that is not there (nothing listens on port 9). A SQLite file that
     # cannot be opened would do as well, but aiosqlite's worker thread outlives the failed
     # connect and then reports to a closed event loop, in whichever test runs next.
     engine = create_engine("postgresql+asyncpg://sitrep@127.0.0.1:9/sitrep")
-    web_app = build_web_app(bolt_app=None, engine=engine)  # type: ignore[arg-type]
+    web_app = build_web_app(bolt_app=None, engine=engine,  # type: ignore[arg-type]
+                            after_ack=WorkQueue(workers=1, capacity=1))
     async with TestClient(TestServer(web_app)) as client:
         response = await client.get("/healthz")
         assert response.status == 503
