@@ -20,6 +20,7 @@ import platform
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -393,6 +394,16 @@ async def wait_for_quiet_machine(limit_s: float) -> float | None:
             return busy
 
 
+async def run_stopping_on_sigterm(options: BurstOptions) -> tuple[list[RunFigures],
+                                                                    list[str]]:
+    """`run`, cancelled by SIGTERM as by Ctrl-C, so the processes it started are stopped
+    (they run in sessions of their own, out of reach of the terminal's signals)."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await run(options)
+
+
 def brief(figures: RunFigures) -> str:
     parts = [f"ack p99 {figures.ack_p99_ms or 0:.0f} ms",
              f"{figures.throughput or 0:.0f} acks/s", f"non-2xx {figures.non_2xx}",
@@ -437,7 +448,11 @@ def main(options: BurstOptions, argv: Sequence[str]) -> int:
     if estimate > 15 * 60:
         say("note: this run may take more than 15 minutes (each Sitrep run may wait "
             f"{options.timeout_s:.0f} s for its entries)")
-    runs, not_run = asyncio.run(run(options))
+    try:
+        runs, not_run = asyncio.run(run_stopping_on_sigterm(options))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        say("stopped; the processes it started were stopped too")
+        return 130
     print(markdown_table(runs))
     by_method = calls_table(runs)
     if by_method:
