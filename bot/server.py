@@ -25,6 +25,7 @@ from bot.db.engine import create_engine, session_factory
 from bot.deps import Deps
 from bot.retro.render import renderer_for
 from bot.usecases.event_inbox import EventInbox
+from handlers.timeline_events import TimelineEventsFastPath
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ DRAIN_TIMEOUT_S = 10.0
 BOLT_APP: web.AppKey[AsyncApp] = web.AppKey("bolt_app", AsyncApp)
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine", AsyncEngine)
 AFTER_ACK: web.AppKey[WorkQueue] = web.AppKey("after_ack", WorkQueue)
+FAST_EVENTS: web.AppKey[TimelineEventsFastPath] = web.AppKey("fast_events",
+                                                             TimelineEventsFastPath)
 
 
 @dataclass
@@ -95,7 +98,11 @@ async def start_bot(
                           renderer=renderer, http=http)
         deps.after_ack.start()
         bolt_app = build_app(deps)
-        runner = web.AppRunner(build_web_app(bolt_app, engine, deps.after_ack),
+        # Over HTTP the timeline's events skip Bolt's chain (handlers/timeline_events.py).
+        fast_events = (TimelineEventsFastPath(deps, settings.slack_signing_secret)
+                       if settings.slack_signing_secret and not settings.socket_mode else None)
+        runner = web.AppRunner(build_web_app(bolt_app, engine, deps.after_ack,
+                                             fast_events=fast_events),
                                handle_signals=False)
         await runner.setup()
     except BaseException:
@@ -122,12 +129,14 @@ async def start_bot(
                       socket_mode=socket_mode, url=url, recovery=recovery, http=http)
 
 
-def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine,
-                  after_ack: WorkQueue) -> web.Application:
+def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue, *,
+                  fast_events: TimelineEventsFastPath | None = None) -> web.Application:
     web_app = web.Application()
     web_app[BOLT_APP] = bolt_app
     web_app[ENGINE] = engine
     web_app[AFTER_ACK] = after_ack
+    if fast_events is not None:
+        web_app[FAST_EVENTS] = fast_events
     web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get(HEALTH_PATH, healthz)
     return web_app
@@ -135,6 +144,9 @@ def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine,
 
 async def slack_events(request: web.Request) -> web.Response:
     with request.app[AFTER_ACK].serving():
+        fast = request.app.get(FAST_EVENTS)
+        if fast is not None and await fast.acknowledge(await request.read(), request.headers):
+            return web.Response(status=200)
         bolt_response = await request.app[BOLT_APP].async_dispatch(
             await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)

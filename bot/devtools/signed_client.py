@@ -89,13 +89,15 @@ class SignedSlackClient:
         event_id: str | None = None,
         retry_num: int | None = None,
         retry_reason: str = "http_timeout",
+        bad_signature: bool = False,
     ) -> BotResponse:
         """Deliver one Events API event; give `retry_num` to play a redelivery."""
         envelope = payloads.event_envelope(event, event_id=event_id)
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
-        return await self._post(json.dumps(envelope), "application/json", extra_headers=headers)
+        return await self._post(json.dumps(envelope), "application/json", extra_headers=headers,
+                                bad_signature=bad_signature)
 
     async def interaction(self, payload: dict[str, Any]) -> BotResponse:
         body = urlencode({"payload": json.dumps(payload)})

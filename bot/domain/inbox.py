@@ -31,7 +31,8 @@ MAX_REPLAYS = 5
 class Arrival:
     team_id: str
     event_id: str
-    payload: dict[str, Any]
+    # The event as Slack sent it: parsed, or the JSON text itself (kept as it came).
+    payload: dict[str, Any] | str
     received_at: datetime
 
 
@@ -47,14 +48,21 @@ async def receive_many(session: AsyncSession, arrivals: Sequence[Arrival]) -> li
     if not arrivals:
         return []
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await session.exec(insert(InboxEvent).values([
-        {"team_id": a.team_id, "event_id": a.event_id, "payload": json.dumps(a.payload),
+    inserted = set((await session.exec(insert(InboxEvent).values([
+        {"team_id": a.team_id, "event_id": a.event_id, "payload": _as_json(a.payload),
          "received_at": a.received_at, "replays": 0} for a in arrivals
-    ]).on_conflict_do_nothing(index_elements=["team_id", "event_id"]))
+    ]).on_conflict_do_nothing(index_elements=["team_id", "event_id"]).returning(
+        col(InboxEvent.team_id), col(InboxEvent.event_id)))).all())
+    # Only an event already in the inbox can be done already: a redelivery, the rare case.
+    seen_before = {a.event_id for a in arrivals if (a.team_id, a.event_id) not in inserted}
     processed = set((await session.exec(select(InboxEvent.team_id, InboxEvent.event_id).where(
-        col(InboxEvent.event_id).in_({a.event_id for a in arrivals}),
-        col(InboxEvent.processed_at).is_not(None)))).all())
+        col(InboxEvent.event_id).in_(seen_before),
+        col(InboxEvent.processed_at).is_not(None)))).all()) if seen_before else set()
     return [(a.team_id, a.event_id) not in processed for a in arrivals]
+
+
+def _as_json(payload: dict[str, Any] | str) -> str:
+    return payload if isinstance(payload, str) else json.dumps(payload)
 
 
 async def mark_processed(session: AsyncSession, *, team_id: str, event_id: str,

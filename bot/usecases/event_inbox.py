@@ -36,7 +36,7 @@ class EventInbox:
         """Whether an event changes a timeline, and so goes through the inbox."""
         return message_of(event, self.deps.settings.timeline_emoji) is not None
 
-    async def receive(self, team_id: str, event_id: str, body: dict[str, Any]) -> bool:
+    async def receive(self, team_id: str, event_id: str, body: dict[str, Any] | str) -> bool:
         """Record an event; False when it was already processed (a redelivery to drop)."""
         arrival = inbox.Arrival(team_id, event_id, body, self.deps.clock.now())
         if self.deps.inbox_writes is not None:

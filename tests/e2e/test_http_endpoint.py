@@ -8,6 +8,7 @@ from tests.support import rows
 from tests.support.incident_steps import start_incident
 from tests.support.served_bot import ServedBot
 from tests.support.slack_reading import card, card_text
+from tests.support.timeline_steps import processed
 
 
 async def test_help_shows_usage_only_to_the_person_who_asked(bot: ServedBot) -> None:
@@ -42,3 +43,30 @@ async def test_a_card_control_pressed_over_http_changes_the_incident(bot: Served
     await bot.settle()
     assert (await rows.incident(bot.engine, opened.number)).severity == 1
     assert "SEV1" in card_text(card(bot.slack, opened.channel_id))
+
+
+async def test_timeline_events_over_http_are_kept_stored_once_and_must_be_signed(
+        bot: ServedBot) -> None:
+    opened = await start_incident(bot, "sev1 Payments down")
+    message = bot.slack.post_human_message(opened.channel_id, "U0BOB", "p99 at 4s on /pay")
+    seen = await bot.client.event(payloads.message_event(channel=opened.channel_id,
+                                                         message=message))
+    assert (seen.status, seen.text) == (200, "")
+    bot.slack.add_human_reaction(opened.channel_id, message["ts"], "U0ALICE", "pushpin")
+    pin = payloads.reaction_event("reaction_added", user="U0ALICE", reaction="pushpin",
+                                  channel=opened.channel_id, ts=message["ts"])
+    for retry in (None, 1, 2):  # Slack's redeliveries of the same event
+        response = await bot.client.event(pin, event_id="EvHTTPPIN001", retry_num=retry)
+        assert response.status == 200
+    await processed(bot, "EvHTTPPIN001")
+    await bot.settle()
+    (entry,) = await rows.marked(bot.engine)
+    assert (entry.text, entry.author_name) == ("p99 at 4s on /pay", "bob")
+    # Kept from its message event: marking it read nothing from Slack.
+    assert bot.slack.calls_to("conversations.history") == []
+
+    forged = await bot.client.event(payloads.reaction_event(
+        "reaction_added", user="U0MALLORY", reaction="pushpin", channel=opened.channel_id,
+        ts=message["ts"]), event_id="EvFORGED0001", bad_signature=True)
+    assert forged.status == 401
+    assert await rows.inbox_event(bot.engine, "EvFORGED0001") is None
