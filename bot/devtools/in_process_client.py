@@ -10,20 +10,16 @@ after a quiet moment."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import slack_bolt
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.devtools import payloads
-from bot.devtools.signed_client import BotResponse, sign
+from bot.devtools.signed_client import BotResponse, SlackRequests, sign
 from bot.devtools.slack_emulator import SlackEmulator
 
 # A listener's work normally takes milliseconds against the emulator; this only turns a hang
@@ -46,7 +42,7 @@ def signed_bolt_request(body: str, content_type: str, signing_secret: str, *,
     return AsyncBoltRequest(body=body, headers=headers)
 
 
-class InProcessSlackClient:
+class InProcessSlackClient(SlackRequests):
     """The same steps as `SignedSlackClient` (slash commands, events, interactions), handed
     to an app in this process."""
 
@@ -55,44 +51,6 @@ class InProcessSlackClient:
         self.signing_secret = signing_secret
         self.slack = slack
         self._work: set[asyncio.Task[Any]] = set()
-
-    async def slash_command(
-        self,
-        text: str,
-        *,
-        user_id: str = "U0ALICE",
-        channel_id: str = "C0GENERAL",
-        response_key: str | None = None,
-        bad_signature: bool = False,
-    ) -> BotResponse:
-        fields = payloads.slash_command(
-            text, user_id=user_id, channel_id=channel_id,
-            response_url=self.slack.response_url(response_key or uuid.uuid4().hex))
-        return await self._dispatch(urlencode(fields), "application/x-www-form-urlencoded",
-                                    bad_signature=bad_signature)
-
-    async def event(
-        self,
-        event: dict[str, Any],
-        *,
-        event_id: str | None = None,
-        retry_num: int | None = None,
-        retry_reason: str = "http_timeout",
-    ) -> BotResponse:
-        envelope = payloads.event_envelope(event, event_id=event_id)
-        headers = {}
-        if retry_num is not None:
-            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
-        return await self._dispatch(json.dumps(envelope), "application/json",
-                                    extra_headers=headers)
-
-    async def interaction(self, payload: dict[str, Any]) -> BotResponse:
-        body = urlencode({"payload": json.dumps(payload)})
-        return await self._dispatch(body, "application/x-www-form-urlencoded")
-
-    async def url_verification(self, challenge: str) -> BotResponse:
-        return await self._dispatch(json.dumps(payloads.url_verification(challenge)),
-                                    "application/json")
 
     async def settle(self) -> None:
         """Wait until the work every request so far started after its ack has finished."""
@@ -103,10 +61,10 @@ class InProcessSlackClient:
                 raise TimeoutError(f"{len(unfinished)} listener(s) still running after "
                                    f"{SETTLE_TIMEOUT_S}s: {unfinished}")
 
-    async def _dispatch(self, body: str, content_type: str, *, bad_signature: bool = False,
-                        extra_headers: Mapping[str, str] | None = None) -> BotResponse:
-        secret = "0" * len(self.signing_secret) if bad_signature else self.signing_secret
-        request = signed_bolt_request(body, content_type, secret, extra_headers=extra_headers)
+    async def _send(self, body: str, content_type: str, *, bad_signature: bool = False,
+                    extra_headers: Mapping[str, str] | None = None) -> BotResponse:
+        request = signed_bolt_request(body, content_type, self._secret(bad_signature),
+                                      extra_headers=extra_headers)
         before = asyncio.all_tasks()
         response = await self.app.async_dispatch(request)
         # Only Bolt's own tasks: the emulator's connection handlers are not the app's work.

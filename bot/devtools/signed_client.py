@@ -11,6 +11,7 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -53,17 +54,12 @@ def sign(signing_secret: str, timestamp: str, body: str) -> str:
     return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-class SignedSlackClient:
-    def __init__(self, bot_url: str, signing_secret: str, slack: SlackEmulator) -> None:
-        self.bot_url = bot_url
-        self.signing_secret = signing_secret
-        self.slack = slack
-        self._session: aiohttp.ClientSession | None = None
+class SlackRequests:
+    """What Slack sends an app, as people cause it: slash commands, events, interactions.
+    Subclasses say how a signed request reaches the app (`_send`)."""
 
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+    signing_secret: str
+    slack: SlackEmulator
 
     async def slash_command(
         self,
@@ -79,7 +75,7 @@ class SignedSlackClient:
         fields = payloads.slash_command(
             text, user_id=user_id, channel_id=channel_id,
             response_url=self.slack.response_url(response_key or uuid.uuid4().hex))
-        return await self._post(urlencode(fields), "application/x-www-form-urlencoded",
+        return await self._send(urlencode(fields), "application/x-www-form-urlencoded",
                                 bad_signature=bad_signature)
 
     async def event(
@@ -96,25 +92,46 @@ class SignedSlackClient:
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
-        return await self._post(json.dumps(envelope), "application/json", extra_headers=headers,
+        return await self._send(json.dumps(envelope), "application/json", extra_headers=headers,
                                 bad_signature=bad_signature)
 
     async def interaction(self, payload: dict[str, Any]) -> BotResponse:
         body = urlencode({"payload": json.dumps(payload)})
-        return await self._post(body, "application/x-www-form-urlencoded")
+        return await self._send(body, "application/x-www-form-urlencoded")
 
     async def url_verification(self, challenge: str) -> BotResponse:
-        return await self._post(json.dumps(payloads.url_verification(challenge)),
+        return await self._send(json.dumps(payloads.url_verification(challenge)),
                                 "application/json")
 
-    async def _post(self, body: str, content_type: str, *, bad_signature: bool = False,
-                    extra_headers: dict[str, str] | None = None) -> BotResponse:
+    def _secret(self, bad_signature: bool) -> str:
+        return "0" * len(self.signing_secret) if bad_signature else self.signing_secret
+
+    async def _send(self, body: str, content_type: str, *, bad_signature: bool = False,
+                    extra_headers: Mapping[str, str] | None = None) -> BotResponse:
+        raise NotImplementedError
+
+
+class SignedSlackClient(SlackRequests):
+    """Signed requests over real HTTP to a served bot."""
+
+    def __init__(self, bot_url: str, signing_secret: str, slack: SlackEmulator) -> None:
+        self.bot_url = bot_url
+        self.signing_secret = signing_secret
+        self.slack = slack
+        self._session: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _send(self, body: str, content_type: str, *, bad_signature: bool = False,
+                    extra_headers: Mapping[str, str] | None = None) -> BotResponse:
         timestamp = str(int(time.time()))
-        secret = "0" * len(self.signing_secret) if bad_signature else self.signing_secret
         headers = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": sign(secret, timestamp, body),
+            "X-Slack-Signature": sign(self._secret(bad_signature), timestamp, body),
             **(extra_headers or {}),
         }
         if self._session is None:
