@@ -158,6 +158,15 @@ async def in_channel(session: AsyncSession, team_id: str, channel_id: str, *,
     return incident
 
 
+async def lock(session: AsyncSession, incident: Incident) -> None:
+    """Hold the incident's row until the transaction ends, as `in_channel(for_change=True)`
+    does, for a caller that has the incident already. SQLite needs no lock: its writers
+    already take turns (bot/db/engine.py)."""
+    if session.get_bind().dialect.name != "sqlite":
+        await session.exec(select(Incident.id).where(col(Incident.id) == incident.id)
+                           .with_for_update())
+
+
 async def by_number(session: AsyncSession, team_id: str, number: int) -> Incident | None:
     return (await session.exec(
         select(Incident).where(Incident.team_id == team_id,

@@ -34,6 +34,7 @@ class Kept:
 
     message: ChannelMessage | None
     reactions_known: bool
+    since_posted: bool = False  # heard of as it was posted: every reaction event applies
 
 
 async def keep(session: AsyncSession, *, team_id: str, channel_id: str,
@@ -57,10 +58,13 @@ async def forget(session: AsyncSession, *, team_id: str, channel_id: str, ts: st
 
 
 async def react(session: AsyncSession, *, channel_id: str, ts: str, emoji: str,
-                user_id: str, present: bool, as_of: str) -> None:
-    """`reaction_added` (present) or `reaction_removed` by one person."""
-    snapshot = (await session.exec(select(KeptMessage.reactions_as_of).where(
-        col(KeptMessage.channel_id) == channel_id, col(KeptMessage.ts) == ts))).first()
+                user_id: str, present: bool, as_of: str, since_posted: bool = False) -> None:
+    """`reaction_added` (present) or `reaction_removed` by one person. `since_posted`: the
+    caller knows the message's reactions were known since it was posted (they stay so: no
+    snapshot is ever taken of such a message), which spares a read."""
+    snapshot = SINCE_POSTED if since_posted else (await session.exec(
+        select(KeptMessage.reactions_as_of).where(col(KeptMessage.channel_id) == channel_id,
+                                                  col(KeptMessage.ts) == ts))).first()
     if snapshot is not None and snapshot != SINCE_POSTED and as_of <= snapshot:
         return  # the snapshot read from Slack already holds this news
     await upsert_if_newer(session, KeptReaction, key=_REACTION_KEY, newer="as_of",
@@ -108,7 +112,8 @@ async def kept(session: AsyncSession, channel_id: str, ts: str) -> Kept | None:
     return Kept(ChannelMessage(ts=row.ts, text=row.text, author_id=row.author_id,
                                thread_ts=row.thread_ts, reactions=_by_emoji(reactions),
                                bot_name=row.bot_name),
-                reactions_known=row.reactions_as_of is not None)
+                reactions_known=row.reactions_as_of is not None,
+                since_posted=row.reactions_as_of == SINCE_POSTED)
 
 
 def _by_emoji(rows: Iterable[tuple[str, str]]) -> Mapping[str, tuple[str, ...]]:

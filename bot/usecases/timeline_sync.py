@@ -119,8 +119,7 @@ class TimelineSync:
         source = await self._source(ref, known)
         emoji, user = str(event["reaction"]), str(event.get("user") or "")
         async with transaction(self.deps.sessions) as session:
-            locked = await incidents.in_channel(session, team_id, ref.channel_id,
-                                                for_change=True)
+            await incidents.lock(session, incident)
             if snapshot is not None:
                 await message_store.keep_snapshot(session, team_id=team_id,
                                                   channel_id=ref.channel_id, ts=ref.ts,
@@ -130,8 +129,9 @@ class TimelineSync:
                 await message_store.react(session, channel_id=ref.channel_id, ts=ref.ts,
                                           emoji=emoji, user_id=user,
                                           present=event["type"] == "reaction_added",
-                                          as_of=slack_time(event))
-            result = await self._reconcile(session, locked, ref, source)
+                                          as_of=slack_time(event),
+                                          since_posted=kept is not None and kept.since_posted)
+            result = await self._reconcile(session, incident, ref, source)
             await self._processed(session, team_id, event_id)
         await self.confirm(ref, result)
 
