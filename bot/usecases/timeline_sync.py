@@ -27,6 +27,7 @@ from bot.deps import Deps
 from bot.domain import inbox, incidents, message_store, timeline
 from bot.domain.errors import NotAnIncidentChannel
 from bot.domain.messages import ChannelMessage
+from bot.domain.vocabulary import Via
 from bot.slack.failures import SlackFailure
 from bot.slack.gateway import SlackGateway
 from bot.slack.messages import from_api
@@ -161,10 +162,10 @@ class TimelineSync:
         source = (await self._source(ref, snapshot.message) if snapshot is not None
                   else _bare_source(ref))
         async with transaction(self.deps.sessions) as session:
-            # The incident's row first, as every writer of its timeline takes it: one order
-            # of locks, so two replicas never wait on each other.
-            locked = await incidents.in_channel(session, team_id, ref.channel_id,
-                                                for_change=True) if on_timeline else None
+            # The incident's row first, as every writer of its timeline takes it (one order
+            # of locks, so two replicas never wait on each other), and always: a reaction
+            # stored meanwhile may have put this message on the timeline after our read.
+            await incidents.lock(session, incident)
             if subtype == DELETED:
                 await message_store.forget(session, team_id=team_id, channel_id=ref.channel_id,
                                            ts=ref.ts, as_of=as_of)
@@ -178,8 +179,9 @@ class TimelineSync:
                 await message_store.keep_snapshot(
                     session, team_id=team_id, channel_id=ref.channel_id, ts=ref.ts,
                     message=snapshot.message, as_of=snapshot.as_of)
-            result = (await self._reconcile(session, locked, ref, source)
-                      if locked is not None else None)
+            on_timeline = bool(await timeline.entries_for(session, incident, ref.ts))
+            result = (await self._reconcile(session, incident, ref, source)
+                      if on_timeline else None)
             await self._processed(session, team_id, event_id)
         if result is not None:
             await self.confirm(ref, result)
@@ -273,8 +275,16 @@ class TimelineSync:
                          source: timeline.Source) -> timeline.Reconciled:
         kept = await message_store.kept(session, ref.channel_id, ref.ts)
         message = kept.message if kept is not None else None
-        wanted = (timeline.wanted_kinds(message, self.deps.settings.timeline_emoji, None)
-                  if message is not None else {})
+        if message is None:
+            wanted: Mapping[str, str] = {}
+        elif kept is not None and kept.reactions_known:
+            wanted = timeline.wanted_kinds(message, self.deps.settings.timeline_emoji, None)
+        else:
+            # Nobody told us its reactions yet (an edit raced the first read of them): the
+            # entries follow its text and keep their kinds until the reactions are known.
+            wanted = {entry.kind: entry.created_by or "" for entry in
+                      await timeline.entries_for(session, incident, ref.ts)
+                      if entry.via == Via.REACTION}
         return await timeline.reconcile(session, incident, source=source, message=message,
                                         wanted=wanted, now=self.deps.clock.now())
 
