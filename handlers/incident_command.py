@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.core.settings import COMMANDER
 from bot.deps import Deps
 from bot.domain import incidents
 from bot.domain.errors import IncidentError
+from bot.domain.vocabulary import Role
 from bot.slack import blocks, wording
 from bot.slack.mrkdwn import readable
 from bot.usecases.lifecycle import Lifecycle, Where
@@ -80,7 +80,7 @@ def _plan(lifecycle: Lifecycle, listing: TimelineListing, deps: Deps,
                 severity=severity, description=None), replies.started)
         case "commander":
             user_id = commands.parse_person(rest, "commander")
-            return lambda: _then(lifecycle.assign_role(where, role=COMMANDER, user_id=user_id),
+            return lambda: _then(lifecycle.assign_role(where, role=Role.COMMANDER, user_id=user_id),
                                  replies.role_assigned)
         case "handover":
             user_id = commands.parse_person(rest, "handover")

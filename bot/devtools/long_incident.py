@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.core.settings import COMMANDER
+from bot.domain.vocabulary import Role
 from bot.retro.facts import ActionFacts, Entry, IncidentFacts, RetroFacts, RoleSpan
 
 KINDS = ("key_event", "update", "note", "hypothesis")
@@ -18,7 +18,7 @@ def long_incident(*, entries: int = 10_000, handovers: int = 50,
     span = timedelta(hours=hours)
     people = list(PEOPLE)
     shift = span / (handovers + 1)
-    roles = [RoleSpan(COMMANDER, people[i % len(people)], start + i * shift,
+    roles = [RoleSpan(Role.COMMANDER, people[i % len(people)], start + i * shift,
                       start + (i + 1) * shift if i < handovers else None)
              for i in range(handovers + 1)]
     step = span / entries

@@ -14,7 +14,6 @@ from sqlalchemy import delete, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.settings import COMMANDER
 from bot.db.engine import insert_unless_present
 from bot.db.models import ActionItem, Incident, IncidentCounter, RoleAssignment, TimelineEntry
 from bot.domain.errors import InvalidInput, NotAnIncidentChannel, WrongState
@@ -24,6 +23,7 @@ from bot.domain.vocabulary import (
     SEVERITIES,
     STATUSES,
     Kind,
+    Role,
     Status,
     label,
     severity_label,
@@ -106,8 +106,9 @@ async def open_incident(
                         detected_at=now)
     session.add(incident)
     await session.flush()
-    session.add(RoleAssignment(team_id=team_id, incident_id=_id(incident), role=COMMANDER,
-                               user_id=reporter_id, assigned_by=reporter_id, started_at=now))
+    session.add(RoleAssignment(team_id=team_id, incident_id=_id(incident),
+                               role=Role.COMMANDER, user_id=reporter_id, assigned_by=reporter_id,
+                               started_at=now))
     _record(session, incident, Kind.STARTED, f"Incident declared as {severity_label(severity)}",
             by=reporter_id, now=now)
     return incident
@@ -180,7 +181,7 @@ async def current_roles(session: AsyncSession, incident: Incident) -> dict[str, 
                col(RoleAssignment.ended_at).is_(None))
         .order_by(col(RoleAssignment.started_at)))).all()
     # The commander leads wherever roles are listed.
-    rows = sorted(rows, key=lambda row: row.role != COMMANDER)
+    rows = sorted(rows, key=lambda row: row.role != Role.COMMANDER)
     return {row.role: row.user_id for row in rows}
 
 

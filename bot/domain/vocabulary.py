@@ -28,13 +28,11 @@ STATUSES: Final = tuple(Status)
 
 
 class Role(StrEnum):
-    """The roles every team starts with; SITREP_ROLES may name more. Only the commander is
-    fixed: handover, the card and the brief depend on it."""
+    """The role every incident has whatever SITREP_ROLES names (handover, the card and the
+    brief depend on it); the others are a team's to choose, so they are settings, not
+    words of the code. The value comes from the settings' default, so there is one."""
 
     COMMANDER = COMMANDER
-    COMMS = "comms"
-    SCRIBE = "scribe"
-    OPS = "ops"
 
 
 class Kind(StrEnum):

@@ -14,11 +14,10 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.settings import COMMANDER
 from bot.db.models import Incident
 from bot.domain import incidents
 from bot.domain.timeline import sentence
-from bot.domain.vocabulary import Kind, label, severity_label
+from bot.domain.vocabulary import Kind, Role, label, severity_label
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 
@@ -121,8 +120,8 @@ def sample_facts() -> RetroFacts:
     return RetroFacts(
         incident=IncidentFacts(1, "Sample", 2, "resolved", "Summary", "Impact", start,
                                start + 5 * minute, start + 20 * minute, start + 40 * minute),
-        roles=[RoleSpan(COMMANDER, "U1", start, start + 30 * minute),
-               RoleSpan(COMMANDER, "U2", start + 30 * minute, None)],
+        roles=[RoleSpan(Role.COMMANDER, "U1", start, start + 30 * minute),
+               RoleSpan(Role.COMMANDER, "U2", start + 30 * minute, None)],
         entries=[Entry(start, "started", "<@U1>", "Declared"),
                  Entry(start + minute, "key_event", "bob", "Look <@U2>",
                        "https://example.slack.com/archives/C1/p1", "a comment")],
@@ -137,7 +136,7 @@ def bare_facts() -> RetroFacts:
     return RetroFacts(
         incident=IncidentFacts(1, "Sample", 3, "resolved", None, None, start, None, None,
                                None),
-        roles=[RoleSpan(COMMANDER, "U1", start, None)], entries=[], actions=[])
+        roles=[RoleSpan(Role.COMMANDER, "U1", start, None)], entries=[], actions=[])
 
 
 def people_json(people: Mapping[str, str]) -> str:

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from bot.core.durations import humanize
-from bot.core.settings import COMMANDER, ConfigError, Settings
-from bot.domain.vocabulary import kind_label
+from bot.core.settings import ConfigError, Settings
+from bot.domain.vocabulary import Role, kind_label
 from bot.retro.facts import MENTION as _MENTION
 from bot.retro.facts import Entry, RetroFacts, bare_facts, sample_facts
 
@@ -78,7 +78,7 @@ class Renderer:
         moments = [e.occurred_at for e in entries] + [facts.incident.started_at]
         spans_days = (max(moments).astimezone(self.zone).date()
                       != min(moments).astimezone(self.zone).date())
-        handovers = sum(1 for span in facts.roles if span.role == COMMANDER) - 1
+        handovers = sum(1 for span in facts.roles if span.role == Role.COMMANDER) - 1
         return self.template.render(
             incident=facts.incident, roles=facts.roles, entries=entries, actions=facts.actions,
             handovers=max(handovers, 0), spans_days=spans_days, version=version,

@@ -18,7 +18,6 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.settings import COMMANDER
 from bot.db.engine import transaction
 from bot.db.models import Incident
 from bot.deps import Deps
@@ -26,7 +25,7 @@ from bot.domain import incidents
 from bot.domain.errors import Gone
 from bot.domain.handover import handover_facts
 from bot.domain.incidents import Change, RoleChange
-from bot.domain.vocabulary import Status, label
+from bot.domain.vocabulary import Role, Status, label
 from bot.slack import blocks, wording
 from bot.slack.channel_names import candidate_names
 from bot.slack.failures import SlackFailure
@@ -211,7 +210,7 @@ class Lifecycle:
 
     async def hand_over(self, where: Where, user_id: str) -> RoleAssigned:
         """A new commander, and a brief of the incident so far for the next shift."""
-        assigned = await self.assign_role(where, role=COMMANDER, user_id=user_id)
+        assigned = await self.assign_role(where, role=Role.COMMANDER, user_id=user_id)
         if assigned.invite_problem is not None:
             # The brief is for someone in the channel; with the invite refused, the person
             # who handed over is told why instead.
@@ -337,7 +336,7 @@ class Lifecycle:
             if incident.card_ts is not None:
                 await self.slack.update(incident.channel_id, incident.card_ts,
                                         _card_fallback(facts), blocks.incident_card(facts))
-            commander = facts.roles.get(COMMANDER)
+            commander = facts.roles.get(Role.COMMANDER)
             name = await self.slack.display_name(commander) if commander else None
             await self.slack.set_topic(incident.channel_id, _topic(facts, name))
             drawn = facts
