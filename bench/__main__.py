@@ -61,12 +61,16 @@ def parse(argv: list[str]) -> BurstOptions:
     burst.add_argument("--json", type=Path, default=None, help="also write figures here")
     burst.add_argument("--workdir", type=Path, default=None,
                        help="keep each run's logs and SQLite files here")
+    burst.add_argument("--profile", action="store_true",
+                       help="record py-spy on each sitrep process, during the burst and "
+                            "during the settle, as collapsed stacks in the workdir")
     args = burst.parse_args(argv[1:]) if argv[:1] == ["burst"] else parser.parse_args(argv)
     return BurstOptions(size=args.size, connections=args.connections,
                         repetitions=args.repetitions, databases=args.databases,
                         timeout_s=args.timeout, with_message_events=args.with_message_events,
                         bare=args.bare, postgres_url=args.postgres_url, budget_s=args.budget,
-                        quiet_wait_s=args.quiet_wait, json_path=args.json, workdir=args.workdir)
+                        quiet_wait_s=args.quiet_wait, json_path=args.json, workdir=args.workdir,
+                        profile=args.profile)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,7 @@ class BurstOptions:
     quiet_wait_s: float = 120.0
     json_path: Path | None = None
     workdir: Path | None = None
+    profile: bool = False
 
     def estimate_s(self) -> float:
         sitrep_runs = self.repetitions * len(self.databases)
@@ -235,14 +236,20 @@ async def run_sitrep(options: BurstOptions, kind: str, repetition: int, workdir:
 
         calls_before = await slack.call_total()
         cpu_before, machine_before = sitrep.cpu_seconds(), machine_busy_seconds()
+        profiling = await profile(options, sitrep,
+                                  workdir / f"profile-{kind}-{repetition}-burst.txt")
         burst = await load.fire(events_url,
                                 load.signed(bodies, "application/json", signing_secret),
                                 connections=options.connections,
                                 limit_s=max(60.0, options.timeout_s))
+        await stop_profiling(profiling)
         ack_figures(figures, burst, sitrep, cpu_before, machine_before)
         acked_at = {str(m["ts"]): ack.acked_at for m, ack in zip(messages, burst.acks,
                                                                    strict=True)}
+        profiling = await profile(options, sitrep,
+                                  workdir / f"profile-{kind}-{repetition}-settle.txt")
         stored = await settle(database, set(acked_at), timeout_s=settle_limit_s)
+        await stop_profiling(profiling)
 
         stored_after = [entry.created_at - acked_at[ts] for ts, entry in stored.items()]
         figures.stored = len(stored)
@@ -265,6 +272,30 @@ async def run_sitrep(options: BurstOptions, kind: str, repetition: int, workdir:
         process_figures(figures, sitrep)
     figures.errors_logged = sitrep.log_path.read_text(errors="replace").count("Traceback")
     return figures
+
+
+async def profile(options: BurstOptions, child: Child,
+                  output: Path) -> asyncio.subprocess.Process | None:
+    """py-spy sampling `child` into `output` (collapsed stacks) until stopped; None unless
+    --profile. Where a goal is missed, this says where the time went."""
+    if not options.profile:
+        return None
+    py_spy = shutil.which("py-spy")
+    if py_spy is None:
+        raise SystemExit("--profile needs py-spy on PATH (pip install py-spy)")
+    recorder = await asyncio.create_subprocess_exec(
+        py_spy, "record", "--pid", str(child.pid), "--rate", "200", "--format", "raw",
+        "--output", str(output), "--nonblocking", "--idle",
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    await asyncio.sleep(1.0)  # py-spy attaches before the load starts
+    return recorder
+
+
+async def stop_profiling(recorder: asyncio.subprocess.Process | None) -> None:
+    if recorder is None:
+        return
+    recorder.send_signal(signal.SIGINT)
+    await asyncio.wait_for(recorder.wait(), timeout=30.0)
 
 
 async def deliver_messages(options: BurstOptions, events_url: str, channel: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
@@ -65,28 +66,68 @@ def _begin(connection: Any) -> None:
 
 
 @asynccontextmanager
-async def transaction(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
+async def transaction(sessions: SessionFactory, *,
+                      urgent: bool = False) -> AsyncIterator[AsyncSession]:
     """One unit of work: a session whose transaction commits on success.
 
     On SQLite the process's writers take turns here, in order: SQLite allows one writer at
     a time, and writers left to find that out from `database is locked` back off in sleeps
-    of up to 100 ms each, which in a burst costs far more than the writes themselves."""
-    async with _turn_to_write(sessions), sessions() as session, session.begin():
+    of up to 100 ms each, which in a burst costs far more than the writes themselves. An
+    `urgent` writer — one that a request's answer waits for — goes before the writers
+    already waiting, so an ack waits for at most the one transaction under way."""
+    async with _turn_to_write(sessions, urgent), sessions() as session, session.begin():
         await session.connection(execution_options={_WRITES: True})
         yield session
 
 
-_sqlite_writers: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
+class WriterTurns:
+    """A lock whose urgent waiters are served before the others, each kind in order."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._others: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def turn(self, urgent: bool) -> AsyncIterator[None]:
+        if self._held or self._urgent or (self._others and not urgent):
+            handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            (self._urgent if urgent else self._others).append(handed)
+            try:
+                await handed
+            except asyncio.CancelledError:
+                if handed.done() and not handed.cancelled():
+                    self._hand_on()  # the turn came just as we were cancelled: pass it on
+                raise
+        else:
+            self._held = True
+        try:
+            yield
+        finally:
+            self._hand_on()
+
+    def _hand_on(self) -> None:
+        for waiting in (self._urgent, self._others):
+            while waiting:
+                handed = waiting.popleft()
+                if not handed.done():  # a cancelled waiter is skipped
+                    handed.set_result(None)
+                    return
+        self._held = False
 
 
-def _turn_to_write(sessions: SessionFactory) -> AbstractAsyncContextManager[object]:
+_sqlite_writers: WeakKeyDictionary[Engine, WriterTurns] = WeakKeyDictionary()
+
+
+def _turn_to_write(sessions: SessionFactory,
+                   urgent: bool) -> AbstractAsyncContextManager[object]:
     bind = sessions.kw.get("bind")
     if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
         return nullcontext()
-    lock = _sqlite_writers.get(bind.sync_engine)
-    if lock is None:
-        lock = _sqlite_writers[bind.sync_engine] = asyncio.Lock()
-    return lock
+    turns = _sqlite_writers.get(bind.sync_engine)
+    if turns is None:
+        turns = _sqlite_writers[bind.sync_engine] = WriterTurns()
+    return turns.turn(urgent)
 
 
 async def insert_unless_present(session: AsyncSession, model: type[Any], *,

@@ -84,7 +84,7 @@ class GroupCommit(Generic[Item, Result]):
         # PostgreSQL connection dropped) is worth a few more tries before a request fails.
         for attempt in range(1, BUSY_ATTEMPTS + 1):
             try:
-                async with transaction(self._sessions) as session:
+                async with transaction(self._sessions, urgent=True) as session:
                     return await self._write(session, items)
             except OperationalError:
                 if attempt == BUSY_ATTEMPTS:
