@@ -308,6 +308,10 @@ class SlackEmulator:
         """Set up a channel directly (no API call); by default everyone, bot included, is in."""
         return self.workspace.create_channel(name, members=members, is_private=is_private).id
 
+    def convert_to_private(self, channel_id: str) -> None:
+        """Someone chose "Convert to private channel": same id, members and messages."""
+        self.workspace.channel(channel_id).is_private = True
+
     def channel(self, channel_id: str) -> Channel:
         return self.workspace.channel(channel_id)
 
