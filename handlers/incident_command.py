@@ -20,6 +20,7 @@ from bot.usecases.lifecycle import Lifecycle, Where
 from bot.usecases.timeline_listing import TimelineListing
 from handlers import grammar as commands
 from handlers import replies
+from handlers.installation import installation_id
 
 T = TypeVar("T")
 
@@ -34,7 +35,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.command(wording.COMMAND)
     async def incident_command(ack: AsyncAck, command: dict[str, Any],
                                respond: AsyncRespond) -> None:
-        where = Where(team_id=command["team_id"], channel_id=command["channel_id"],
+        where = Where(team_id=installation_id(command) or "", channel_id=command["channel_id"],
                       user_id=command["user_id"])
         try:
             parsed = commands.parse(command.get("text", ""))
@@ -111,7 +112,7 @@ def _plan(lifecycle: Lifecycle, listing: TimelineListing, deps: Deps,
             summary = _typed(rest) or None
             return lambda: _then(lifecycle.resolve(where, summary=summary), replies.resolved)
         case "timeline":
-            return lambda: listing.listing(where.team_id, where.channel_id)
+            return lambda: listing.listing(where.channel_id)
         case "reopen":
             return lambda: _then(lifecycle.reopen(where), replies.nothing)
     raise commands.UnknownSubcommand(parsed.name)

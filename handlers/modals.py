@@ -17,6 +17,7 @@ from bot.domain.vocabulary import MAX_TEXT_LENGTH
 from bot.slack import blocks, wording
 from bot.usecases.lifecycle import Lifecycle, Where
 from handlers import replies
+from handlers.installation import installation_id
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -37,7 +38,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # The form may have been opened anywhere, so the answer is a direct message.
         await replies.answer(
             replies.by_direct_message(deps.slack, user_id),
-            lifecycle.start(team_id=body["team"]["id"], reporter_id=user_id, title=title,
+            lifecycle.start(team_id=installation_id(body) or "", reporter_id=user_id, title=title,
                             severity=severity, description=description or None),
             replies.started_via_form, refused=wording.could_not_open)
 
@@ -76,7 +77,7 @@ def _privately(deps: Deps, where: Where) -> replies.Tell:
 
 def _where(body: dict[str, Any]) -> Where:
     # The modal was opened from the card, whose channel travels in private_metadata.
-    return Where(team_id=body["team"]["id"], channel_id=body["view"]["private_metadata"],
+    return Where(team_id=installation_id(body) or "", channel_id=body["view"]["private_metadata"],
                  user_id=body["user"]["id"])
 
 

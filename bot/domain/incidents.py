@@ -141,14 +141,15 @@ async def attach_card(session: AsyncSession, incident: Incident, card_ts: str) -
 
 # --- finding ------------------------------------------------------------------------------
 
-async def in_channel(session: AsyncSession, team_id: str, channel_id: str, *,
+async def in_channel(session: AsyncSession, channel_id: str, *,
                      for_change: bool = False) -> Incident:
-    """The incident whose channel this is. `for_change` locks its row until the transaction
-    ends, so two changes at once (on any replica) apply one after the other, each seeing
-    the other's result: a status change cannot undo a resolve that just landed. (SQLite
-    needs no lock: its write transactions already run one at a time.)"""
-    query = select(Incident).where(Incident.team_id == team_id,
-                                   col(Incident.channel_id) == channel_id)
+    """The incident whose channel this is, found by the channel's id alone: whoever acts
+    there may belong to another team (a vendor in a Slack Connect channel, a colleague
+    from another workspace of the organisation). `for_change` locks its row until the
+    transaction ends, so two changes at once (on any replica) apply one after the other,
+    each seeing the other's result: a status change cannot undo a resolve that just
+    landed. (SQLite needs no lock: its write transactions already run one at a time.)"""
+    query = select(Incident).where(col(Incident.channel_id) == channel_id)
     if for_change:
         query = query.with_for_update()
     incident = (await session.exec(query)).first()

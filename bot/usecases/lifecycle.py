@@ -121,7 +121,7 @@ class Lifecycle:
     async def _changing(self, where: Where) -> AsyncIterator[tuple[AsyncSession, Incident]]:
         """A transaction holding the row of the incident whose channel this is."""
         async with transaction(self.deps.sessions) as session:
-            yield session, await incidents.in_channel(session, where.team_id, where.channel_id,
+            yield session, await incidents.in_channel(session, where.channel_id,
                                                       for_change=True)
 
     def _now(self) -> datetime:
@@ -216,7 +216,7 @@ class Lifecycle:
             # who handed over is told why instead.
             return assigned
         async with transaction(self.deps.sessions) as session:
-            incident = await incidents.in_channel(session, where.team_id, where.channel_id)
+            incident = await incidents.in_channel(session, where.channel_id)
             facts = await handover_facts(session, incident)
         await self.slack.post(where.channel_id,
                               wording.handed_over(user_id, facts, now=self._now()))
@@ -295,7 +295,7 @@ class Lifecycle:
 
     async def incident_here(self, where: Where) -> Incident:
         async with transaction(self.deps.sessions) as session:
-            return await incidents.in_channel(session, where.team_id, where.channel_id)
+            return await incidents.in_channel(session, where.channel_id)
 
     # --- the card ---------------------------------------------------------------------------
 
