@@ -33,13 +33,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         severity = int(values["severity_block"]["severity"]["selected_option"]["value"])
         description = _value(values, "description_block", "description")
+        chosen = values.get("private_block", {}).get("private", {}).get("selected_options")
+        private = any(option.get("value") == blocks.PRIVATE_CHOICE for option in chosen or [])
         await ack()
         user_id = body["user"]["id"]
         # The form may have been opened anywhere, so the answer is a direct message.
         await replies.answer(
             replies.by_direct_message(deps.slack, user_id),
             lifecycle.start(team_id=installation_id(body) or "", reporter_id=user_id, title=title,
-                            severity=severity, description=description or None),
+                            severity=severity, description=description or None,
+                            private=private),
             replies.started_via_form, refused=wording.could_not_open)
 
     @app.view(blocks.UPDATE_MODAL)

@@ -96,6 +96,7 @@ async def open_incident(
     severity: int,
     description: str | None,
     now: datetime,
+    private: bool = False,
 ) -> Incident:
     """A new incident, its reporter as commander, and the first timeline entry."""
     title = check_title(title)
@@ -103,7 +104,7 @@ async def open_incident(
     incident = Incident(team_id=team_id, number=number, title=title,
                         description=(description or "").strip() or None, severity=severity,
                         status=Status.INVESTIGATING, reporter_id=reporter_id, created_at=now,
-                        detected_at=now)
+                        detected_at=now, private=private)
     session.add(incident)
     await session.flush()
     session.add(RoleAssignment(team_id=team_id, incident_id=_id(incident),
@@ -132,6 +133,13 @@ async def abandon_incident(session: AsyncSession, *, team_id: str, incident_id: 
 async def attach_channel(session: AsyncSession, incident: Incident, channel_id: str) -> None:
     incident.channel_id = channel_id
     session.add(incident)
+
+
+async def mark_private(session: AsyncSession, incident_id: int) -> None:
+    """The incident's channel turned out private (made so after the start): from now on
+    its details stay out of the announce channel."""
+    await session.exec(update(Incident).where(col(Incident.id) == incident_id)
+                       .values(private=True))
 
 
 async def attach_card(session: AsyncSession, incident: Incident, card_ts: str) -> None:
