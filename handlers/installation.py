@@ -9,7 +9,9 @@ are null and the enterprise's id is set (bolt-python, tests/slack_bolt/request/
 test_request.py, `test_org_wide_installations_*`).
 
 The installation numbers incidents and keys the event inbox; an incident's channel is
-found by the channel's id alone, so the actor's own team never matters."""
+found by the channel's id alone, so the actor's own team never matters. (A button pressed
+by someone of another company names only their team: no field of that payload says who
+installed the app. That is harmless, since a button acts on an incident already there.)"""
 
 from __future__ import annotations
 

@@ -103,7 +103,8 @@ class _Taken:
 
 @dataclass(frozen=True)
 class Where:
-    """Who did something, and in which channel."""
+    """Who did something, and in which channel. `team_id` is the installation the request
+    came through, not the actor's team; the channel alone says which incident it is."""
 
     team_id: str
     channel_id: str
