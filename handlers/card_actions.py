@@ -14,6 +14,7 @@ from bot.domain.vocabulary import Status
 from bot.slack import blocks, wording
 from bot.usecases.lifecycle import Lifecycle, Where
 from handlers import replies
+from handlers.installation import installation_id
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -64,7 +65,9 @@ async def _open(deps: Deps, lifecycle: Lifecycle, where: Where, body: dict[str, 
 
 
 def _where(body: dict[str, Any]) -> Where:
-    return Where(team_id=body["team"]["id"], channel_id=body["channel"]["id"],
+    # `team` is the presser's own (another company's, in a Slack Connect channel), or
+    # null with an org-wide install: the channel alone says which incident this is.
+    return Where(team_id=installation_id(body) or "", channel_id=body["channel"]["id"],
                  user_id=body["user"]["id"])
 
 

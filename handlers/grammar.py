@@ -23,7 +23,7 @@ class Subcommand(NamedTuple):
 # Only subcommands that really work are listed, so `help` never promises what Sitrep can't do.
 # The order is `help`'s; what each one does is in wording.SUBCOMMAND_SUMMARIES.
 SUBCOMMANDS: tuple[Subcommand, ...] = (
-    Subcommand("start", "[sev1-4] <title>"),
+    Subcommand("start", "[--private] [sev1-4] <title>"),
     Subcommand("commander", "@person"),
     Subcommand("handover", "@person"),
     Subcommand("role", "<role> @person"),
@@ -72,16 +72,33 @@ class UsageError(InvalidInput):
 # `sev2`, `SEV-2`, `sev 2`: a severity. `sev9` is a mistyped one (refused, not a title);
 # "Several users…" or "Severe latency…" are titles.
 _LEADING_SEVERITY = re.compile(r"^sev\s*-?\s*(\d+)(?:\s+|$)", re.IGNORECASE)
+# `--private`; macOS and iOS turn a typed `--` into a dash, which means the same.
+_PRIVATE = re.compile(r"^(?:--|\u2014|\u2013)private(?:\s+|$)", re.IGNORECASE)
 _LOOKS_LIKE_NAME = re.compile(r"^@\S+")
 
 
-def parse_start(rest: str) -> tuple[int | None, str]:
-    """`[sev1-4] <title>` → (severity or None, the title as the person typed it)."""
+@dataclass(frozen=True)
+class StartRequest:
+    severity: int | None
+    title: str  # as the person typed it
+    private: bool
+
+
+def parse_start(rest: str) -> StartRequest:
+    """`[--private] [sev1-4] <title>`, the two options in either order."""
     rest = rest.strip()
-    found = _LEADING_SEVERITY.match(rest)
-    if found:
-        return parse_severity(found.group(1)), readable(rest[found.end():].strip())
-    return None, readable(rest)
+    severity: int | None = None
+    private = False
+    while True:
+        flag = None if private else _PRIVATE.match(rest)
+        found = None if severity is not None else _LEADING_SEVERITY.match(rest)
+        if flag:
+            private, rest = True, rest[flag.end():]
+        elif found:
+            severity, rest = parse_severity(found.group(1)), rest[found.end():]
+        else:
+            return StartRequest(severity=severity, title=readable(rest.strip()),
+                                private=private)
 
 
 def parse_person(rest: str, subcommand: str) -> str:

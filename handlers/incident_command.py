@@ -20,6 +20,7 @@ from bot.usecases.lifecycle import Lifecycle, Where
 from bot.usecases.timeline_listing import TimelineListing
 from handlers import grammar as commands
 from handlers import replies
+from handlers.installation import installation_id
 
 T = TypeVar("T")
 
@@ -34,7 +35,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.command(wording.COMMAND)
     async def incident_command(ack: AsyncAck, command: dict[str, Any],
                                respond: AsyncRespond) -> None:
-        where = Where(team_id=command["team_id"], channel_id=command["channel_id"],
+        where = Where(team_id=installation_id(command) or "", channel_id=command["channel_id"],
                       user_id=command["user_id"])
         try:
             parsed = commands.parse(command.get("text", ""))
@@ -57,8 +58,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 def _acknowledgement(parsed: commands.ParsedCommand) -> str | None:
-    # Only a start takes long enough for the person to wonder whether it worked.
-    if parsed.name == "start" and parsed.rest:
+    # Only a start takes long enough for the person to wonder whether it worked (a start
+    # with no title opens the form instead).
+    if parsed.name == "start" and commands.parse_start(parsed.rest).title:
         return wording.OPENING
     return None
 
@@ -73,11 +75,14 @@ def _plan(lifecycle: Lifecycle, listing: TimelineListing, deps: Deps,
         case "start":
             if not rest:
                 return lambda: _open_start_modal(deps, command)
-            severity, title = commands.parse_start(rest)
-            title = incidents.check_title(title)
+            request = commands.parse_start(rest)
+            if request.private and request.severity is None and not request.title:
+                return lambda: _open_start_modal(deps, command, private=True)
+            title = incidents.check_title(request.title)
             return lambda: _then(lifecycle.start(
                 team_id=where.team_id, reporter_id=where.user_id, title=title,
-                severity=severity, description=None), replies.started)
+                severity=request.severity, description=None, private=request.private),
+                replies.started)
         case "commander":
             user_id = commands.parse_person(rest, "commander")
             return lambda: _then(lifecycle.assign_role(where, role=Role.COMMANDER, user_id=user_id),
@@ -111,7 +116,7 @@ def _plan(lifecycle: Lifecycle, listing: TimelineListing, deps: Deps,
             summary = _typed(rest) or None
             return lambda: _then(lifecycle.resolve(where, summary=summary), replies.resolved)
         case "timeline":
-            return lambda: listing.listing(where.team_id, where.channel_id)
+            return lambda: listing.listing(where.channel_id)
         case "reopen":
             return lambda: _then(lifecycle.reopen(where), replies.nothing)
     raise commands.UnknownSubcommand(parsed.name)
@@ -126,7 +131,8 @@ async def _then(work: Awaitable[T], reply: Callable[[T], str | None]) -> str | N
     return reply(await work)
 
 
-async def _open_start_modal(deps: Deps, command: dict[str, Any]) -> None:
+async def _open_start_modal(deps: Deps, command: dict[str, Any], *,
+                            private: bool = False) -> None:
     await deps.slack.open_view(command["trigger_id"], blocks.start_modal(
         default_severity=deps.settings.default_severity,
-        origin_channel_id=command["channel_id"]))
+        origin_channel_id=command["channel_id"], private=private))

@@ -17,6 +17,7 @@ from bot.domain.vocabulary import MAX_TEXT_LENGTH
 from bot.slack import blocks, wording
 from bot.usecases.lifecycle import Lifecycle, Where
 from handlers import replies
+from handlers.installation import installation_id
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -32,13 +33,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         severity = int(values["severity_block"]["severity"]["selected_option"]["value"])
         description = _value(values, "description_block", "description")
+        chosen = values.get("private_block", {}).get("private", {}).get("selected_options")
+        private = any(option.get("value") == blocks.PRIVATE_CHOICE for option in chosen or [])
         await ack()
         user_id = body["user"]["id"]
         # The form may have been opened anywhere, so the answer is a direct message.
         await replies.answer(
             replies.by_direct_message(deps.slack, user_id),
-            lifecycle.start(team_id=body["team"]["id"], reporter_id=user_id, title=title,
-                            severity=severity, description=description or None),
+            lifecycle.start(team_id=installation_id(body) or "", reporter_id=user_id, title=title,
+                            severity=severity, description=description or None,
+                            private=private),
             replies.started_via_form, refused=wording.could_not_open)
 
     @app.view(blocks.UPDATE_MODAL)
@@ -76,7 +80,7 @@ def _privately(deps: Deps, where: Where) -> replies.Tell:
 
 def _where(body: dict[str, Any]) -> Where:
     # The modal was opened from the card, whose channel travels in private_metadata.
-    return Where(team_id=body["team"]["id"], channel_id=body["view"]["private_metadata"],
+    return Where(team_id=installation_id(body) or "", channel_id=body["view"]["private_metadata"],
                  user_id=body["user"]["id"])
 
 

@@ -77,7 +77,8 @@ def by_direct_message(slack: SlackGateway, user_id: str) -> Tell:
 # --- results as replies -----------------------------------------------------------------------
 
 def started(result: Started, *, via_form: bool = False) -> str:
-    said = wording.incident_opened(result.number, result.channel_id, via_form=via_form)
+    said = wording.incident_opened(result.number, result.channel_id, via_form=via_form,
+                                   private=result.private)
     problem = result.announce_problem
     if problem is not None:
         said += "\n" + wording.not_announced(problem.channel_id, problem.failure)

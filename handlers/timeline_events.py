@@ -21,6 +21,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.deps import Deps
 from bot.usecases.event_inbox import EventInbox
+from handlers.installation import installation_id
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -30,11 +31,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def inbox(body: dict[str, Any],
                     next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
         event = body.get("event")
+        team_id = installation_id(body)
         if body.get("type") != "event_callback" or not isinstance(event, dict) or \
-                not events.wants(event):
+                team_id is None or not events.wants(event):
             await next()
             return None
-        if not await events.receive(body["team_id"], body["event_id"], body):
+        if not await events.receive(team_id, body["event_id"], body):
             # Already handled (Slack retried, or another replica got there first).
             return BoltResponse(status=200, body="")
         await next()
@@ -43,7 +45,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_event(body: dict[str, Any], event: dict[str, Any]) -> None:
         # Only queued here: the work runs on the after-ack workers, so a burst of events
         # never becomes a burst of tasks competing with the next ack.
-        events.handle_soon(body["team_id"], body.get("event_id"), event)
+        team_id = installation_id(body)
+        if team_id is not None:
+            events.handle_soon(team_id, body.get("event_id"), event)
 
     app.event("reaction_added")(on_event)
     app.event("reaction_removed")(on_event)
@@ -69,8 +73,12 @@ class TimelineEventsFastPath:
             payload = json.loads(body)
         except ValueError:
             return False
-        event = payload.get("event") if isinstance(payload, dict) else None
-        team_id, event_id = payload.get("team_id"), payload.get("event_id")
+        if not isinstance(payload, dict):
+            return False
+        event = payload.get("event")
+        # The installation, not the envelope's team_id: in a shared channel that is the
+        # team of whoever reacted.
+        team_id, event_id = installation_id(payload), payload.get("event_id")
         if payload.get("type") != "event_callback" or not isinstance(event, dict) or \
                 not isinstance(team_id, str) or not isinstance(event_id, str) or \
                 not self.events.wants(event):

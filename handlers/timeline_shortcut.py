@@ -13,6 +13,7 @@ from bot.usecases.lifecycle import Lifecycle, Where
 from bot.usecases.timeline_marking import TimelineMarking
 from bot.usecases.timeline_sync import MessageRef
 from handlers import replies
+from handlers.installation import installation_id
 
 MAX_COMMENT = 300
 
@@ -25,7 +26,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def add_to_timeline(ack: AsyncAck, body: dict[str, Any],
                               respond: AsyncRespond) -> None:
         await ack()
-        where = Where(team_id=body["team"]["id"], channel_id=body["channel"]["id"],
+        where = Where(team_id=installation_id(body) or "", channel_id=body["channel"]["id"],
                       user_id=body["user"]["id"])
 
         async def open_form() -> None:
@@ -52,6 +53,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         user_id = body["user"]["id"]
         await replies.answer(
             replies.in_channel(deps.slack, channel_id, user_id),
-            marking.mark_by_hand(body["team"]["id"], MessageRef(channel_id, ts),
+            marking.mark_by_hand(MessageRef(channel_id, ts),
                                  user_id=user_id, kind=kind, comment=comment or None),
             wording.added_to_timeline)

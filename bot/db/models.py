@@ -25,7 +25,9 @@ class Incident(SQLModel, table=True):
     __tablename__ = "incident"
     __table_args__ = (
         UniqueConstraint("team_id", "number", name="uq_incident_team_number"),
-        UniqueConstraint("team_id", "channel_id", name="uq_incident_team_channel"),
+        # A channel id is unique across Slack, and it alone names an incident's channel:
+        # in Slack Connect and Enterprise Grid people act with other teams' ids.
+        UniqueConstraint("channel_id", name="uq_incident_channel"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -37,6 +39,8 @@ class Incident(SQLModel, table=True):
     status: str = Field(max_length=20)
     reporter_id: str = Field(max_length=SLACK_ID)
     channel_id: str | None = Field(default=None, max_length=SLACK_ID)
+    # Started in a private channel: its details stay out of the announce channel.
+    private: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # The incident card's message ts, so later changes edit it in place.
     card_ts: str | None = Field(default=None, max_length=SLACK_TS)
     summary: str | None = Field(default=None, sa_type=Text)

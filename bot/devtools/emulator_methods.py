@@ -23,6 +23,7 @@ from bot.devtools.emulator_state import (
     TEAM_NAME,
     TEAM_URL,
     Channel,
+    FileShare,
     Message,
     SlackError,
     Workspace,
@@ -384,12 +385,10 @@ class WebApi:
         ts = args.required("ts", "thread_not_found")
         message = self._message(channel, ts, "thread_not_found")
         if message.get("thread_ts") not in (None, ts):
-            # Asked about a reply rather than a parent: Slack answers with just that reply.
-            return {
-                "messages": [self._public(message)],
-                "has_more": False,
-                "response_metadata": {"next_cursor": ""},
-            }
+            # A reply's ts names its thread: Slack answers with the whole thread, parent
+            # first, as for the parent's ts.
+            ts = str(message["thread_ts"])
+            message = self._message(channel, ts, "thread_not_found")
         within = self._ts_filter(args)
         replies = [r for r in self.ws.thread_replies(channel, ts) if within(r["ts"])]
         thread = [message, *replies]
@@ -731,20 +730,21 @@ class WebApi:
         for file, title in uploads:
             file.title = str(title) if title else file.filename
             file.completed = True
-            if channel is not None and channel.id not in file.channels:
-                file.channels.append(channel.id)
-        shared = [file.to_api(self._base_url()) for file, _ in uploads]
         if channel is not None:
-            self.ws.store_message(
+            message = self.ws.store_message(
                 channel,
                 BOT_USER_ID,
                 args.text("initial_comment", "") or "",
                 thread_ts=thread_ts,
-                files=shared,
+                files=[file.to_api(self._base_url()) for file, _ in uploads],
                 subtype="file_share",
             )
-        # Slack answers with each file's id and title only; the rest takes files.info.
-        return {"files": [{"id": file["id"], "title": file["title"]} for file in shared]}
+            kind = "im" if channel.is_im else "private" if channel.is_private else "public"
+            for file, _ in uploads:
+                file.shares.append(FileShare(channel.id, channel.name, kind, message["ts"]))
+        # The whole file object, as Slack answers; its shares are made after the answer
+        # (Slack scans files first), so the lists are still empty here: files.info has them.
+        return {"files": [file.to_api(self._base_url(), shared=False) for file, _ in uploads]}
 
     def files_info(self, args: Args) -> dict[str, Any]:
         file = self.ws.files.get(args.text("file") or "")

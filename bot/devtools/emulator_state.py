@@ -67,6 +67,8 @@ class User:
     bot_id: str | None = None
     deleted: bool = False
     updated: int = field(default_factory=lambda: int(time.time()))
+    # Another team's, for someone from another company in a Slack Connect channel.
+    team_id: str = TEAM_ID
 
     @property
     def email(self) -> str | None:
@@ -87,7 +89,7 @@ class User:
             "display_name_normalized": self.name,
             "real_name_normalized": self.real_name,
             "image_48": f"https://example.invalid/{self.name}_48.png",
-            "team": TEAM_ID,
+            "team": self.team_id,
         }
         if self.email is not None:
             profile["email"] = self.email
@@ -95,7 +97,7 @@ class User:
             profile["bot_id"] = self.bot_id
         body: dict[str, Any] = {
             "id": self.id,
-            "team_id": TEAM_ID,
+            "team_id": self.team_id,
             "name": self.name,
             "deleted": self.deleted,
             "real_name": self.real_name,
@@ -249,6 +251,16 @@ class Channel:
         return body
 
 
+@dataclass(frozen=True)
+class FileShare:
+    """Where a file was shared: Slack lists public channels, private ones and DMs apart."""
+
+    channel_id: str
+    channel_name: str
+    kind: str  # "public", "private" or "im"
+    ts: str
+
+
 @dataclass
 class UploadedFile:
     id: str
@@ -259,12 +271,31 @@ class UploadedFile:
     title: str = ""
     content: bytes | None = None
     completed: bool = False
-    channels: list[str] = field(default_factory=list)
+    shares: list[FileShare] = field(default_factory=list)
 
-    def to_api(self, base_url: str) -> dict[str, Any]:
+    @property
+    def channels(self) -> list[str]:
+        return list(dict.fromkeys(share.channel_id for share in self.shares))
+
+    def to_api(self, base_url: str, *, shared: bool = True) -> dict[str, Any]:
+        """The file object; ``shared=False`` as it is before Slack has shared it anywhere
+        (what files.completeUploadExternal answers: sharing completes after it)."""
         extension = self.filename.rsplit(".", 1)[-1].lower() if "." in self.filename else ""
         filetype = _FILETYPES.get(extension, ("binary", "application/octet-stream"))
         size = len(self.content) if self.content is not None else self.length
+        shares = self.shares if shared else []
+
+        def ids(kind: str) -> list[str]:
+            return list(dict.fromkeys(s.channel_id for s in shares if s.kind == kind))
+
+        share_lists: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for share in shares:
+            if share.kind == "im":
+                continue
+            share_lists.setdefault(share.kind, {}).setdefault(share.channel_id, []).append({
+                "reply_users": [], "reply_users_count": 0, "reply_count": 0, "ts": share.ts,
+                "channel_name": share.channel_name, "team_id": TEAM_ID,
+                "share_user_id": self.user, "source": "UNKNOWN", "is_silent_share": False})
         return {
             "id": self.id,
             "created": self.created,
@@ -281,18 +312,24 @@ class UploadedFile:
             "mode": "hosted",
             "is_external": False,
             "external_type": "",
-            "is_public": bool(self.channels),
+            "is_public": bool(ids("public")),
             "public_url_shared": False,
             "display_as_bot": False,
             "username": "",
             "url_private": f"{base_url}/files-pri/{self.id}/{self.filename}",
             "url_private_download": f"{base_url}/files-pri/{self.id}/download/{self.filename}",
+            "media_display_type": "unknown",
             "permalink": f"{TEAM_URL}files/{self.user}/{self.id}/{self.filename}",
             "permalink_public": f"https://slack-files.com/{TEAM_ID}-{self.id}-0000000000",
-            "channels": list(self.channels),
-            "groups": [],
-            "ims": [],
             "comments_count": 0,
+            "is_starred": False,
+            "shares": share_lists,
+            "channels": ids("public"),
+            "groups": ids("private"),
+            "ims": ids("im"),
+            "has_more_shares": False,
+            "has_rich_preview": False,
+            "file_access": "visible",
         }
 
 
@@ -352,8 +389,10 @@ class Workspace:
         tz: str = "Europe/London",
         is_bot: bool = False,
         bot_id: str | None = None,
+        team_id: str = TEAM_ID,
     ) -> User:
-        user = User(user_id, name, real_name, tz=tz, is_bot=is_bot, bot_id=bot_id)
+        user = User(user_id, name, real_name, tz=tz, is_bot=is_bot, bot_id=bot_id,
+                    team_id=team_id)
         self.users[user_id] = user
         return user
 
@@ -466,7 +505,11 @@ class Workspace:
         message: Message = {"type": "message"}
         if subtype is not None:
             message["subtype"] = subtype
-        message.update({"user": user_id, "text": text, "ts": ts, "team": TEAM_ID})
+        team = author.team_id if author is not None else TEAM_ID
+        message.update({"user": user_id, "text": text, "ts": ts, "team": team})
+        if team != TEAM_ID:
+            # A Slack Connect message says whose team wrote it.
+            message.update({"user_team": team, "source_team": team})
         if author is not None and author.bot_id is not None:
             message["bot_id"] = author.bot_id
             message["app_id"] = APP_ID

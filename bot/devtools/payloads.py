@@ -1,7 +1,16 @@
 """What Slack sends to an app, built with the same keys and nesting as real Slack.
 
 The shapes follow ../shared/slack/ (copied from Slack's documentation and slack-bolt's own
-tests); `tests/test_payload_shapes.py` holds them together."""
+tests); `tests/test_payload_shapes.py` holds them together.
+
+Two variations matter to a bot that finds things by team: `actor_team_id`, someone of
+another team acting in a Slack Connect channel (the envelope's `team_id`, an interaction's
+`team` and `user.team_id` are theirs; `authorizations[0]` stays the installing team, as in
+bolt-python's tests/scenario_tests_async/test_events_shared_channels.py); and `org_install`,
+Sitrep installed org-wide on Enterprise Grid (`authorizations[0].team_id` and an
+interaction's `team` are null, the enterprise is set, as in bolt-python's
+tests/scenario_tests_async/test_events_org_apps.py and tests/slack_bolt/request/
+test_request.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +24,8 @@ TEAM_DOMAIN = "sitrep-test"
 APP_ID = "A0SITREP"
 BOT_USER_ID = "U0BOT"
 VERIFICATION_TOKEN = "sitrep-legacy-verification-token"
+ENTERPRISE_ID = "E0001"
+ENTERPRISE_NAME = "Sitrep Test Org"
 
 _trigger_counter = itertools.count(1)
 
@@ -33,9 +44,10 @@ def slash_command(
     channel_name: str = "",
     user_name: str = "",
     command: str = "/incident",
+    org_install: bool = False,
 ) -> dict[str, str]:
     """The form fields of a slash command (sent form-encoded, never retried by Slack)."""
-    return {
+    fields = {
         "token": VERIFICATION_TOKEN,
         "team_id": TEAM_ID,
         "team_domain": TEAM_DOMAIN,
@@ -46,31 +58,43 @@ def slash_command(
         "command": command,
         "text": text,
         "api_app_id": APP_ID,
-        "is_enterprise_install": "false",
+        "is_enterprise_install": "true" if org_install else "false",
         "response_url": response_url,
         "trigger_id": trigger_id(),
     }
+    if org_install:
+        fields |= {"enterprise_id": ENTERPRISE_ID, "enterprise_name": ENTERPRISE_NAME}
+    return fields
 
 
 def event_envelope(event: dict[str, Any], *, event_id: str | None = None,
-                   event_time: int | None = None) -> dict[str, Any]:
-    """An Events API `event_callback` around one event."""
-    return {
+                   event_time: int | None = None, actor_team_id: str | None = None,
+                   org_install: bool = False) -> dict[str, Any]:
+    """An Events API `event_callback` around one event; `actor_team_id` when someone of
+    another team caused it in a Slack Connect channel."""
+    acting_team = actor_team_id or TEAM_ID
+    envelope: dict[str, Any] = {
         "token": VERIFICATION_TOKEN,
-        "team_id": TEAM_ID,
-        # Where the event happened; in a Slack Connect channel `team_id` may be another's.
+        # The acting person's team: in a Slack Connect channel, another company's.
+        "team_id": acting_team,
         "context_team_id": TEAM_ID,
-        "context_enterprise_id": None,
+        "context_enterprise_id": ENTERPRISE_ID if org_install else None,
         "api_app_id": APP_ID,
         "event": event,
         "type": "event_callback",
         "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
         "event_time": event_time or int(time.time()),
-        "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER_ID,
-                            "is_bot": True, "is_enterprise_install": False}],
-        "is_ext_shared_channel": False,
+        # The installation that receives the event.
+        "authorizations": [{"enterprise_id": ENTERPRISE_ID if org_install else None,
+                            "team_id": None if org_install else TEAM_ID,
+                            "user_id": BOT_USER_ID, "is_bot": True,
+                            "is_enterprise_install": org_install}],
+        "is_ext_shared_channel": acting_team != TEAM_ID,
         "event_context": f"4-{uuid.uuid4().hex}",
     }
+    if org_install:
+        envelope["enterprise_id"] = ENTERPRISE_ID
+    return envelope
 
 
 _last_event_ts = 0.0
@@ -140,13 +164,21 @@ def message_deleted_event(*, channel: str, deleted_ts: str,
     }
 
 
-def _user(user_id: str) -> dict[str, str]:
+def _user(user_id: str, team_id: str | None = None) -> dict[str, str]:
     name = user_id.lower()
-    return {"id": user_id, "username": name, "name": name, "team_id": TEAM_ID}
+    return {"id": user_id, "username": name, "name": name, "team_id": team_id or TEAM_ID}
 
 
-def _team() -> dict[str, str]:
-    return {"id": TEAM_ID, "domain": TEAM_DOMAIN}
+def _installation(actor_team_id: str | None, org_install: bool) -> dict[str, Any]:
+    """An interaction's `team`, `enterprise` and `is_enterprise_install`: the actor's team,
+    or with an org-wide install no team at all."""
+    if org_install:
+        return {"team": None, "enterprise": {"id": ENTERPRISE_ID, "name": ENTERPRISE_NAME},
+                "is_enterprise_install": True}
+    team_id = actor_team_id or TEAM_ID
+    domain = TEAM_DOMAIN if team_id == TEAM_ID else team_id.lower()
+    return {"team": {"id": team_id, "domain": domain}, "enterprise": None,
+            "is_enterprise_install": False}
 
 
 def block_actions(
@@ -159,6 +191,8 @@ def block_actions(
     response_url: str,
     block_id: str = "incident_actions",
     selected_value: str | None = None,
+    actor_team_id: str | None = None,
+    org_install: bool = False,
 ) -> dict[str, Any]:
     """A button press (or a select when `selected_value` is given) on a message."""
     action: dict[str, Any] = {
@@ -175,15 +209,13 @@ def block_actions(
                                        "value": selected_value}}
     return {
         "type": "block_actions",
-        "user": _user(user_id),
+        "user": _user(user_id, actor_team_id),
         "api_app_id": APP_ID,
         "token": VERIFICATION_TOKEN,
         "container": {"type": "message", "message_ts": message.get("ts"),
                       "channel_id": channel_id, "is_ephemeral": False},
         "trigger_id": trigger_id(),
-        "team": _team(),
-        "enterprise": None,
-        "is_enterprise_install": False,
+        **_installation(actor_team_id, org_install),
         "channel": {"id": channel_id, "name": channel_id.lower()},
         "message": message,
         "response_url": response_url,
@@ -193,7 +225,9 @@ def block_actions(
 
 
 def view_submission(*, user_id: str, view: dict[str, Any],
-                    values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+                    values: dict[str, dict[str, dict[str, Any]]],
+                    actor_team_id: str | None = None,
+                    org_install: bool = False) -> dict[str, Any]:
     """A modal submitted with the given `state.values` (block id → action id → value)."""
     submitted = {
         "id": view.get("id", f"V{uuid.uuid4().hex[:8].upper()}"),
@@ -209,15 +243,16 @@ def view_submission(*, user_id: str, view: dict[str, Any],
         "blocks": view.get("blocks", []),
         "state": {"values": values},
     }
+    if org_install:
+        # The workspace the modal was opened in (bolt-python's org-wide example).
+        submitted["app_installed_team_id"] = TEAM_ID
     return {
         "type": "view_submission",
-        "team": _team(),
-        "user": _user(user_id),
+        **_installation(actor_team_id, org_install),
+        "user": _user(user_id, actor_team_id),
         "api_app_id": APP_ID,
         "token": VERIFICATION_TOKEN,
         "trigger_id": trigger_id(),
-        "is_enterprise_install": False,
-        "enterprise": None,
         "view": submitted,
         "response_urls": [],
     }
@@ -230,7 +265,7 @@ def message_action(*, user_id: str, channel_id: str, message: dict[str, Any],
         "type": "message_action",
         "token": VERIFICATION_TOKEN,
         "action_ts": f"{time.time():.6f}",
-        "team": _team(),
+        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
         "user": {"id": user_id, "name": user_id.lower()},
         "channel": {"id": channel_id, "name": channel_id.lower()},
         "callback_id": callback_id,

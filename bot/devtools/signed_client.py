@@ -69,12 +69,14 @@ class SlackRequests:
         channel_id: str = "C0GENERAL",
         response_key: str | None = None,
         bad_signature: bool = False,
+        org_install: bool = False,
     ) -> BotResponse:
         """`/incident <text>`; the bot's later `respond()` calls land on the emulator under
         `response_key` (a fresh one when not given)."""
         fields = payloads.slash_command(
             text, user_id=user_id, channel_id=channel_id,
-            response_url=self.slack.response_url(response_key or uuid.uuid4().hex))
+            response_url=self.slack.response_url(response_key or uuid.uuid4().hex),
+            org_install=org_install)
         return await self._send(urlencode(fields), "application/x-www-form-urlencoded",
                                 bad_signature=bad_signature)
 
@@ -86,9 +88,13 @@ class SlackRequests:
         retry_num: int | None = None,
         retry_reason: str = "http_timeout",
         bad_signature: bool = False,
+        actor_team_id: str | None = None,
+        org_install: bool = False,
     ) -> BotResponse:
-        """Deliver one Events API event; give `retry_num` to play a redelivery."""
-        envelope = payloads.event_envelope(event, event_id=event_id)
+        """Deliver one Events API event; give `retry_num` to play a redelivery, and
+        `actor_team_id` or `org_install` for Slack Connect and Enterprise Grid envelopes."""
+        envelope = payloads.event_envelope(event, event_id=event_id, actor_team_id=actor_team_id,
+                                           org_install=org_install)
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}

@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
@@ -31,6 +31,7 @@ from bot.devtools.emulator_args import Args, decode_json_arguments
 from bot.devtools.emulator_control import control_routes
 from bot.devtools.emulator_methods import WebApi
 from bot.devtools.emulator_rate_tiers import RateTiers
+from bot.devtools.emulator_scopes import manifest_scopes, missing_scope
 from bot.devtools.emulator_state import (
     APP_ID,
     BOT_ID,
@@ -87,17 +88,23 @@ class SlackEmulator:
         clock: Clock | None = None,
         rate_tiers: bool = False,
         control_api: bool = False,
+        scopes: Iterable[str] | None = None,
     ) -> None:
         """``clock`` sets the time message ``ts`` values follow (the demo's moves in jumps)
         and the rate limits refill by; by default the wall clock (monotonic time for the
         limits). ``rate_tiers`` enforces Slack's per-method limits; ``control_api`` serves
         the human side and the recorded calls as JSON under ``/_emulator/``, for a process
-        that drives this one from outside."""
+        that drives this one from outside. ``scopes`` are the bot token's; by default those
+        ``app.yaml`` asks for, so a method the manifest does not cover is refused as Slack
+        refuses it (``missing_scope``)."""
         self.host = host
         self.port = port
         self.canvases_enabled = canvases_enabled
         self.valid_tokens: set[str] = {BOT_TOKEN}
         self.app_tokens: set[str] = {APP_TOKEN}
+        self.bot_scopes: frozenset[str] | None = (
+            manifest_scopes() if scopes is None else frozenset(scopes)
+        )
         self.workspace = Workspace(
             now=time.time if clock is None else (lambda: clock.now().timestamp())
         )
@@ -301,6 +308,10 @@ class SlackEmulator:
         """Set up a channel directly (no API call); by default everyone, bot included, is in."""
         return self.workspace.create_channel(name, members=members, is_private=is_private).id
 
+    def convert_to_private(self, channel_id: str) -> None:
+        """Someone chose "Convert to private channel": same id, members and messages."""
+        self.workspace.channel(channel_id).is_private = True
+
     def channel(self, channel_id: str) -> Channel:
         return self.workspace.channel(channel_id)
 
@@ -312,9 +323,17 @@ class SlackEmulator:
         return self.workspace.messages(channel_id)
 
     def add_user(
-        self, user_id: str, name: str, real_name: str, *, tz: str = "Europe/London"
+        self,
+        user_id: str,
+        name: str,
+        real_name: str,
+        *,
+        tz: str = "Europe/London",
+        team_id: str = TEAM_ID,
     ) -> None:
-        self.workspace.add_user(user_id, name, real_name, tz=tz)
+        """A person; with another ``team_id``, someone from another company who is in a
+        Slack Connect channel."""
+        self.workspace.add_user(user_id, name, real_name, tz=tz, team_id=team_id)
 
     def file_content(self, file_id: str) -> bytes:
         file = self.workspace.files.get(file_id)
@@ -476,6 +495,11 @@ class SlackEmulator:
         if refusal is not None:
             return self._answer(method, args, token, 200, {"ok": False, "error": refusal})
 
+        if token in self.valid_tokens and self.bot_scopes is not None:
+            needed = missing_scope(method, args, self.workspace, self.bot_scopes)
+            if needed is not None:
+                return self._missing_scope(method, args, token, needed, self.bot_scopes)
+
         if self.rate_tiers is not None:
             retry_after = self.rate_tiers.admit(method, args)
             if retry_after is not None:
@@ -558,6 +582,27 @@ class SlackEmulator:
             text=f"{fault.status} emulated server error",
             content_type="text/plain",
         )
+
+    def _missing_scope(
+        self,
+        method: str,
+        args: dict[str, Any],
+        token: str | None,
+        needed: str,
+        provided: frozenset[str],
+    ) -> web.Response:
+        granted = ",".join(sorted(provided))
+        response = self._answer(
+            method,
+            args,
+            token,
+            200,
+            {"ok": False, "error": "missing_scope", "needed": needed, "provided": granted},
+        )
+        # As Slack does: the token's scopes and those the method accepts, in headers.
+        response.headers["X-OAuth-Scopes"] = granted
+        response.headers["X-Accepted-OAuth-Scopes"] = needed
+        return response
 
     def _rate_limited(
         self, method: str, args: dict[str, Any], token: str | None, retry_after: int

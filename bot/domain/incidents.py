@@ -96,6 +96,7 @@ async def open_incident(
     severity: int,
     description: str | None,
     now: datetime,
+    private: bool = False,
 ) -> Incident:
     """A new incident, its reporter as commander, and the first timeline entry."""
     title = check_title(title)
@@ -103,7 +104,7 @@ async def open_incident(
     incident = Incident(team_id=team_id, number=number, title=title,
                         description=(description or "").strip() or None, severity=severity,
                         status=Status.INVESTIGATING, reporter_id=reporter_id, created_at=now,
-                        detected_at=now)
+                        detected_at=now, private=private)
     session.add(incident)
     await session.flush()
     session.add(RoleAssignment(team_id=team_id, incident_id=_id(incident),
@@ -134,6 +135,13 @@ async def attach_channel(session: AsyncSession, incident: Incident, channel_id: 
     session.add(incident)
 
 
+async def mark_private(session: AsyncSession, incident_id: int) -> None:
+    """The incident's channel turned out private (made so after the start): from now on
+    its details stay out of the announce channel."""
+    await session.exec(update(Incident).where(col(Incident.id) == incident_id)
+                       .values(private=True))
+
+
 async def attach_card(session: AsyncSession, incident: Incident, card_ts: str) -> None:
     incident.card_ts = card_ts
     session.add(incident)
@@ -141,14 +149,15 @@ async def attach_card(session: AsyncSession, incident: Incident, card_ts: str) -
 
 # --- finding ------------------------------------------------------------------------------
 
-async def in_channel(session: AsyncSession, team_id: str, channel_id: str, *,
+async def in_channel(session: AsyncSession, channel_id: str, *,
                      for_change: bool = False) -> Incident:
-    """The incident whose channel this is. `for_change` locks its row until the transaction
-    ends, so two changes at once (on any replica) apply one after the other, each seeing
-    the other's result: a status change cannot undo a resolve that just landed. (SQLite
-    needs no lock: its write transactions already run one at a time.)"""
-    query = select(Incident).where(Incident.team_id == team_id,
-                                   col(Incident.channel_id) == channel_id)
+    """The incident whose channel this is, found by the channel's id alone: whoever acts
+    there may belong to another team (a vendor in a Slack Connect channel, a colleague
+    from another workspace of the organisation). `for_change` locks its row until the
+    transaction ends, so two changes at once (on any replica) apply one after the other,
+    each seeing the other's result: a status change cannot undo a resolve that just
+    landed. (SQLite needs no lock: its write transactions already run one at a time.)"""
+    query = select(Incident).where(col(Incident.channel_id) == channel_id)
     if for_change:
         query = query.with_for_update()
     incident = (await session.exec(query)).first()

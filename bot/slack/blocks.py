@@ -155,10 +155,21 @@ def _modal(callback_id: str, title: str, submit: str, blocks: list[Block],
             "private_metadata": private_metadata, "blocks": blocks}
 
 
-def start_modal(*, default_severity: int, origin_channel_id: str) -> Block:
+PRIVATE_CHOICE: Final = "private"
+
+
+def start_modal(*, default_severity: int, origin_channel_id: str,
+                private: bool = False) -> Block:
     severity = _select("severity", "Severity",
                        [(f"{severity_label(s)}", str(s)) for s in SEVERITIES],
                        initial=str(default_severity))
+    private_option = {**_option("Private channel", PRIVATE_CHOICE),
+                      "description": _plain("Only the people invited can see it, and it "
+                                            "isn't announced", limit=75)}
+    privacy: Block = {"type": "checkboxes", "action_id": "private",
+                      "options": [private_option]}
+    if private:
+        privacy["initial_options"] = [private_option]
     return _modal(START_MODAL, "Declare incident", "Declare", [
         _input("title_block", "Title", _text_input("title", max_length=MAX_TITLE_LENGTH,
                                                    placeholder="Checkout returns 500s")),
@@ -166,6 +177,8 @@ def start_modal(*, default_severity: int, origin_channel_id: str) -> Block:
         _input("description_block", "What do we know?", _text_input("description",
                                                                    multiline=True),
                optional=True),
+        _input("private_block", "Who can see it", privacy, optional=True,
+               hint="For a security incident: keep it to the people who need to know."),
     ], private_metadata=origin_channel_id)
 
 

@@ -51,11 +51,12 @@ class SlackGateway:
         # One users.info per person at a time and per hour, however many entries ask.
         self._name_of = alru_cache(maxsize=NAMES_KEPT, ttl=NAME_TTL_S)(self._ask_name)
 
-    async def create_channel(self, names: Iterable[str]) -> Channel:
+    async def create_channel(self, names: Iterable[str], *, private: bool = False) -> Channel:
         """The first of `names` Slack accepts; `name_taken` moves on to the next one."""
         for name in names:
             try:
-                response = await self.client.conversations_create(name=name, is_private=False)
+                response = await self.client.conversations_create(name=name,
+                                                                  is_private=private)
             except SlackApiError as exc:
                 if exc.response.get("error") == "name_taken":
                     log.info("channel name %s is taken; trying another", name)
@@ -64,6 +65,12 @@ class SlackGateway:
             channel = response["channel"]
             return Channel(id=channel["id"], name=channel["name"])
         raise SlackFailure("conversations.create", "name_taken")
+
+    async def is_private(self, channel_id: str) -> bool:
+        """Whether the channel is private now (it may have been converted since)."""
+        with as_failure("conversations.info"):
+            response = await self.client.conversations_info(channel=channel_id)
+        return bool((response.get("channel") or {}).get("is_private"))
 
     async def archive_channel(self, channel_id: str) -> None:
         with as_failure("conversations.archive"):

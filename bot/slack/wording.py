@@ -41,13 +41,14 @@ TOPIC_LIMIT: Final = 250
 # What each subcommand does. The grammar (handlers/grammar.py) decides which subcommands
 # exist, in which order `help` lists them, and how their arguments are spelled.
 SUBCOMMAND_SUMMARIES: Final[Mapping[str, str]] = {
-    "start": "open an incident and its channel (no title opens a form)",
+    "start": ("open an incident and its channel (`--private`: a private channel, not "
+              "announced; no title opens a form)"),
     "commander": "hand the incident commander role over",
     "handover": "hand over to the next commander, with a brief of the incident so far",
     "role": "assign a role, e.g. comms, scribe or ops",
     "sev": "change the severity (1 is the most severe)",
     "status": "change the status",
-    "update": "post a status update here and to the announce channel",
+    "update": "post a status update here and to the announce channel (unless private)",
     "note": "add a line to the timeline",
     "action": "record a follow-up action item",
     "timeline": "show the timeline so far, only to you",
@@ -99,14 +100,21 @@ APOLOGY: Final = ("Sorry, something went wrong on Sitrep's side. It has been log
                   "try again.")
 
 
-def incident_opened(number: int, channel_id: str, *, via_form: bool) -> str:
+def incident_opened(number: int, channel_id: str, *, via_form: bool,
+                    private: bool = False) -> str:
     # From the form the reply is a direct message, read later and away from the command
     # line, so it skips the command for handing over.
     head = f"*{label(number)}* is open: head to {channel_link(channel_id)}. "
     if via_form:
-        return head + "You are the incident commander."
-    return head + ("You are the incident commander until you hand over with "
-                   f"`{COMMAND} handover @name`.")
+        said = head + "You are the incident commander."
+    else:
+        said = head + ("You are the incident commander until you hand over with "
+                       f"`{COMMAND} handover @name`.")
+    return said + (" " + PRIVATE_INCIDENT if private else "")
+
+
+PRIVATE_INCIDENT: Final = ("The channel is private: only the people you invite can see it, "
+                           "and nothing about it goes to the announce channel.")
 
 
 def not_announced(channel_id: str, failure: SlackFailure) -> str:

@@ -53,6 +53,7 @@ class Started:
     channel_name: str
     # The reporter is told, since others may not know about the incident yet.
     announce_problem: NotAnnounced | None
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ class _Taken:
 
 @dataclass(frozen=True)
 class Where:
-    """Who did something, and in which channel."""
+    """Who did something, and in which channel. `team_id` is the installation the request
+    came through, not the actor's team; the channel alone says which incident it is."""
 
     team_id: str
     channel_id: str
@@ -121,7 +123,7 @@ class Lifecycle:
     async def _changing(self, where: Where) -> AsyncIterator[tuple[AsyncSession, Incident]]:
         """A transaction holding the row of the incident whose channel this is."""
         async with transaction(self.deps.sessions) as session:
-            yield session, await incidents.in_channel(session, where.team_id, where.channel_id,
+            yield session, await incidents.in_channel(session, where.channel_id,
                                                       for_change=True)
 
     def _now(self) -> datetime:
@@ -130,20 +132,23 @@ class Lifecycle:
     # --- start ----------------------------------------------------------------------------
 
     async def start(self, *, team_id: str, reporter_id: str, title: str,
-                    severity: int | None, description: str | None) -> Started:
-        """Open an incident and its room. If Slack refuses any step before the room is
-        ready, the incident is taken back (and its channel archived) so nothing half-made
-        is left behind."""
+                    severity: int | None, description: str | None,
+                    private: bool = False) -> Started:
+        """Open an incident and its room (a private channel when asked). If Slack refuses
+        any step before the room is ready, the incident is taken back (and its channel
+        archived) so nothing half-made is left behind."""
         severity = severity or self.deps.settings.default_severity
         async with transaction(self.deps.sessions) as session:
             incident = await incidents.open_incident(
                 session, team_id=team_id, reporter_id=reporter_id, title=title,
-                severity=severity, description=description, now=self._now())
+                severity=severity, description=description, now=self._now(),
+                private=private)
         taken = _Taken(team_id=team_id, incident_id=incident.id or 0, number=incident.number)
         channel_id: str | None = None
         try:
             channel = await self.slack.create_channel(
-                candidate_names(incident.number, incident.title, attempts=CHANNEL_NAME_ATTEMPTS))
+                candidate_names(incident.number, incident.title, attempts=CHANNEL_NAME_ATTEMPTS),
+                private=private)
             channel_id = channel.id
             async with transaction(self.deps.sessions) as session:
                 session.add(incident)
@@ -161,11 +166,13 @@ class Lifecycle:
         except BaseException:
             await self._take_back(taken, channel_id)
             raise
-        announce_problem = await self._announce(wording.declared(
+        # A private incident is not announced at all (see `_announce_about`).
+        announce_problem = None if private else await self._announce(wording.declared(
             number=incident.number, severity=severity, title=incident.title,
             reporter_id=reporter_id, channel_id=channel.id))
         return Started(number=incident.number, channel_id=channel.id,
-                       channel_name=channel.name, announce_problem=announce_problem)
+                       channel_name=channel.name, announce_problem=announce_problem,
+                       private=private)
 
     async def _take_back(self, taken: _Taken, channel_id: str | None) -> None:
         log.warning("taking back %s after a failed start", label(taken.number))
@@ -189,6 +196,33 @@ class Lifecycle:
             log.warning("could not announce in %s: %s", channel, failure.error)
             return NotAnnounced(channel_id=channel, failure=failure)
         return None
+
+    async def _announce_about(self, incident: Incident, text: str) -> None:
+        """Announce news of an incident, unless it is private. A private incident is not
+        announced at all, not even that it exists: it is usually a security incident,
+        the announce channel is read by the whole company (possibly by whoever is being
+        investigated), and its number, severity and timing already say too much. The
+        people who need to know are invited to its channel. A channel converted to
+        private after the start counts: Slack is asked, since nothing else tells us."""
+        if self.deps.settings.announce_channel is None or await self._private(incident):
+            return
+        await self._announce(text)
+
+    async def _private(self, incident: Incident) -> bool:
+        if incident.private:
+            return True
+        assert incident.channel_id is not None and incident.id is not None
+        try:
+            private = await self.slack.is_private(incident.channel_id)
+        except SlackFailure as failure:
+            # Better an announcement missed than a secret announced.
+            log.warning("not announcing %s: could not tell whether its channel is private "
+                        "(%s)", label(incident.number), failure.error)
+            return True
+        if private:
+            async with transaction(self.deps.sessions) as session:
+                await incidents.mark_private(session, incident.id)
+        return private
 
     # --- changes in an incident channel -----------------------------------------------------
 
@@ -216,7 +250,7 @@ class Lifecycle:
             # who handed over is told why instead.
             return assigned
         async with transaction(self.deps.sessions) as session:
-            incident = await incidents.in_channel(session, where.team_id, where.channel_id)
+            incident = await incidents.in_channel(session, where.channel_id)
             facts = await handover_facts(session, incident)
         await self.slack.post(where.channel_id,
                               wording.handed_over(user_id, facts, now=self._now()))
@@ -244,7 +278,7 @@ class Lifecycle:
             await incidents.record_update(session, incident, text=text, by=where.user_id,
                                           now=self._now())
         await self.slack.post(where.channel_id, wording.update_posted(text, by=where.user_id))
-        await self._announce(wording.update_announced(
+        await self._announce_about(incident, wording.update_announced(
             text, number=incident.number, severity=incident.severity, status=incident.status,
             title=incident.title, channel_id=where.channel_id))
         return Recorded(number=incident.number)
@@ -272,7 +306,7 @@ class Lifecycle:
         took = incident.resolved_at - incident.created_at
         await self._tell_channel(incident, wording.resolved(
             number=incident.number, took=took, summary=incident.summary, by=where.user_id))
-        await self._announce(wording.resolved_announced(
+        await self._announce_about(incident, wording.resolved_announced(
             number=incident.number, took=took, title=incident.title,
             channel_id=where.channel_id))
         try:
@@ -289,13 +323,13 @@ class Lifecycle:
             await incidents.reopen(session, incident, by=where.user_id, now=self._now())
         await self._tell_channel(incident, wording.reopened(number=incident.number,
                                                             by=where.user_id))
-        await self._announce(wording.reopened_announced(
+        await self._announce_about(incident, wording.reopened_announced(
             number=incident.number, title=incident.title, channel_id=where.channel_id))
         return Reopened(number=incident.number)
 
     async def incident_here(self, where: Where) -> Incident:
         async with transaction(self.deps.sessions) as session:
-            return await incidents.in_channel(session, where.team_id, where.channel_id)
+            return await incidents.in_channel(session, where.channel_id)
 
     # --- the card ---------------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ class TimelineListing:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    async def listing(self, team_id: str, channel_id: str) -> str:
+    async def listing(self, channel_id: str) -> str:
         """The timeline so far, oldest first and newest last."""
         async with self.deps.sessions() as session:
-            incident = await incidents.in_channel(session, team_id, channel_id)
+            incident = await incidents.in_channel(session, channel_id)
             entries, total = await incidents.latest_timeline(
                 session, incident, limit=wording.TIMELINE_REPLY_MAX_ENTRIES)
         return wording.timeline_listing(incident.number, entries, self.deps.settings.timezone,

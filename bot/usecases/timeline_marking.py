@@ -17,20 +17,19 @@ class TimelineMarking:
         self.deps = deps
         self.sync = TimelineSync(deps)
 
-    async def mark_by_hand(self, team_id: str, ref: MessageRef, *, user_id: str, kind: str,
+    async def mark_by_hand(self, ref: MessageRef, *, user_id: str, kind: str,
                            comment: str | None) -> int:
         """Returns the incident number."""
         if kind not in set(self.deps.settings.timeline_emoji.values()):
             raise InvalidInput(wording.not_a_timeline_kind(kind))
         async with self.deps.sessions() as session:
-            await incidents.in_channel(session, team_id, ref.channel_id)
+            await incidents.in_channel(session, ref.channel_id)
         message = await self.sync.read(ref)
         if message is None:
             raise Gone(wording.MESSAGE_GONE)
         source = await self.sync.describe(ref, message)
         async with transaction(self.deps.sessions) as session:
-            incident = await incidents.in_channel(session, team_id, ref.channel_id,
-                                                  for_change=True)
+            incident = await incidents.in_channel(session, ref.channel_id, for_change=True)
             await timeline.mark(session, incident, source=source, message=message, kind=kind,
                                 by=user_id, comment=comment, now=self.deps.clock.now())
             number = incident.number

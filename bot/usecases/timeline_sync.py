@@ -107,7 +107,7 @@ class TimelineSync:
     async def on_reaction(self, team_id: str, ref: MessageRef, event: Mapping[str, Any],
                           event_id: str | None) -> None:
         async with self.deps.sessions() as session:
-            incident = await self._incident(session, team_id, ref)
+            incident = await self._incident(session, ref)
             kept = await message_store.kept(session, ref.channel_id, ref.ts) \
                 if incident is not None else None
         if incident is None:
@@ -146,7 +146,7 @@ class TimelineSync:
             await self._keep_posted(team_id, ref, event, event_id)
             return
         async with self.deps.sessions() as session:
-            incident = await self._incident(session, team_id, ref)
+            incident = await self._incident(session, ref)
             on_timeline = bool(await timeline.entries_for(session, incident, ref.ts)) \
                 if incident is not None else False
             kept = await message_store.kept(session, ref.channel_id, ref.ts) \
@@ -191,7 +191,7 @@ class TimelineSync:
         """A new message: the commonest news in a busy channel, so one transaction."""
         message = from_api(event)
         async with transaction(self.deps.sessions) as session:
-            if message is not None and await self._incident(session, team_id, ref) is not None:
+            if message is not None and await self._incident(session, ref) is not None:
                 await message_store.keep(session, team_id=team_id, channel_id=ref.channel_id,
                                          message=message, as_of=slack_time(event), posted=True)
             await self._processed(session, team_id, event_id)
@@ -259,10 +259,9 @@ class TimelineSync:
 
     # --- inside the transaction -------------------------------------------------------------
 
-    async def _incident(self, session: AsyncSession, team_id: str,
-                        ref: MessageRef) -> Incident | None:
+    async def _incident(self, session: AsyncSession, ref: MessageRef) -> Incident | None:
         try:
-            return await incidents.in_channel(session, team_id, ref.channel_id)
+            return await incidents.in_channel(session, ref.channel_id)
         except NotAnIncidentChannel:
             return None  # news from elsewhere is none of the timeline's business
 

@@ -4,6 +4,7 @@ argument arrives encoded exactly as the SDK sends it to slack.com."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.devtools.emulator_scopes import EVERY_SCOPE
 from bot.devtools.slack_emulator import SlackEmulator
 from tests.support.retry_waits import RetryWaits
 
@@ -26,6 +28,14 @@ APP_TOKEN = "xapp-1-sitrep-test"
 def client_for(slack: SlackEmulator, token: str | None = BOT_TOKEN) -> AsyncWebClient:
     # No retry handlers: a test must see each 429/5xx exactly as Slack sent it.
     return AsyncWebClient(token=token, base_url=slack.api_url, retry_handlers=[])
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackEmulator]:
+    """The emulator's own methods go beyond what Sitrep's manifest asks for: here the bot
+    token has every scope (refusals for a missing one are tested on their own)."""
+    async with SlackEmulator(scopes=EVERY_SCOPE) as emulator:
+        yield emulator
 
 
 @pytest.fixture

@@ -70,3 +70,24 @@ async def test_timeline_events_over_http_are_kept_stored_once_and_must_be_signed
         ts=message["ts"]), event_id="EvFORGED0001", bad_signature=True)
     assert forged.status == 401
     assert await rows.inbox_event(bot.engine, "EvFORGED0001") is None
+
+
+async def test_a_pin_by_someone_of_another_team_takes_the_fast_path_to_the_timeline(
+        bot: ServedBot) -> None:
+    """In a Slack Connect channel the envelope's `team_id` is the vendor's; the fast path
+    files the event under the installation and finds the incident by its channel."""
+    opened = await start_incident(bot, "sev2 Edge errors")
+    bot.slack.add_user("U0VENDOR", "vic", "Vic Vendor", team_id="T0VENDOR")
+    bot.slack.channel(opened.channel_id).members.append("U0VENDOR")
+    message = bot.slack.post_human_message(opened.channel_id, "U0VENDOR", "Purged the CDN")
+    bot.slack.add_human_reaction(opened.channel_id, message["ts"], "U0VENDOR", "pushpin")
+    response = await bot.client.event(
+        payloads.reaction_event("reaction_added", user="U0VENDOR", reaction="pushpin",
+                                channel=opened.channel_id, ts=message["ts"]),
+        event_id="EvSHARED0001", actor_team_id="T0VENDOR")
+    assert (response.status, response.text) == (200, "")
+    await processed(bot, "EvSHARED0001")
+    await bot.settle()
+    (entry,) = await rows.marked(bot.engine)
+    assert (entry.text, entry.author_name, entry.created_by) == (
+        "Purged the CDN", "vic", "U0VENDOR")

@@ -26,9 +26,13 @@ async def processed(bot: Bot, event_id: str, *, timeout: float = 10.0) -> None: 
 
 
 async def deliver(bot: Bot, event: dict[str, object], *, event_id: str | None = None,
-                  retry_num: int | None = None, wait: bool = True) -> BotResponse:
+                  retry_num: int | None = None, wait: bool = True,
+                  actor_team_id: str | None = None, org_install: bool = False) -> BotResponse:
+    """Send an event as Slack does; `actor_team_id` when someone of another team caused it
+    in a Slack Connect channel, `org_install` for an org-wide install's envelope."""
     event_id = event_id or new_event_id()
-    response = await bot.client.event(event, event_id=event_id, retry_num=retry_num)
+    response = await bot.client.event(event, event_id=event_id, retry_num=retry_num,
+                                      actor_team_id=actor_team_id, org_install=org_install)
     assert response.status == 200, response.text
     if wait:
         # Marked processed first, confirmed with the bot's reaction after: wait for both.
@@ -38,11 +42,13 @@ async def deliver(bot: Bot, event: dict[str, object], *, event_id: str | None = 
 
 
 async def react(bot: Bot, channel: str, ts: str, user: str, emoji: str = "pushpin", *,
-                event_id: str | None = None) -> str:
+                event_id: str | None = None, actor_team_id: str | None = None,
+                org_install: bool = False) -> str:
     bot.slack.add_human_reaction(channel, ts, user, emoji)
     event_id = event_id or new_event_id()
     await deliver(bot, payloads.reaction_event("reaction_added", user=user, reaction=emoji,
-                                               channel=channel, ts=ts), event_id=event_id)
+                                               channel=channel, ts=ts), event_id=event_id,
+                  actor_team_id=actor_team_id, org_install=org_install)
     return event_id
 
 

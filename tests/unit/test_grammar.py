@@ -25,3 +25,27 @@ def test_unknown_subcommand_names_what_was_typed() -> None:
 def test_usage_lists_only_what_works() -> None:
     listed = [line for line in commands.usage().splitlines() if line.startswith("•")]
     assert len(listed) == len(commands.SUBCOMMANDS)
+
+
+@pytest.mark.parametrize(("typed", "severity", "title", "private"), [
+    ("sev1 Checkout down", 1, "Checkout down", False),
+    ("--private sev1 Leaked key", 1, "Leaked key", True),
+    ("sev1 --private Leaked key", 1, "Leaked key", True),
+    ("--PRIVATE Leaked key", None, "Leaked key", True),
+    # macOS and iOS turn a typed `--` into a dash.
+    ("\u2014private sev2 Leaked key", 2, "Leaked key", True),
+    ("\u2013private Leaked key", None, "Leaked key", True),
+    ("--private", None, "", True),
+    # Only leading options count: the title keeps what follows.
+    ("Leaked key --private", None, "Leaked key --private", False),
+    ("--privateer sailed", None, "--privateer sailed", False),
+])
+def test_start_reads_private_and_severity_in_either_order(
+        typed: str, severity: int | None, title: str, private: bool) -> None:
+    assert commands.parse_start(typed) == commands.StartRequest(
+        severity=severity, title=title, private=private)
+
+
+def test_help_shows_how_to_start_a_private_incident() -> None:
+    (start,) = [line for line in commands.usage().splitlines() if "/incident start" in line]
+    assert "`/incident start [--private] [sev1-4] <title>`" in start

@@ -16,50 +16,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import app as bot_app
 from bot.deps import Deps
+from bot.devtools.emulator_scopes import METHOD_SCOPES, PRIVATE, PUBLIC, scopes_needed
 from tests.support.paths import REPO
 
 BOT_CODE = [*sorted((REPO / "bot").rglob("*.py")), *sorted((REPO / "handlers").rglob("*.py"))]
 # The emulator and its client are test tools; their calls are not the bot's.
 BOT_CODE = [path for path in BOT_CODE if "devtools" not in path.parts]
 
-# Which bot scope each Web API method needs (Slack's method reference, "Required scopes").
-# Methods needing no scope (auth.test) are listed with none.
-METHOD_SCOPES: dict[str, set[str]] = {
-    "auth.test": set(),
-    "chat.postMessage": {"chat:write"},
-    "chat.postEphemeral": {"chat:write"},
-    "chat.update": {"chat:write"},
-    "chat.delete": {"chat:write"},
-    "chat.getPermalink": set(),
-    "conversations.create": {"channels:manage"},
-    "conversations.info": {"channels:read"},
-    "conversations.archive": {"channels:manage"},
-    "conversations.invite": {"channels:manage"},
-    "conversations.join": {"channels:join"},
-    "conversations.setTopic": {"channels:manage"},
-    "conversations.setPurpose": {"channels:manage"},
-    "conversations.history": {"channels:history"},
-    "conversations.replies": {"channels:history"},
-    "conversations.members": {"channels:read"},
-    "conversations.canvases.create": {"canvases:write"},
-    "canvases.create": {"canvases:write"},
-    "canvases.edit": {"canvases:write"},
-    "files.getUploadURLExternal": {"files:write"},
-    "files.completeUploadExternal": {"files:write"},
-    "pins.add": {"pins:write"},
-    "reactions.add": {"reactions:write"},
-    "reactions.remove": {"reactions:write"},
-    "reactions.get": {"reactions:read"},
-    "users.info": {"users:read"},
-    "views.open": set(),
-    "views.update": set(),
-    "views.push": set(),
-}
+# Incident channels are public, or private when started so or converted later: the bot
+# needs each method's scope for both.
+INCIDENT_CHANNELS = {PUBLIC, PRIVATE}
 # Which bot scope each subscribed event needs (Slack's event reference).
 EVENT_SCOPES: dict[str, set[str]] = {
     "reaction_added": {"reactions:read"},
     "reaction_removed": {"reactions:read"},
     "message.channels": {"channels:history"},
+    "message.groups": {"groups:history"},
     "app_mention": {"app_mentions:read"},
 }
 
@@ -95,11 +67,13 @@ def listeners() -> dict[str, list[Any]]:
     return recorder.registered
 
 
-def _event_name(listened: Any) -> str:
-    if isinstance(listened, dict):
-        kind = str(listened["type"])
-        return f"{kind}.channels" if kind == "message" else kind
-    return "message.channels" if listened == "message" else str(listened)
+# A message listener hears the messages of public and of private channels alike.
+MESSAGE_EVENTS = {"message.channels", "message.groups"}
+
+
+def _event_names(listened: Any) -> set[str]:
+    kind = str(listened["type"]) if isinstance(listened, dict) else str(listened)
+    return set(MESSAGE_EVENTS) if kind == "message" else {kind}
 
 
 def _web_api_methods_called(paths: list[Path]) -> set[str]:
@@ -159,8 +133,9 @@ def test_slash_commands_escape_mentions_and_show_a_hint(manifest: dict[str, Any]
 def test_every_event_listened_to_is_subscribed_and_back(
         manifest: dict[str, Any], listeners: dict[str, list[Any]]) -> None:
     subscribed = set(manifest["settings"].get("event_subscriptions", {}).get("bot_events", []))
-    listened = {_event_name(event) for event in listeners.get("event", [])}
-    listened |= {"message.channels" for _ in listeners.get("message", [])}
+    listened = set().union(*(_event_names(event) for event in listeners.get("event", [])))
+    if listeners.get("message"):
+        listened |= MESSAGE_EVENTS
     assert listened == subscribed
 
 
@@ -175,8 +150,10 @@ def test_declared_scopes_are_exactly_those_the_code_needs(
         manifest: dict[str, Any], listeners: dict[str, list[Any]]) -> None:
     called = _web_api_methods_called(BOT_CODE)
     unknown = called - METHOD_SCOPES.keys()
-    assert not unknown, f"add these methods to METHOD_SCOPES from Slack's docs: {unknown}"
-    needed: set[str] = set().union(*(METHOD_SCOPES[method] for method in called))
+    assert not unknown, ("add these methods to bot/devtools/emulator_scopes.py METHOD_SCOPES "
+                         f"from Slack's docs: {unknown}")
+    needed: set[str] = set().union(*(scopes_needed(method, INCIDENT_CHANNELS)
+                                     for method in called))
     if listeners.get("command"):
         needed.add("commands")
     subscribed = manifest["settings"].get("event_subscriptions", {}).get("bot_events", [])

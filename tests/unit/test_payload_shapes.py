@@ -88,3 +88,38 @@ def test_message_action_matches() -> None:
 
 def test_url_verification_matches() -> None:
     assert set(payloads.url_verification("c")) == set(_reference("url_verification.json"))
+
+
+def test_slack_connect_and_org_install_envelopes_keep_the_shape() -> None:
+    """bolt-python's shared-channel and org-app payloads: the same keys; the acting team in
+    `team_id`, the installation in `authorizations[0]` (its team null for an org install)."""
+    reference = _reference("event_reaction_added.json")
+    event = payloads.reaction_event("reaction_added", user="U1", reaction="pushpin",
+                                    channel="C1", ts="1.000001", item_user="U2")
+    shared = payloads.event_envelope(event, actor_team_id="T0VENDOR")
+    org = payloads.event_envelope(event, org_install=True)
+    assert _keys(shared) == _keys(reference)
+    assert _keys(org) == _keys(reference) | {"enterprise_id"}
+    assert (shared["team_id"], shared["is_ext_shared_channel"]) == ("T0VENDOR", True)
+    assert shared["authorizations"][0]["team_id"] == payloads.TEAM_ID
+    assert org["authorizations"][0] == {
+        "enterprise_id": payloads.ENTERPRISE_ID, "team_id": None, "user_id": payloads.BOT_USER_ID,
+        "is_bot": True, "is_enterprise_install": True}
+
+
+def test_org_install_interactions_have_no_team() -> None:
+    reference = _reference("block_actions.json")
+    built = payloads.block_actions(user_id="U1", channel_id="C1",
+                                   message=reference["message"], action_id="incident_resolve",
+                                   value="12", response_url="http://x/response/1",
+                                   org_install=True)
+    # As bolt-python's test_org_wide_installations_block_actions: `team` null, the
+    # enterprise named, the person's workspace in `user.team_id`.
+    assert _keys(built) == (_keys(reference) - {"team.id", "team.domain"}) | {
+        "enterprise.id", "enterprise.name"}
+    assert (built["team"], built["is_enterprise_install"]) == (None, True)
+    assert built["user"]["team_id"] == payloads.TEAM_ID
+    command = payloads.slash_command("help", user_id="U1", channel_id="C1",
+                                     response_url="http://x/response/1", org_install=True)
+    assert (command["is_enterprise_install"], command["enterprise_id"]) == (
+        "true", payloads.ENTERPRISE_ID)
