@@ -3,6 +3,10 @@ aiohttp and the real app; the signature check; Slack's URL verification."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from bot.devtools import payloads
 from tests.support import rows
 from tests.support.incident_steps import start_incident
@@ -70,3 +74,15 @@ async def test_timeline_events_over_http_are_kept_stored_once_and_must_be_signed
         ts=message["ts"]), event_id="EvFORGED0001", bad_signature=True)
     assert forged.status == 401
     assert await rows.inbox_event(bot.engine, "EvFORGED0001") is None
+
+
+async def test_slacks_app_rate_limited_notice_is_acknowledged_and_logged(
+        bot: ServedBot, caplog: pytest.LogCaptureFixture) -> None:
+    """Answered 404, it would add failed deliveries in the very minutes Slack is already
+    dropping the app's events."""
+    with caplog.at_level(logging.WARNING):
+        response = await bot.client.app_rate_limited()
+    assert response.status == 200
+    (warning,) = [record for record in caplog.records if "app_rate_limited" in record.message]
+    assert warning.levelno == logging.WARNING and "T0001" in warning.message
+    assert bot.running.deps.tallies["app_rate_limited"] == 1
