@@ -41,6 +41,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.history": {"channels:history"},
     "conversations.replies": {"channels:history"},
     "conversations.members": {"channels:read"},
+    "conversations.list": {"channels:read"},
     "conversations.canvases.create": {"canvases:write"},
     "canvases.create": {"canvases:write"},
     "canvases.edit": {"canvases:write"},

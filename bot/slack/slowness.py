@@ -1,0 +1,52 @@
+"""Telling the person who waits that Slack is slow, while the work goes on.
+
+The client's retry handlers (`bot/slack/retry_handlers.py`) call `report` when Slack makes
+them wait (a rate limit's Retry-After, a retry after Slack failed); whoever is waiting on
+the work (`handlers.replies.answer`) said how to tell the person, with `telling`. A
+context variable carries it, so the gateway's methods need no extra argument, and work
+nobody waits on tells nobody."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+Notice = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class _Waiting:
+    notice: Notice
+    told: bool = False
+
+
+_waiting: ContextVar[_Waiting | None] = ContextVar("sitrep_waiting_on_slack", default=None)
+
+
+@contextmanager
+def telling(notice: Notice) -> Iterator[None]:
+    """While inside, the first time Slack is slow `notice` is awaited (once only)."""
+    token = _waiting.set(_Waiting(notice))
+    try:
+        yield
+    finally:
+        _waiting.reset(token)
+
+
+async def report() -> None:
+    """Slack is making the current work wait: tell whoever waits on it, once."""
+    waiting = _waiting.get()
+    if waiting is None or waiting.told:
+        return
+    # Set before telling: telling goes through Slack too, and may be slow itself.
+    waiting.told = True
+    try:
+        await waiting.notice()
+    except Exception:
+        # The notice is a courtesy; the work it is about must go on.
+        log.warning("could not tell the person Slack is slow", exc_info=True)
