@@ -22,6 +22,9 @@ from bot.usecases.lifecycle import Changed, Recorded, Resolved, RoleAssigned, St
 T = TypeVar("T")
 
 Tell = Callable[[str], Awaitable[None]]
+# Work after the ack that takes longer than this is Slack being slow (the bot's own part
+# takes milliseconds): the person hears so rather than wonder.
+SLOW_AFTER_S = 5.0
 Refusal = IncidentError | SlackFailure
 
 
@@ -40,7 +43,7 @@ async def answer(tell: Tell, work: Awaitable[T], reply: Callable[[T], str | None
     """Do the work and tell the person its reply, if it has one, or why it was refused.
     If Slack makes the work wait, they hear that it is slow meanwhile."""
     try:
-        with slowness.telling(lambda: tell(wording.SLACK_IS_SLOW)):
+        with slowness.telling(lambda: tell(wording.SLACK_IS_SLOW), after_s=SLOW_AFTER_S):
             result = await work
     except (IncidentError, SlackFailure) as refusal:
         await tell(refused(refusal))

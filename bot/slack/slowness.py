@@ -1,13 +1,14 @@
 """Telling the person who waits that Slack is slow, while the work goes on.
 
 The client's retry handlers (`bot/slack/retry_handlers.py`) call `report` when Slack makes
-them wait (a rate limit's Retry-After, a retry after Slack failed); whoever is waiting on
-the work (`handlers.replies.answer`) said how to tell the person, with `telling`. A
-context variable carries it, so the gateway's methods need no extra argument, and work
-nobody waits on tells nobody."""
+them wait (a rate limit's Retry-After, a retry after Slack failed), and so does a watchdog
+when the work simply takes long. Whoever waits on the work (`handlers.replies.answer`) said
+how to tell the person, with `telling`. A context variable carries it, so the gateway's
+methods need no extra argument, and work nobody waits on tells nobody."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -29,13 +30,23 @@ _waiting: ContextVar[_Waiting | None] = ContextVar("sitrep_waiting_on_slack", de
 
 
 @contextmanager
-def telling(notice: Notice) -> Iterator[None]:
-    """While inside, the first time Slack is slow `notice` is awaited (once only)."""
+def telling(notice: Notice, *, after_s: float | None = None) -> Iterator[None]:
+    """While inside, the first time Slack is slow `notice` is awaited (once only). With
+    `after_s`, work still going after that long counts as slow too (an answer that is
+    simply late, with no retry to report it)."""
     token = _waiting.set(_Waiting(notice))
+    watchdog = asyncio.create_task(_report_after(after_s)) if after_s is not None else None
     try:
         yield
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         _waiting.reset(token)
+
+
+async def _report_after(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+    await report()
 
 
 async def report() -> None:

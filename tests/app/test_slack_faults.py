@@ -20,6 +20,7 @@ from bot.slack.gateway import SlackGateway
 from bot.slack.retry_handlers import MAX_RETRY_AFTER_S
 from bot.usecases.card_repair import CardRepair
 from bot.usecases.lifecycle import Lifecycle, Started, Where
+from handlers import replies
 from tests.support import rows
 from tests.support.app_under_test import AppUnderTest, make_deps, stop_background_work
 from tests.support.incident_steps import start_incident
@@ -198,3 +199,19 @@ async def test_while_slack_makes_the_work_wait_the_person_hears_it_is_slow(
     assert (first["text"], first["response_type"]) == (wording.SLACK_IS_SLOW, "ephemeral")
     assert "*INC-1*" in str(then["text"])
     assert len(retry_waits.seconds) == 1
+
+
+async def test_work_held_up_by_a_late_answer_tells_the_person_it_is_slow(
+        bot: AppUnderTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Slack answers the create later than the bot waits before saying it is slow.
+    monkeypatch.setattr(replies, "SLOW_AFTER_S", 0.1)
+    bot.slack.slow("conversations.create", seconds=1.0)
+
+    response = await bot.client.slash_command("start Checkout returns 500s",
+                                              response_key="start")
+    assert response.status == 200
+    first = (await bot.slack.wait_for_response("start")).body
+    then = (await bot.slack.wait_for_response("start")).body
+
+    assert first["text"] == wording.SLACK_IS_SLOW
+    assert "*INC-1*" in str(then["text"])
