@@ -77,14 +77,16 @@ async def mark_processed(session: AsyncSession, *, team_id: str, event_id: str,
 
 
 async def take_for_replay(session: AsyncSession, *, received_before: datetime,
-                          now: datetime, limit: int = 100) -> Sequence[InboxEvent]:
-    """Unprocessed events to try again: those whose wait after their last failure is
-    over, oldest first."""
+                          due_by: datetime | None, limit: int = 100) -> Sequence[InboxEvent]:
+    """Unprocessed events to try again, oldest first: those whose wait after their last
+    failure is over by `due_by`, or all of them (a fresh start) when it is None."""
+    waited = [] if due_by is None else [
+        or_(col(InboxEvent.next_attempt_at).is_(None), col(InboxEvent.next_attempt_at) <= due_by)]
     return (await session.exec(select(InboxEvent).where(
         col(InboxEvent.processed_at).is_(None),
         col(InboxEvent.given_up_at).is_(None),
         col(InboxEvent.received_at) < received_before,
-        or_(col(InboxEvent.next_attempt_at).is_(None), col(InboxEvent.next_attempt_at) <= now),
+        *waited,
     ).order_by(col(InboxEvent.received_at)).limit(limit))).all()
 
 

@@ -26,6 +26,10 @@ class _Waiting:
     told: bool = False
 
 
+# The longest the work waits for the notice to be said.
+NOTICE_WAIT_S = 2.0
+_telling: set[asyncio.Task[None]] = set()
+
 _waiting: ContextVar[_Waiting | None] = ContextVar("sitrep_waiting_on_slack", default=None)
 
 
@@ -56,8 +60,16 @@ async def report() -> None:
         return
     # Set before telling: telling goes through Slack too, and may be slow itself.
     waiting.told = True
+    notice = asyncio.create_task(_tell(waiting.notice))
+    _telling.add(notice)
+    notice.add_done_callback(_telling.discard)
+    # Said before the work goes on (so it comes before the reply), but never holding the
+    # work up for long: the notice is a courtesy.
+    await asyncio.wait({notice}, timeout=NOTICE_WAIT_S)
+
+
+async def _tell(notice: Notice) -> None:
     try:
-        await waiting.notice()
+        await notice()
     except Exception:
-        # The notice is a courtesy; the work it is about must go on.
         log.warning("could not tell the person Slack is slow", exc_info=True)

@@ -65,13 +65,16 @@ class EventInbox:
     async def handle(self, team_id: str, event_id: str | None, event: Mapping[str, Any]) -> None:
         await self.timeline.on_event(team_id, event, event_id)
 
-    async def recover(self, *, grace: timedelta = RECOVERY_GRACE) -> int:
+    async def recover(self, *, grace: timedelta = RECOVERY_GRACE,
+                      starting: bool = False) -> int:
         """Handle events received but never processed — a crash came between, or Slack
-        was failing — and return how many. At start-up (`grace` zero) that is all of them."""
+        was failing — and return how many. Those that failed wait their turn
+        (`inbox.failed`), except at start-up (`starting`, with `grace` zero), when
+        everything left over is tried once."""
         now = self.deps.clock.now()
         async with transaction(self.deps.sessions) as session:
             pending = await inbox.take_for_replay(session, received_before=now - grace,
-                                                  now=now)
+                                                  due_by=None if starting else now)
             await inbox.forget_old(session, now=now)
         tried = 0
         for row in pending:
@@ -92,10 +95,15 @@ class EventInbox:
     async def _failed(self, team_id: str, event_id: str, error: Exception) -> None:
         """Count the failure and set the next try; give the event up, loudly, only when
         it failed by its own fault for a day."""
-        async with transaction(self.deps.sessions) as session:
-            given_up = await inbox.failed(session, team_id=team_id, event_id=event_id,
-                                          now=self.deps.clock.now(),
-                                          own_fault=not _slacks_bad_moment(error))
+        try:
+            async with transaction(self.deps.sessions) as session:
+                given_up = await inbox.failed(session, team_id=team_id, event_id=event_id,
+                                              now=self.deps.clock.now(),
+                                              own_fault=not _slacks_bad_moment(error))
+        except Exception:
+            # Not counted: the event is simply tried again at the next replay.
+            log.exception("could not record the failure of event %s", event_id)
+            return
         if given_up is not None:
             log.warning("giving up Slack event %s (team %s) after %d failures since %s; it "
                         "stays in the inbox, unprocessed: %s", event_id, team_id,
@@ -103,13 +111,13 @@ class EventInbox:
 
     async def keep_recovering(self) -> None:
         """Runs for the life of the process: replay at start-up, then now and again."""
-        grace = timedelta(0)
+        grace, starting = timedelta(0), True
         while True:
             try:
-                await self.recover(grace=grace)
+                await self.recover(grace=grace, starting=starting)
             except Exception:
                 log.exception("replaying the event inbox failed; trying again later")
-            grace = RECOVERY_GRACE
+            grace, starting = RECOVERY_GRACE, False
             await asyncio.sleep(RECOVERY_INTERVAL_S)
 
 

@@ -22,7 +22,7 @@ async def _receive(sessions: SessionFactory, event_id: str, at: datetime = T0) -
 async def _replayable(sessions: SessionFactory, now: datetime) -> list[str]:
     async with sessions() as session, session.begin():
         return [row.event_id for row in
-                await inbox.take_for_replay(session, received_before=now, now=now)]
+                await inbox.take_for_replay(session, received_before=now, due_by=now)]
 
 
 async def _failed(sessions: SessionFactory, now: datetime, *, own_fault: bool) -> bool:
