@@ -5,14 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiohttp import ClientSession
+from aiohttp import ClientSession, ClientTimeout
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.clock import Clock
@@ -24,33 +19,57 @@ from bot.domain.inbox import receive_many
 from bot.retro.render import Renderer
 from bot.slack import wording
 from bot.slack.gateway import SlackGateway
-from handlers import card_actions, incident_command, modals, timeline_events, timeline_shortcut
+from bot.slack.retry_handlers import (
+    CappedRateLimitRetryHandler,
+    CarefulConnectionErrorRetryHandler,
+    CarefulServerErrorRetryHandler,
+)
+from handlers import (
+    card_actions,
+    incident_command,
+    modals,
+    slack_notices,
+    timeline_events,
+    timeline_shortcut,
+)
 
 log = logging.getLogger(__name__)
 
-# Slack asks clients to honour Retry-After; a few tries ride out a burst without making a
-# person wait minutes for an answer.
+# Slack asks clients to honour Retry-After; a few short tries ride out a burst without
+# making a person wait minutes for an answer (the caps: bot/slack/retry_handlers.py).
 RATE_LIMIT_RETRIES = 3
 CONNECTION_RETRIES = 2
 SERVER_ERROR_RETRIES = 2
+# How long one Web API call may take. A call that takes longer fails as a timeout
+# (`bot.slack.failures.TIMEOUT`) rather than keeping the person waiting.
+WEB_API_TIMEOUT_S = 30
 
-SURFACES = (incident_command, card_actions, modals, timeline_events, timeline_shortcut)
+SURFACES = (slack_notices, incident_command, card_actions, modals, timeline_events,
+            timeline_shortcut)
+
+
+def build_http_session() -> ClientSession:
+    """The HTTP session every Web API call shares. slack-sdk applies its own timeout only
+    to sessions it makes itself, so a shared one carries the same limit."""
+    return ClientSession(timeout=ClientTimeout(total=WEB_API_TIMEOUT_S))
 
 
 def build_web_client(settings: Settings, *, session: ClientSession | None = None,
-                     wait_out_rate_limits: bool = True) -> AsyncWebClient:
-    """A Web API client. Given a `session`, every call reuses its connections instead of
-    opening one per call. Without `wait_out_rate_limits` a 429 fails at once (for calls
-    nobody waits on)."""
+                     wait_out_rate_limits: bool = True,
+                     timeout: float = WEB_API_TIMEOUT_S) -> AsyncWebClient:
+    """A Web API client. Given a `session` (`build_http_session`), every call reuses its
+    connections instead of opening one per call. Without `wait_out_rate_limits` a 429
+    fails at once (for calls nobody waits on)."""
     retry_handlers: list[AsyncRetryHandler] = [
-        AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
-        AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+        CarefulConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+        CarefulServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
     ]
     if wait_out_rate_limits:
-        retry_handlers.insert(0, AsyncRateLimitErrorRetryHandler(
+        retry_handlers.insert(0, CappedRateLimitRetryHandler(
             max_retry_count=RATE_LIMIT_RETRIES))
     return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
-                          session=session, retry_handlers=retry_handlers)
+                          session=session, retry_handlers=retry_handlers,
+                          timeout=timeout)  # type: ignore[arg-type]
 
 
 def build_gateway(settings: Settings, session: ClientSession | None = None) -> SlackGateway:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.core.clock import Clock
@@ -37,3 +38,6 @@ class Deps:
     # The event inbox's writes, committed together (`bot/db/group_commit.py`); None writes
     # each event in a transaction of its own.
     inbox_writes: GroupCommit[Arrival, bool] | None = None
+    # Counts of what Slack told us about ourselves (`app_rate_limited` notices…), for
+    # whoever reports on the bot's health.
+    tallies: Counter[str] = field(default_factory=Counter)

@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_app, build_deps
+from bot.app import build_app, build_deps, build_http_session
 from bot.core.clock import Clock, SystemClock
 from bot.core.settings import Settings
 from bot.core.work_queue import WorkQueue
@@ -24,6 +24,7 @@ from bot.db import migrate
 from bot.db.engine import create_engine, session_factory
 from bot.deps import Deps
 from bot.retro.render import renderer_for
+from bot.usecases.card_repair import CardRepair
 from bot.usecases.event_inbox import EventInbox
 from handlers.timeline_events import TimelineEventsFastPath
 
@@ -55,6 +56,8 @@ class RunningBot:
     url: str
     recovery: asyncio.Task[None]
     http: ClientSession
+    # Cards Slack would not redraw, redrawn once it answers again.
+    card_repair: asyncio.Task[None] | None = None
 
     async def stop_background_work(self) -> None:
         """Finish the events already acknowledged (what does not finish in time waits in
@@ -67,9 +70,12 @@ class RunningBot:
             await self.deps.inbox_writes.stop()
 
     async def stop(self) -> None:
-        self.recovery.cancel()
-        with suppress(asyncio.CancelledError):
-            await self.recovery
+        for task in (self.recovery, self.card_repair):
+            if task is None:
+                continue
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
         if self.socket_mode is not None:
             await self.socket_mode.close_async()  # type: ignore[no-untyped-call]
         await self.runner.cleanup()
@@ -91,7 +97,7 @@ async def start_bot(
     renderer = renderer_for(settings)
     engine = create_engine(settings.database_url)
     # One HTTP session for every Web API call: connections are reused, not opened per call.
-    http = ClientSession()
+    http = build_http_session()
     try:
         await migrate.upgrade(engine)
         deps = build_deps(settings, session_factory(engine), clock=clock or SystemClock(),
@@ -122,11 +128,13 @@ async def start_bot(
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]
     # Events a previous process received but did not finish are replayed now.
     recovery = asyncio.create_task(EventInbox(deps).keep_recovering())
+    card_repair = asyncio.create_task(CardRepair(deps).keep_redrawing())
     url = site.name
     log.info("Sitrep is serving on %s (%s)", url,
              "Socket Mode" if socket_mode is not None else f"HTTP, {EVENTS_PATH}")
     return RunningBot(engine=engine, deps=deps, bolt_app=bolt_app, runner=runner,
-                      socket_mode=socket_mode, url=url, recovery=recovery, http=http)
+                      socket_mode=socket_mode, url=url, recovery=recovery, http=http,
+                      card_repair=card_repair)
 
 
 def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue, *,
@@ -176,7 +184,10 @@ async def serve_until_stopped(settings: Settings, port: int | None = None) -> No
         log.info("Stopping: no new requests; finishing work already acknowledged")
     finally:
         await bot.runner.shutdown()
-        bot.recovery.cancel()  # it never finishes by itself; what it replays is idempotent
+        # These never finish by themselves; what they replay and redraw is idempotent.
+        bot.recovery.cancel()
+        if bot.card_repair is not None:
+            bot.card_repair.cancel()
         await bot.stop_background_work()
         await _drain_background_work()
         await bot.stop()

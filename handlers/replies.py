@@ -14,7 +14,7 @@ from typing import TypeVar
 from slack_bolt.async_app import AsyncRespond
 
 from bot.domain.errors import IncidentError
-from bot.slack import wording
+from bot.slack import slowness, wording
 from bot.slack.failures import SlackFailure
 from bot.slack.gateway import SlackGateway
 from bot.usecases.lifecycle import Changed, Recorded, Resolved, RoleAssigned, Started
@@ -22,6 +22,9 @@ from bot.usecases.lifecycle import Changed, Recorded, Resolved, RoleAssigned, St
 T = TypeVar("T")
 
 Tell = Callable[[str], Awaitable[None]]
+# Work after the ack that takes longer than this is Slack being slow (the bot's own part
+# takes milliseconds): the person hears so rather than wonder.
+SLOW_AFTER_S = 5.0
 Refusal = IncidentError | SlackFailure
 
 
@@ -37,9 +40,11 @@ def as_is(reply: str | None) -> str | None:
 
 async def answer(tell: Tell, work: Awaitable[T], reply: Callable[[T], str | None] = nothing,
                  *, refused: Callable[[Refusal], str] = wording.refusal) -> None:
-    """Do the work and tell the person its reply, if it has one, or why it was refused."""
+    """Do the work and tell the person its reply, if it has one, or why it was refused.
+    If Slack makes the work wait, they hear that it is slow meanwhile."""
     try:
-        result = await work
+        with slowness.telling(lambda: tell(wording.SLACK_IS_SLOW), after_s=SLOW_AFTER_S):
+            result = await work
     except (IncidentError, SlackFailure) as refusal:
         await tell(refused(refusal))
         return

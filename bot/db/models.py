@@ -43,6 +43,10 @@ class Incident(SQLModel, table=True):
     private: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # The incident card's message ts, so later changes edit it in place.
     card_ts: str | None = Field(default=None, max_length=SLACK_TS)
+    # Counts failures to draw the card and topic since they were last drawn: above zero,
+    # the card may disagree with this row, and is redrawn once Slack answers again (kept
+    # here rather than in memory, so a restart does not forget it).
+    card_stale: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     summary: str | None = Field(default=None, sa_type=Text)
     impact: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
@@ -173,9 +177,15 @@ class InboxEvent(SQLModel, table=True):
     payload: str | None = Field(default=None, sa_type=Text)
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
-    # Replays tried; an event that keeps failing is given up after a few, so it cannot
-    # crowd out newer ones.
+    # Tries after the first that failed, whatever the cause; the wait before the next one
+    # (`next_attempt_at`) doubles with each.
     replays: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Failures that were the event's own (not Slack being down or rate-limiting): only
+    # those can make the inbox give it up, and only after a day of trying.
+    faults: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when the inbox stopped trying; the row stays for a person to look at.
+    given_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class KeptMessage(SQLModel, table=True):

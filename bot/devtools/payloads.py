@@ -278,3 +278,12 @@ def message_action(*, user_id: str, channel_id: str, message: dict[str, Any],
 
 def url_verification(challenge: str) -> dict[str, str]:
     return {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}
+
+
+def app_rate_limited(*, minute_rate_limited: int | None = None) -> dict[str, Any]:
+    """Slack's notice that it drops the app's events for the rest of a minute (Events API
+    docs, "Rate limiting"): sent without a subscription, and not an `event_callback`."""
+    minute = minute_rate_limited if minute_rate_limited is not None else \
+        int(time.time()) // 60 * 60
+    return {"token": VERIFICATION_TOKEN, "type": "app_rate_limited", "team_id": TEAM_ID,
+            "minute_rate_limited": minute, "api_app_id": APP_ID}

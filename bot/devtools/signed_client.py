@@ -105,6 +105,10 @@ class SlackRequests:
         body = urlencode({"payload": json.dumps(payload)})
         return await self._send(body, "application/x-www-form-urlencoded")
 
+    async def app_rate_limited(self) -> BotResponse:
+        """Slack's notice that it is dropping the app's events for a minute."""
+        return await self._send(json.dumps(payloads.app_rate_limited()), "application/json")
+
     async def url_verification(self, challenge: str) -> BotResponse:
         return await self._send(json.dumps(payloads.url_verification(challenge)),
                                 "application/json")

@@ -62,11 +62,17 @@ MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 @dataclass
 class _Fault:
-    kind: Literal["rate_limit", "fail", "server_error"]
+    kind: Literal["rate_limit", "fail", "server_error", "slow", "drop_connection"]
     remaining: int
     error: str = ""
     retry_after: int = 1
     status: int = 500
+    delay: float = 0.0
+
+    @property
+    def after_the_work(self) -> bool:
+        """Slack did what was asked; only its answer is late or lost."""
+        return self.kind in {"slow", "drop_connection"}
 
 
 class SlackEmulator:
@@ -246,6 +252,16 @@ class SlackEmulator:
     def server_error(self, method: str, *, times: int = 1, status: int = 500) -> None:
         """The next ``times`` calls of ``method`` get a bare HTTP ``status`` with a text body."""
         self._add_fault(method, _Fault("server_error", times, status=status))
+
+    def slow(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are done at once but answered only after
+        ``seconds``: a client with a shorter timeout gives up on work Slack has done."""
+        self._add_fault(method, _Fault("slow", times, delay=seconds))
+
+    def drop_connection(self, method: str, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are done, then the connection is dropped
+        without an answer (as when a proxy or Slack's edge resets it)."""
+        self._add_fault(method, _Fault("drop_connection", times))
 
     def clear_faults(self) -> None:
         """Slack is healthy again: every injected fault still pending is dropped."""
@@ -488,9 +504,20 @@ class SlackEmulator:
             return self._answer(method, args, token, 404, {"ok": False, "error": "unknown_method"})
 
         fault = self._take_fault(method)
-        if fault is not None:
+        if fault is not None and not fault.after_the_work:
             return self._fault_answer(method, args, token, fault)
+        response = self._do(method, args, token)
+        if fault is None:
+            return response
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+            return response
+        # Done, and no answer: the client sees the connection close under it.
+        assert request.transport is not None
+        request.transport.abort()
+        return response
 
+    def _do(self, method: str, args: dict[str, Any], token: str | None) -> web.Response:
         refusal = self._auth_refusal(method, token)
         if refusal is not None:
             return self._answer(method, args, token, 200, {"ok": False, "error": refusal})

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, delete, select, update
+from sqlmodel import col, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import InboxEvent
@@ -22,9 +22,13 @@ from bot.db.models import InboxEvent
 # Processed ids are kept this long: far beyond Slack's last redelivery (about five minutes
 # after the first attempt), short enough that the table stays small.
 KEEP_PROCESSED = timedelta(days=3)
-# Replays of an event that keeps failing (Slack refusing for good, say) before it is left
-# alone; it stays in the table for a person to look at.
-MAX_REPLAYS = 5
+# A failed event is tried again after FIRST_WAIT, then after twice as long each time, up
+# to MAX_WAIT: a long Slack outage is ridden out without hammering Slack meanwhile.
+FIRST_WAIT = timedelta(minutes=1)
+MAX_WAIT = timedelta(minutes=15)
+# An event that keeps failing by its own fault (not Slack's outage) is tried for this long
+# before it is given up; it then stays in the table for a person to look at.
+GIVE_UP_AFTER = timedelta(hours=25)
 
 
 @dataclass(frozen=True)
@@ -79,17 +83,39 @@ async def mark_processed(session: AsyncSession, *, team_id: str, event_id: str,
 
 
 async def take_for_replay(session: AsyncSession, *, received_before: datetime,
-                          limit: int = 100) -> Sequence[InboxEvent]:
-    """Unprocessed events to try again, each counted as one more replay."""
-    rows = (await session.exec(select(InboxEvent).where(
+                          due_by: datetime | None, limit: int = 100) -> Sequence[InboxEvent]:
+    """Unprocessed events to try again, oldest first: those whose wait after their last
+    failure is over by `due_by`, or all of them (a fresh start) when it is None."""
+    waited = [] if due_by is None else [
+        or_(col(InboxEvent.next_attempt_at).is_(None), col(InboxEvent.next_attempt_at) <= due_by)]
+    return (await session.exec(select(InboxEvent).where(
         col(InboxEvent.processed_at).is_(None),
+        col(InboxEvent.given_up_at).is_(None),
         col(InboxEvent.received_at) < received_before,
-        col(InboxEvent.replays) < MAX_REPLAYS,
+        *waited,
     ).order_by(col(InboxEvent.received_at)).limit(limit))).all()
-    for row in rows:
-        row.replays += 1
-        session.add(row)
-    return rows
+
+
+async def failed(session: AsyncSession, *, team_id: str, event_id: str, now: datetime,
+                 own_fault: bool) -> InboxEvent | None:
+    """Record a failed attempt and when to try next. Returns the row if the event is now
+    given up: only an event failing by its own fault, tried for `GIVE_UP_AFTER`."""
+    row = await session.get(InboxEvent, (team_id, event_id), with_for_update=True)
+    if row is None or row.processed_at is not None or row.given_up_at is not None:
+        return None
+    row.next_attempt_at = now + wait_after(row.replays)
+    row.replays += 1
+    if own_fault:
+        row.faults += 1
+        if now - (row.received_at or now) >= GIVE_UP_AFTER:
+            row.given_up_at = now
+    session.add(row)
+    return row if row.given_up_at is not None else None
+
+
+def wait_after(failures_before: int) -> timedelta:
+    """The wait after a failure, doubling with each one before it."""
+    return min(FIRST_WAIT * (1 << min(failures_before, 20)), MAX_WAIT)
 
 
 async def forget_old(session: AsyncSession, *, now: datetime) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from async_lru import alru_cache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.failures import SlackFailure, as_failure, failure_from
+from bot.slack.failures import CONNECTION_LOST, RATELIMITED, SlackFailure, as_failure
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ MAX_TOPIC_LENGTH = 250
 # rate-limited (about 100 calls a minute).
 NAME_TTL_S = 3600.0
 NAMES_KEPT = 10_000
+# Tries of one channel name whose create went unanswered, each after looking it up.
+CREATE_ATTEMPTS = 2
+LIST_PAGE = 1000
 
 @dataclass(frozen=True)
 class Channel:
@@ -47,23 +51,43 @@ class SlackGateway:
         self.cosmetic_client = cosmetic_client or client
         self._cosmetic_quiet_until = 0.0
         self._workspace_url: str | None = None
+        self._bot_user_id: str | None = None
         self._workspace_url_lock = asyncio.Lock()
         # One users.info per person at a time and per hour, however many entries ask.
         self._name_of = alru_cache(maxsize=NAMES_KEPT, ttl=NAME_TTL_S)(self._ask_name)
 
     async def create_channel(self, names: Iterable[str], *, private: bool = False) -> Channel:
-        """The first of `names` Slack accepts; `name_taken` moves on to the next one."""
+        """The first of `names` Slack accepts; `name_taken` moves on to the next one.
+
+        A create whose answer never came (a timeout, a dropped connection, a 5xx) may have
+        made the channel all the same, so the client never repeats one blindly
+        (`bot/app.py`): the name is looked up first, and a channel of that name the bot
+        made, still open, is the one it asked for. What still fails leaves here with
+        `outcome_unknown` set when Slack may have made the channel."""
         for name in names:
-            try:
-                response = await self.client.conversations_create(name=name,
-                                                                  is_private=private)
-            except SlackApiError as exc:
-                if exc.response.get("error") == "name_taken":
-                    log.info("channel name %s is taken; trying another", name)
+            unsure = False
+            for attempt in range(CREATE_ATTEMPTS):
+                try:
+                    with as_failure("conversations.create", expected={"name_taken"}):
+                        response = await self.client.conversations_create(
+                            name=name, is_private=private)
+                except SlackFailure as failure:
+                    if failure.error == "name_taken" and not unsure:
+                        log.info("channel name %s is taken; trying another", name)
+                        break
+                    if failure.error != "name_taken" and not failure.outcome_unknown:
+                        raise
+                    made = await self._made_after_all(name, failure, unsure=unsure)
+                    if made is not None:
+                        return made
+                    if failure.error == "name_taken":
+                        break
+                    unsure = True
+                    if attempt + 1 == CREATE_ATTEMPTS:
+                        raise
                     continue
-                raise failure_from("conversations.create", exc) from exc
-            channel = response["channel"]
-            return Channel(id=channel["id"], name=channel["name"])
+                channel = response["channel"]
+                return Channel(id=channel["id"], name=channel["name"])
         raise SlackFailure("conversations.create", "name_taken")
 
     async def is_private(self, channel_id: str) -> bool:
@@ -71,6 +95,39 @@ class SlackGateway:
         with as_failure("conversations.info"):
             response = await self.client.conversations_info(channel=channel_id)
         return bool((response.get("channel") or {}).get("is_private"))
+    async def _made_after_all(self, name: str, failure: SlackFailure, *,
+                              unsure: bool) -> Channel | None:
+        try:
+            made = await self.own_channel({name})
+        except SlackFailure as unlisted:
+            # Still not knowing whether the channel was made: say so.
+            if failure.outcome_unknown:
+                raise failure from unlisted
+            if unsure:
+                raise SlackFailure("conversations.create", CONNECTION_LOST) from unlisted
+            raise
+        if made is not None:
+            log.warning("channel %s was made by a create whose answer was lost; using it",
+                        name)
+        return made
+
+    async def own_channel(self, names: Collection[str]) -> Channel | None:
+        """An open channel the bot made with one of `names`, else None. Slack has no
+        lookup by name, so the workspace's channels are listed, a page at a time."""
+        me = await self.bot_user_id()
+        cursor = ""
+        while True:
+            with as_failure("conversations.list"):
+                response = await self.client.conversations_list(
+                    types="public_channel,private_channel", exclude_archived=True, limit=LIST_PAGE,
+                    cursor=cursor or None)
+            for channel in response.get("channels") or []:
+                if channel.get("name") in names and channel.get("creator") == me and \
+                        not channel.get("is_archived"):
+                    return Channel(id=str(channel["id"]), name=str(channel["name"]))
+            cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return None
 
     async def archive_channel(self, channel_id: str) -> None:
         with as_failure("conversations.archive"):
@@ -79,13 +136,14 @@ class SlackGateway:
     async def invite(self, channel_id: str, user_ids: Iterable[str]) -> None:
         """Invite people who are not yet members; the bot and existing members are skipped,
         so inviting is always safe to repeat."""
+        fine = {"already_in_channel", "cant_invite_self"}
         for user_id in dict.fromkeys(user_ids):
             try:
-                await self.client.conversations_invite(channel=channel_id, users=user_id)
-            except SlackApiError as exc:
-                if exc.response.get("error") in {"already_in_channel", "cant_invite_self"}:
-                    continue
-                raise failure_from("conversations.invite", exc) from exc
+                with as_failure("conversations.invite", expected=fine):
+                    await self.client.conversations_invite(channel=channel_id, users=user_id)
+            except SlackFailure as failure:
+                if failure.error not in fine:
+                    raise
 
     async def set_topic(self, channel_id: str, topic: str) -> None:
         """Topics are plain text to Slack (no formatting, no mentions); longer than Slack's
@@ -115,10 +173,11 @@ class SlackGateway:
 
     async def pin(self, channel_id: str, ts: str) -> None:
         try:
-            await self.client.pins_add(channel=channel_id, timestamp=ts)
-        except SlackApiError as exc:
-            if exc.response.get("error") != "already_pinned":
-                raise failure_from("pins.add", exc) from exc
+            with as_failure("pins.add", expected={"already_pinned"}):
+                await self.client.pins_add(channel=channel_id, timestamp=ts)
+        except SlackFailure as failure:
+            if failure.error != "already_pinned":
+                raise
 
     async def permalink(self, channel_id: str, ts: str, *, thread_ts: str | None = None) -> str:
         """A link to a message, in the archive-link form chat.getPermalink documents, built
@@ -157,10 +216,10 @@ class SlackGateway:
 
     async def _ask_name(self, user_id: str) -> str:
         try:
-            response = await self.client.users_info(user=user_id)
-        except SlackApiError as exc:
-            log.warning("users.info %s failed: %s", user_id, exc.response.get("error"))
-            raise _NameUnknown(user_id) from exc
+            with as_failure("users.info"):
+                response = await self.client.users_info(user=user_id)
+        except SlackFailure as failure:
+            raise _NameUnknown(user_id) from failure
         user = response.get("user") or {}
         profile = user.get("profile") or {}
         return str(profile.get("display_name") or profile.get("real_name")
@@ -177,13 +236,15 @@ class SlackGateway:
         for message in history.get("messages") or []:
             if message.get("ts") == ts:
                 return dict(message)
+        gone = {"thread_not_found", "message_not_found"}
         try:
-            replies = await self.client.conversations_replies(
-                channel=channel_id, ts=ts, oldest=ts, latest=ts, inclusive=True)
-        except SlackApiError as exc:
-            if exc.response.get("error") in {"thread_not_found", "message_not_found"}:
+            with as_failure("conversations.replies", expected=gone):
+                replies = await self.client.conversations_replies(
+                    channel=channel_id, ts=ts, oldest=ts, latest=ts, inclusive=True)
+        except SlackFailure as failure:
+            if failure.error in gone:
                 return None
-            raise failure_from("conversations.replies", exc) from exc
+            raise
         for message in replies.get("messages") or []:
             if message.get("ts") == ts:
                 return dict(message)
@@ -195,19 +256,22 @@ class SlackGateway:
         rather than wait."""
         client = self._client_for(cosmetic, "reactions.add")
         try:
-            await client.reactions_add(channel=channel_id, timestamp=ts, name=emoji)
-        except SlackApiError as exc:
-            if exc.response.get("error") != "already_reacted":
-                raise self._failure("reactions.add", exc, cosmetic) from exc
+            with self._as_failure("reactions.add", cosmetic, expected={"already_reacted"}):
+                await client.reactions_add(channel=channel_id, timestamp=ts, name=emoji)
+        except SlackFailure as failure:
+            if failure.error != "already_reacted":
+                raise
 
     async def unreact(self, channel_id: str, ts: str, emoji: str, *,
                       cosmetic: bool = False) -> None:
         client = self._client_for(cosmetic, "reactions.remove")
+        fine = {"no_reaction", "message_not_found"}
         try:
-            await client.reactions_remove(channel=channel_id, timestamp=ts, name=emoji)
-        except SlackApiError as exc:
-            if exc.response.get("error") not in {"no_reaction", "message_not_found"}:
-                raise self._failure("reactions.remove", exc, cosmetic) from exc
+            with self._as_failure("reactions.remove", cosmetic, expected=fine):
+                await client.reactions_remove(channel=channel_id, timestamp=ts, name=emoji)
+        except SlackFailure as failure:
+            if failure.error not in fine:
+                raise
 
     def _client_for(self, cosmetic: bool, method: str) -> AsyncWebClient:
         if not cosmetic:
@@ -216,23 +280,38 @@ class SlackGateway:
             raise SlackFailure(method, "ratelimited")
         return self.cosmetic_client
 
-    def _failure(self, method: str, exc: SlackApiError, cosmetic: bool) -> SlackFailure:
-        failure = failure_from(method, exc)
-        if cosmetic and failure.error == "ratelimited":
-            self._cosmetic_quiet_until = time.monotonic() + _retry_after(exc)
-        return failure
+    @contextmanager
+    def _as_failure(self, method: str, cosmetic: bool, *,
+                    expected: Collection[str]) -> Iterator[None]:
+        try:
+            with as_failure(method, expected=expected):
+                yield
+        except SlackFailure as failure:
+            cause = failure.__cause__
+            if cosmetic and failure.error == RATELIMITED and isinstance(cause, SlackApiError):
+                self._cosmetic_quiet_until = time.monotonic() + _retry_after(cause)
+            raise
 
     async def workspace_url(self) -> str:
         """The workspace's address (https://<domain>.slack.com/), for links Slack's API
         does not hand out, such as a canvas's."""
-        if self._workspace_url is not None:
-            return self._workspace_url
+        if self._workspace_url is None:
+            await self._who_am_i()
+        assert self._workspace_url is not None
+        return self._workspace_url
+
+    async def bot_user_id(self) -> str:
+        if self._bot_user_id is None:
+            await self._who_am_i()
+        return self._bot_user_id or ""
+
+    async def _who_am_i(self) -> None:
         async with self._workspace_url_lock:
             if self._workspace_url is None:
                 with as_failure("auth.test"):
                     response = await self.client.auth_test()
+                self._bot_user_id = str(response.get("user_id") or "")
                 self._workspace_url = str(response.get("url") or "https://slack.com/")
-        return self._workspace_url
 
     async def create_channel_canvas(self, channel_id: str, title: str, markdown: str) -> str:
         with as_failure("conversations.canvases.create"):

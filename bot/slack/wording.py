@@ -96,6 +96,8 @@ WHICH_ROLE: Final = f"Which role, and who? `{COMMAND} role <role> @name`."
 
 OPENING: Final = "Opening the incident…"
 
+SLACK_IS_SLOW: Final = "Slack is slow right now; Sitrep is still working on it."
+
 APOLOGY: Final = ("Sorry, something went wrong on Sitrep's side. It has been logged; please "
                   "try again.")
 
@@ -359,6 +361,12 @@ PLAIN_WORDS: Final[Mapping[str, str]] = {
     "name_taken": "Every channel name Sitrep tried is taken (name_taken). Try a different "
                   "title.",
     "invalid_auth": "Sitrep's Slack token was refused (invalid_auth). Check SLACK_BOT_TOKEN.",
+    "timeout": "Slack didn't answer in time (timeout). What is saved stays saved, and the "
+               "card catches up when Slack answers again; please check, and try again if "
+               "something is missing.",
+    "connection_lost": "The connection to Slack dropped (connection_lost). What is saved "
+                       "stays saved, and the card catches up when Slack answers again; "
+                       "please check, and try again if something is missing.",
     "token_revoked": "Sitrep's Slack token was revoked (token_revoked). Reinstall the app.",
     "account_inactive": "Sitrep's Slack token belongs to a deactivated app (account_inactive).",
 }

@@ -17,6 +17,7 @@ from typing import Any
 from bot.db.engine import transaction
 from bot.deps import Deps
 from bot.domain import inbox
+from bot.slack.failures import SlackFailure
 from bot.usecases.timeline_sync import TimelineSync, message_of
 
 log = logging.getLogger(__name__)
@@ -55,37 +56,71 @@ class EventInbox:
                              event: Mapping[str, Any]) -> None:
         try:
             await self.handle(team_id, event_id, event)
-        except Exception:
-            log.exception("handling event %s failed; it stays in the inbox for a replay",
-                          event_id)
+        except Exception as error:
+            log.warning("handling event %s failed; it stays in the inbox for a replay",
+                        event_id, exc_info=not _slacks_bad_moment(error))
+            if event_id is not None:
+                await self._failed(team_id, event_id, error)
 
     async def handle(self, team_id: str, event_id: str | None, event: Mapping[str, Any]) -> None:
         await self.timeline.on_event(team_id, event, event_id)
 
-    async def recover(self, *, grace: timedelta = RECOVERY_GRACE) -> int:
+    async def recover(self, *, grace: timedelta = RECOVERY_GRACE,
+                      starting: bool = False) -> int:
         """Handle events received but never processed — a crash came between, or Slack
-        was failing — and return how many. At start-up (`grace` zero) that is all of them."""
+        was failing — and return how many. Those that failed wait their turn
+        (`inbox.failed`), except at start-up (`starting`, with `grace` zero), when
+        everything left over is tried once."""
         now = self.deps.clock.now()
         async with transaction(self.deps.sessions) as session:
-            pending = await inbox.take_for_replay(session, received_before=now - grace)
+            pending = await inbox.take_for_replay(session, received_before=now - grace,
+                                                  due_by=None if starting else now)
             await inbox.forget_old(session, now=now)
+        tried = 0
         for row in pending:
             body = json.loads(row.payload or "{}")
+            tried += 1
             try:
                 await self.handle(row.team_id, row.event_id, body.get("event") or {})
-            except Exception:
-                log.exception("replaying event %s failed; it stays in the inbox", row.event_id)
-        if pending:
-            log.info("replayed %d Slack events received before a restart", len(pending))
-        return len(pending)
+            except Exception as error:
+                log.warning("replaying event %s failed; it stays in the inbox", row.event_id,
+                            exc_info=not _slacks_bad_moment(error))
+                await self._failed(row.team_id, row.event_id, error)
+                if _slacks_bad_moment(error):
+                    break  # Slack is down or busy: the rest wait for its next answer
+        if tried:
+            log.info("replayed %d Slack events not handled before", tried)
+        return tried
+
+    async def _failed(self, team_id: str, event_id: str, error: Exception) -> None:
+        """Count the failure and set the next try; give the event up, loudly, only when
+        it failed by its own fault for a day."""
+        try:
+            async with transaction(self.deps.sessions) as session:
+                given_up = await inbox.failed(session, team_id=team_id, event_id=event_id,
+                                              now=self.deps.clock.now(),
+                                              own_fault=not _slacks_bad_moment(error))
+        except Exception:
+            # Not counted: the event is simply tried again at the next replay.
+            log.exception("could not record the failure of event %s", event_id)
+            return
+        if given_up is not None:
+            log.warning("giving up Slack event %s (team %s) after %d failures since %s; it "
+                        "stays in the inbox, unprocessed: %s", event_id, team_id,
+                        given_up.faults, given_up.received_at, error)
 
     async def keep_recovering(self) -> None:
         """Runs for the life of the process: replay at start-up, then now and again."""
-        grace = timedelta(0)
+        grace, starting = timedelta(0), True
         while True:
             try:
-                await self.recover(grace=grace)
+                await self.recover(grace=grace, starting=starting)
             except Exception:
                 log.exception("replaying the event inbox failed; trying again later")
-            grace = RECOVERY_GRACE
+            grace, starting = RECOVERY_GRACE, False
             await asyncio.sleep(RECOVERY_INTERVAL_S)
+
+
+def _slacks_bad_moment(error: BaseException) -> bool:
+    """Slack down, rate-limiting or not answering: not the event's fault."""
+    return isinstance(error, SlackFailure) and error.passing

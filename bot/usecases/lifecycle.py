@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db.engine import transaction
 from bot.db.models import Incident
 from bot.deps import Deps
-from bot.domain import incidents
+from bot.domain import incidents, stale_cards
 from bot.domain.errors import Gone
 from bot.domain.handover import handover_facts
 from bot.domain.incidents import Change, RoleChange
@@ -99,6 +99,7 @@ class _Taken:
     team_id: str
     incident_id: int
     number: int
+    channel_names: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -143,12 +144,13 @@ class Lifecycle:
                 session, team_id=team_id, reporter_id=reporter_id, title=title,
                 severity=severity, description=description, now=self._now(),
                 private=private)
-        taken = _Taken(team_id=team_id, incident_id=incident.id or 0, number=incident.number)
+        names = tuple(candidate_names(incident.number, incident.title,
+                                      attempts=CHANNEL_NAME_ATTEMPTS))
+        taken = _Taken(team_id=team_id, incident_id=incident.id or 0, number=incident.number,
+                       channel_names=names)
         channel_id: str | None = None
         try:
-            channel = await self.slack.create_channel(
-                candidate_names(incident.number, incident.title, attempts=CHANNEL_NAME_ATTEMPTS),
-                private=private)
+            channel = await self.slack.create_channel(names, private=private)
             channel_id = channel.id
             async with transaction(self.deps.sessions) as session:
                 session.add(incident)
@@ -163,8 +165,8 @@ class Lifecycle:
             await self.slack.pin(channel.id, card_ts)
             await self.slack.set_topic(channel.id, _topic(
                 facts, await self.slack.display_name(reporter_id)))
-        except BaseException:
-            await self._take_back(taken, channel_id)
+        except BaseException as error:
+            await self._take_back(taken, channel_id, error)
             raise
         # A private incident is not announced at all (see `_announce_about`).
         announce_problem = None if private else await self._announce(wording.declared(
@@ -174,15 +176,29 @@ class Lifecycle:
                        channel_name=channel.name, announce_problem=announce_problem,
                        private=private)
 
-    async def _take_back(self, taken: _Taken, channel_id: str | None) -> None:
+    async def _take_back(self, taken: _Taken, channel_id: str | None,
+                         error: BaseException) -> None:
         log.warning("taking back %s after a failed start", label(taken.number))
+        hand_back = True
+        if channel_id is None and isinstance(error, SlackFailure) and error.outcome_unknown:
+            # The create may have worked without Slack saying so: its channel, if it is
+            # there, goes too, and the number is kept when Slack can't tell, so that no
+            # second inc-N channel is ever made for another incident.
+            try:
+                made = await self.slack.own_channel(taken.channel_names)
+            except SlackFailure:
+                hand_back = False
+            else:
+                channel_id = made.id if made is not None else None
         if channel_id is not None:
-            with suppress(SlackFailure):
+            try:
                 await self.slack.archive_channel(channel_id)
+            except SlackFailure:
+                hand_back = False  # an open inc-N channel must not meet another INC-N
         async with transaction(self.deps.sessions) as session:
             await incidents.abandon_incident(session, team_id=taken.team_id,
                                              incident_id=taken.incident_id,
-                                             number=taken.number)
+                                             number=taken.number, hand_back=hand_back)
 
     async def _announce(self, text: str) -> NotAnnounced | None:
         """Post in the announce channel, if one is set; returns why it failed, if it did."""
@@ -334,15 +350,20 @@ class Lifecycle:
     # --- the card ---------------------------------------------------------------------------
 
     async def _facts(self, incident: Incident) -> blocks.CardFacts:
+        return (await self._card_state(incident))[0]
+
+    async def _card_state(self, incident: Incident) -> tuple[blocks.CardFacts, int]:
+        """What the card shows, and its stale mark (`bot.domain.stale_cards`), read together."""
         async with transaction(self.deps.sessions) as session:
             fresh = await session.get(Incident, incident.id)
             if fresh is None:
                 raise Gone(wording.incident_gone(incident.number))
             roles = await incidents.current_roles(session, fresh)
-        return blocks.CardFacts(number=fresh.number, title=fresh.title,
-                                description=fresh.description, severity=fresh.severity,
-                                status=fresh.status, started_at=fresh.created_at,
-                                roles=roles, summary=fresh.summary)
+        facts = blocks.CardFacts(number=fresh.number, title=fresh.title,
+                                 description=fresh.description, severity=fresh.severity,
+                                 status=fresh.status, started_at=fresh.created_at,
+                                 roles=roles, summary=fresh.summary)
+        return facts, fresh.card_stale
 
     async def _tell_channel(self, incident: Incident, text: str) -> None:
         """Say what changed in the channel, then redraw the card and the topic.
@@ -357,23 +378,48 @@ class Lifecycle:
             raise
         await self.refresh_card(incident)
 
-    async def refresh_card(self, incident: Incident) -> None:
+    async def refresh_card(self, incident: Incident, *, mark_if_failed: bool = True) -> None:
         """Redraw the card and topic from the database. Two changes at once can finish
         their Slack calls in either order, so the state is read again after drawing and
-        drawn once more if it moved meanwhile: the last drawing is the latest state."""
+        drawn once more if it moved meanwhile: the last drawing is the latest state.
+
+        If drawing fails the card is marked stale in the database, and `CardRepair`
+        redraws it once Slack answers again."""
         assert incident.channel_id is not None
+        try:
+            stale_as_read = await self._draw_card(incident, incident.channel_id)
+        except Exception:
+            if mark_if_failed:
+                await self._mark_stale(incident)
+            raise
+        if stale_as_read:
+            async with transaction(self.deps.sessions) as session:
+                await stale_cards.drawn(session, incident.id or 0, stale_as_read=stale_as_read)
+
+    async def _draw_card(self, incident: Incident, channel_id: str) -> int:
         drawn: blocks.CardFacts | None = None
+        stale_as_read = 0
         for _ in range(2):
-            facts = await self._facts(incident)
+            facts, stale_as_read = await self._card_state(incident)
             if facts == drawn:
-                return
+                break
             if incident.card_ts is not None:
-                await self.slack.update(incident.channel_id, incident.card_ts,
+                await self.slack.update(channel_id, incident.card_ts,
                                         _card_fallback(facts), blocks.incident_card(facts))
             commander = facts.roles.get(Role.COMMANDER)
             name = await self.slack.display_name(commander) if commander else None
-            await self.slack.set_topic(incident.channel_id, _topic(facts, name))
+            await self.slack.set_topic(channel_id, _topic(facts, name))
             drawn = facts
+        return stale_as_read
+
+    async def _mark_stale(self, incident: Incident) -> None:
+        log.warning("the card of %s may be out of date; it is redrawn when Slack answers",
+                    label(incident.number))
+        try:
+            async with transaction(self.deps.sessions) as session:
+                await stale_cards.mark_stale(session, incident.id or 0)
+        except Exception:
+            log.exception("could not mark the card of %s stale", label(incident.number))
 
 
 def _card_fallback(facts: blocks.CardFacts) -> str:

@@ -4,6 +4,7 @@ entry and its "processed" mark are saved together, and what a crash interrupted 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -13,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.deps import Deps
 from bot.devtools import payloads
 from bot.devtools.slack_emulator import SlackEmulator
+from bot.domain.inbox import FIRST_WAIT, GIVE_UP_AFTER, MAX_WAIT
 from bot.usecases.event_inbox import RECOVERY_GRACE, EventInbox
 from bot.usecases.lifecycle import Lifecycle, Started
 from tests.support import rows
 from tests.support.clock import MovableClock
 from tests.support.crashes import CrashWhen, SimulatedCrash, sessions_that_crash
+from tests.support.retry_waits import RetryWaits
 from tests.support.timeline_steps import new_event_id
 
 TEAM = "T0001"
@@ -111,6 +114,9 @@ async def test_a_replay_that_slack_refuses_stays_in_the_inbox_for_the_next_one(
     assert await inbox.recover(grace=timedelta(0)) == 1
     assert await rows.marked(engine) == []
 
+    # Tried again once its wait is over, not at once.
+    assert await inbox.recover(grace=timedelta(0)) == 0
+    clock.advance(seconds=FIRST_WAIT.total_seconds())
     assert await inbox.recover(grace=timedelta(0)) == 1
     assert [entry.text for entry in await rows.marked(engine)] == ["DB failover done"]
 
@@ -126,3 +132,51 @@ async def test_an_event_outside_any_incident_is_marked_processed_without_asking_
     row = await rows.inbox_event(engine, body["event_id"])
     assert row is not None and row.processed_at is not None
     assert slack.calls_to("conversations.history") == []
+
+
+async def test_an_event_outlasting_a_long_slack_outage_is_done_once_slack_is_back(
+        deps: Deps, engine: AsyncEngine, slack: SlackEmulator, clock: MovableClock,
+        started: Started, retry_waits: RetryWaits) -> None:
+    body = _pinned(slack, started.channel_id, "Failover to eu-west done")
+    inbox = EventInbox(deps)
+    await inbox.receive(TEAM, body["event_id"], body)
+    slack.server_error("conversations.history", times=10_000, status=503)
+
+    # Hours of Slack answering 503: far more tries than the five the inbox used to allow.
+    for _ in range(12):
+        clock.advance(seconds=MAX_WAIT.total_seconds())
+        assert await inbox.recover() == 1
+    assert await rows.marked(engine) == []
+    row = await rows.inbox_event(engine, body["event_id"])
+    assert row is not None and row.given_up_at is None and row.faults == 0
+
+    slack.clear_faults()
+    clock.advance(seconds=MAX_WAIT.total_seconds())
+    assert await inbox.recover() == 1
+    assert [entry.text for entry in await rows.marked(engine)] == ["Failover to eu-west done"]
+
+
+async def test_an_event_failing_by_its_own_fault_is_tried_for_a_day_then_given_up_loudly(
+        deps: Deps, engine: AsyncEngine, slack: SlackEmulator, clock: MovableClock,
+        started: Started, caplog: pytest.LogCaptureFixture) -> None:
+    body = _pinned(slack, started.channel_id, "Cache flushed")
+    inbox = EventInbox(deps)
+    await inbox.receive(TEAM, body["event_id"], body)
+    received = clock.now()
+    # Slack refuses this one for good: not an outage, so it is the event's own fault.
+    slack.fail("conversations.history", "channel_not_found", times=10_000)
+
+    with caplog.at_level(logging.WARNING, logger="bot.usecases.event_inbox"):
+        while clock.now() - received < timedelta(hours=24):
+            clock.advance(seconds=MAX_WAIT.total_seconds())
+            assert await inbox.recover() == 1
+        assert not [r for r in caplog.records if "giving up" in r.message]
+        clock.advance(seconds=GIVE_UP_AFTER.total_seconds())
+        assert await inbox.recover() == 1
+
+    (given_up,) = [r for r in caplog.records if "giving up" in r.message]
+    assert given_up.levelno == logging.WARNING and body["event_id"] in given_up.message
+    clock.advance(days=1)
+    assert await inbox.recover() == 0
+    row = await rows.inbox_event(engine, body["event_id"])
+    assert row is not None and row.given_up_at is not None and row.processed_at is None

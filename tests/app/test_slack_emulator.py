@@ -599,6 +599,52 @@ async def test_server_error(client: AsyncWebClient, slack: SlackEmulator) -> Non
     assert (await client.conversations_history(channel="C0GENERAL"))["ok"] is True
 
 
+async def test_a_dropped_connection_comes_after_the_work_is_done(
+        client: AsyncWebClient, slack: SlackEmulator) -> None:
+    slack.drop_connection("conversations.create")
+
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await client.conversations_create(name="inc-1-db-down")
+
+    made = slack.channel_by_name("inc-1-db-down")
+    assert made is not None and not made.is_archived
+    error = await slack_error(client.conversations_create(name="inc-1-db-down"))
+    assert error.response["error"] == "name_taken"
+
+
+async def test_a_slow_answer_times_out_in_the_client_after_the_work_is_done(
+        slack: SlackEmulator) -> None:
+    impatient = AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url, retry_handlers=[],
+                               timeout=0.2)  # type: ignore[arg-type]
+    slack.slow("conversations.create", seconds=2)
+
+    with pytest.raises(TimeoutError):
+        await impatient.conversations_create(name="inc-2-db-down")
+
+    assert slack.channel_by_name("inc-2-db-down") is not None
+    # Only the next call was slow.
+    assert (await impatient.conversations_create(name="inc-3-db-down"))["ok"] is True
+
+
+async def test_conversations_list_finds_a_channel_by_name_across_pages(
+        client: AsyncWebClient, slack: SlackEmulator) -> None:
+    for n in range(5):
+        slack.create_channel(f"room-{n}")
+    archived = slack.create_channel("room-old")
+    await client.conversations_archive(channel=archived)
+    names: list[str] = []
+    cursor = None
+    while True:
+        page = await client.conversations_list(limit=2, cursor=cursor, exclude_archived=True)
+        names += [channel["name"] for channel in page["channels"]]
+        assert all(channel["creator"] for channel in page["channels"])
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert "room-4" in names and "room-old" not in names
+    assert len(names) == len(set(names))
+
+
 async def test_wait_for_call(client: AsyncWebClient, slack: SlackEmulator) -> None:
     async def later() -> None:
         await asyncio.sleep(0.05)

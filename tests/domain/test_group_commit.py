@@ -40,7 +40,7 @@ async def test_a_burst_of_inbox_writes_is_a_few_transactions_with_every_answer_r
     assert sum(batches) == len(ids) and len(batches) < 10
     async with sessions() as session:
         assert len(await inbox.take_for_replay(session, received_before=T0.replace(hour=10),
-                                               limit=500)) == 200
+                                               due_by=T0.replace(hour=10), limit=500)) == 200
 
 
 async def test_a_failed_batch_fails_its_callers_and_the_next_batch_still_commits(

@@ -1,5 +1,6 @@
-"""The inbox of Slack events as rows: recorded once, done once, replayed a bounded number of
-times, and forgotten when old. On SQLite and PostgreSQL."""
+"""The inbox of Slack events as rows: recorded once, done once, replayed with a growing wait
+until done (given up only when it fails by its own fault for a day), and forgotten when old.
+On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ async def _receive(sessions: SessionFactory, event_id: str, at: datetime = T0) -
 async def _replayable(sessions: SessionFactory, now: datetime) -> list[str]:
     async with sessions() as session, session.begin():
         return [row.event_id for row in
-                await inbox.take_for_replay(session, received_before=now)]
+                await inbox.take_for_replay(session, received_before=now, due_by=now)]
+
+
+async def _failed(sessions: SessionFactory, now: datetime, *, own_fault: bool) -> bool:
+    """One more failed try of Ev1; True when the inbox gave it up."""
+    async with sessions() as session, session.begin():
+        return await inbox.failed(session, team_id="T1", event_id="Ev1", now=now,
+                                  own_fault=own_fault) is not None
 
 
 async def test_an_event_is_new_until_it_is_processed(sessions: SessionFactory) -> None:
@@ -33,12 +41,45 @@ async def test_an_event_is_new_until_it_is_processed(sessions: SessionFactory) -
     assert not await _receive(sessions, "Ev1")
 
 
-async def test_an_unfinished_event_is_replayed_a_bounded_number_of_times(
+async def test_a_failed_event_waits_twice_as_long_after_each_failure(
         sessions: SessionFactory) -> None:
     await _receive(sessions, "Ev1")
-    later = T0 + timedelta(minutes=1)
-    replays = [await _replayable(sessions, later) for _ in range(inbox.MAX_REPLAYS + 1)]
-    assert replays == [["Ev1"]] * inbox.MAX_REPLAYS + [[]]
+    now = T0 + timedelta(minutes=1)
+    waits = []
+    for _ in range(6):
+        assert await _replayable(sessions, now) == ["Ev1"]
+        assert not await _failed(sessions, now, own_fault=True)
+        wait = timedelta(0)
+        while not await _replayable(sessions, now + wait):
+            wait += timedelta(minutes=1)
+        waits.append(wait)
+        now += wait
+    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8, 15, 15)]
+
+
+async def test_an_event_failing_by_its_own_fault_is_given_up_only_after_a_day(
+        sessions: SessionFactory) -> None:
+    await _receive(sessions, "Ev1")
+    now = T0
+    while now - T0 < inbox.GIVE_UP_AFTER - inbox.MAX_WAIT:
+        now += inbox.MAX_WAIT
+        assert await _replayable(sessions, now) == ["Ev1"]
+        assert not await _failed(sessions, now, own_fault=True)
+    assert now - T0 >= timedelta(hours=24)
+    now += inbox.MAX_WAIT
+    assert await _failed(sessions, now, own_fault=True)
+    assert await _replayable(sessions, now + timedelta(days=1)) == []
+
+
+async def test_slack_being_down_never_makes_the_inbox_give_an_event_up(
+        sessions: SessionFactory) -> None:
+    await _receive(sessions, "Ev1")
+    now = T0
+    while now - T0 < timedelta(days=2):
+        now += inbox.MAX_WAIT
+        assert await _replayable(sessions, now) == ["Ev1"]
+        assert not await _failed(sessions, now, own_fault=False)
+    assert await _replayable(sessions, now + inbox.MAX_WAIT) == ["Ev1"]
 
 
 async def test_processed_events_are_forgotten_after_a_while(sessions: SessionFactory) -> None:

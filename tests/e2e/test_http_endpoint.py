@@ -3,6 +3,10 @@ aiohttp and the real app; the signature check; Slack's URL verification."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from bot.devtools import payloads
 from tests.support import rows
 from tests.support.incident_steps import start_incident
@@ -91,3 +95,13 @@ async def test_a_pin_by_someone_of_another_team_takes_the_fast_path_to_the_timel
     (entry,) = await rows.marked(bot.engine)
     assert (entry.text, entry.author_name, entry.created_by) == (
         "Purged the CDN", "vic", "U0VENDOR")
+async def test_slacks_app_rate_limited_notice_is_acknowledged_and_logged(
+        bot: ServedBot, caplog: pytest.LogCaptureFixture) -> None:
+    """Answered 404, it would add failed deliveries in the very minutes Slack is already
+    dropping the app's events."""
+    with caplog.at_level(logging.WARNING):
+        response = await bot.client.app_rate_limited()
+    assert response.status == 200
+    (warning,) = [record for record in caplog.records if "app_rate_limited" in record.message]
+    assert warning.levelno == logging.WARNING and "T0001" in warning.message
+    assert bot.running.deps.tallies["app_rate_limited"] == 1
