@@ -261,6 +261,9 @@ def check(body: Mapping[str, Any]) -> None:
     kind = body.get("type")
     if "command" in body:
         _validate(_SLASH_COMMAND, body, "slash command")
+    if "event" in body and not isinstance(body["event"], dict):
+        # Bolt's own middleware reads `event` of any request that has one.
+        raise MalformedRequest("a request whose event is not an object")
     if not isinstance(kind, str):
         if kind is not None:
             raise MalformedRequest("a request whose type is not a string")
