@@ -17,15 +17,24 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_confi
 # pydantic reads TypedDicts only from typing_extensions before Python 3.12.
 from typing_extensions import TypedDict
 
+from bot.db.models import SLACK_ID, SLACK_TS
+
 # Slack adds fields over time; only the ones read are checked, and checked without coercion.
 _SHAPE = ConfigDict(extra="allow", strict=True)
+# Ids, timestamps and names as long as the database keeps them (`bot.db.models`): a longer
+# one would fail its write after the ack, and again at every replay.
+Id = Annotated[str, Field(max_length=SLACK_ID)]
+Ts = Annotated[str, Field(max_length=SLACK_TS)]
+EventId = Annotated[str, Field(max_length=64)]
+Emoji = Annotated[str, Field(max_length=100)]
+Name = Annotated[str, Field(max_length=255)]
 _MAX_PROBLEM_PARTS = 5
 _MAX_PART_LENGTH = 30
 
 
 @with_config(_SHAPE)
 class _Ref(TypedDict):
-    id: str
+    id: Id
 
 
 # --- messages (events, shortcuts) ---------------------------------------------------------
@@ -44,24 +53,24 @@ class _Block(TypedDict, total=False):
 
 @with_config(_SHAPE)
 class _Reaction(TypedDict, total=False):
-    name: str | None
-    users: list[str]
+    name: Emoji | None
+    users: list[Id]
 
 
 @with_config(_SHAPE)
 class _BotProfile(TypedDict, total=False):
-    name: str | None
+    name: Name | None
 
 
 @with_config(_SHAPE)
 class _Message(TypedDict):
-    ts: str
+    ts: Ts
     subtype: NotRequired[str | None]
     text: NotRequired[str | None]
-    user: NotRequired[str | None]
-    bot_id: NotRequired[str | None]
-    username: NotRequired[str | None]
-    thread_ts: NotRequired[str | None]
+    user: NotRequired[Id | None]
+    bot_id: NotRequired[Id | None]
+    username: NotRequired[Name | None]
+    thread_ts: NotRequired[Ts | None]
     bot_profile: NotRequired[_BotProfile | None]
     reactions: NotRequired[list[_Reaction]]
     blocks: NotRequired[list[_Block]]
@@ -80,31 +89,34 @@ class _Event(TypedDict):
 @with_config(_SHAPE)
 class _EventCallback(TypedDict):
     type: Literal["event_callback"]
-    team_id: str
-    event_id: str
+    team_id: Id
+    event_id: EventId
     event: _Event
 
 
 @with_config(_SHAPE)
 class _ReactedItem(TypedDict):
     type: str
-    channel: NotRequired[str]
-    ts: NotRequired[str]
+    channel: NotRequired[Id]
+    ts: NotRequired[Ts]
 
 
 @with_config(_SHAPE)
 class _ReactionEvent(TypedDict):
     type: Literal["reaction_added", "reaction_removed"]
-    reaction: str
-    user: NotRequired[str | None]
+    reaction: Emoji
+    user: NotRequired[Id | None]
     item: _ReactedItem
+    event_ts: NotRequired[Ts]
 
 
 @with_config(_SHAPE)
 class _MessageEvent(TypedDict):
     type: Literal["message"]
-    channel: NotRequired[str]
+    channel: NotRequired[Id]
     subtype: NotRequired[str | None]
+    ts: NotRequired[Ts]
+    event_ts: NotRequired[Ts]
 
 
 @with_config(_SHAPE)
@@ -114,7 +126,7 @@ class _EditedMessageEvent(TypedDict):
 
 @with_config(_SHAPE)
 class _DeletedMessageEvent(TypedDict):
-    deleted_ts: str
+    deleted_ts: Ts
 
 
 # --- slash commands and interactions --------------------------------------------------------
@@ -123,9 +135,9 @@ class _DeletedMessageEvent(TypedDict):
 class _SlashCommand(TypedDict):
     command: str
     text: NotRequired[str]
-    team_id: str
-    channel_id: str
-    user_id: str
+    team_id: Id
+    channel_id: Id
+    user_id: Id
     trigger_id: str
     response_url: str
 
@@ -166,6 +178,8 @@ class _State(TypedDict):
 
 @with_config(_SHAPE)
 class _View(TypedDict):
+    # Bolt reads `type` of every submitted view as it hands a listener its arguments.
+    type: str
     callback_id: str
     private_metadata: NotRequired[str]
     state: _State
@@ -181,6 +195,7 @@ class _ViewSubmission(TypedDict):
 
 @with_config(_SHAPE)
 class _ClosedView(TypedDict):
+    type: str
     callback_id: str
 
 
@@ -221,6 +236,13 @@ class _BlockSuggestion(TypedDict):
     action_id: str
 
 
+@with_config(_SHAPE)
+class _WorkflowStepEdit(TypedDict):
+    type: Literal["workflow_step_edit"]
+    callback_id: str
+    workflow_step: dict[str, Any]
+
+
 # What Bolt's listener matching itself reads differs by `type`: each is checked before it.
 _BY_TYPE: dict[str, TypeAdapter[Any]] = {
     "event_callback": TypeAdapter(_EventCallback),
@@ -231,6 +253,7 @@ _BY_TYPE: dict[str, TypeAdapter[Any]] = {
     "shortcut": TypeAdapter(_Shortcut),
     "interactive_message": TypeAdapter(_AttachmentActions),
     "block_suggestion": TypeAdapter(_BlockSuggestion),
+    "workflow_step_edit": TypeAdapter(_WorkflowStepEdit),
 }
 _SLASH_COMMAND = TypeAdapter(_SlashCommand)
 _REACTION_EVENT = TypeAdapter(_ReactionEvent)

@@ -25,13 +25,15 @@ from tests.support.served_bot import ServedBot
 from tests.support.slack_reading import card
 
 # Modest: the suite shares two cores; each example is a request and its after-ack work.
-FUZZ = settings(max_examples=30, deadline=None,
+FUZZ = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12),
+    | st.text(max_size=12)
+    # Longer than any id, timestamp or emoji name the database keeps.
+    | st.text(alphabet="0123456789.ABCUCx", min_size=33, max_size=120),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
                                                                 max_size=3),
     max_leaves=6)

@@ -95,10 +95,19 @@ def _command_without_channel() -> dict[str, str]:
     return fields
 
 
+def _view_without_type() -> dict[str, object]:
+    submitted = payloads.view_submission(user_id="U0ALICE", view={
+        "callback_id": blocks.UPDATE_MODAL, "private_metadata": "C0GENERAL"}, values={})
+    del submitted["view"]["type"]
+    return submitted
+
+
 MALFORMED = {
     "event without team_id": lambda: raw_requests.event(_without_team(_reaction())),
     "reaction named by a list": lambda: raw_requests.event(_unhashable_reaction()),
     "slash command without channel_id": lambda: raw_requests.form(_command_without_channel()),
+    # Bolt itself reads it, as it hands any listener its arguments (found by fuzzing).
+    "view submitted without its type": lambda: raw_requests.interaction(_view_without_type()),
     "card button without actions": lambda: raw_requests.interaction({
         **payloads.block_actions(user_id="U0BOB", channel_id="C0GENERAL", message={"ts": "1.2"},
                                  action_id="incident_resolve", value="1",
