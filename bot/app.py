@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -19,11 +23,14 @@ from bot.domain.inbox import receive_many
 from bot.retro.render import Renderer
 from bot.slack import wording
 from bot.slack.gateway import SlackGateway
+from bot.slack.request_shapes import MalformedRequest
+from bot.slack.response_urls import may_answer
 from bot.slack.retry_handlers import (
     CappedRateLimitRetryHandler,
     CarefulConnectionErrorRetryHandler,
     CarefulServerErrorRetryHandler,
 )
+from bot.slack.signatures import SlackSignatures
 from handlers import (
     card_actions,
     incident_command,
@@ -32,6 +39,7 @@ from handlers import (
     timeline_events,
     timeline_shortcut,
 )
+from handlers.request_gate import RequestGate, from_slack, malformed
 
 log = logging.getLogger(__name__)
 
@@ -88,36 +96,70 @@ def build_deps(settings: Settings, sessions: SessionFactory, *, clock: Clock,
 
 def build_app(deps: Deps) -> AsyncApp:
     settings = deps.settings
+    signatures = (SlackSignatures(settings.slack_signing_secret)
+                  if settings.slack_signing_secret else None)
     app = AsyncApp(
         # One client for listeners and the gateway: one set of retry handlers and limits.
         client=deps.slack.client,
         signing_secret=settings.slack_signing_secret,
-        # Socket Mode carries no signatures; HTTP mode always checks them.
-        request_verification_enabled=not settings.socket_mode,
+        # The gate checks signatures (HTTP) and shapes (both modes) before anything reads
+        # the request; Bolt's own check would log the unsigned body (handlers/request_gate).
+        request_verification_enabled=False,
+        before_authorize=RequestGate(signatures),
+        # Unmatched requests reach the error handler, which logs one line without the body.
+        raise_error_for_unhandled_request=True,
         logger=logging.getLogger("sitrep.bolt"),
     )
     for surface in SURFACES:
         surface.register(app, deps)
-    app.error(_log_and_apologise)
+    app.error(error_handler(settings.slack_api_url, signatures))
     return app
 
 
-async def _log_and_apologise(error: Exception, body: dict[str, Any], respond: Any) -> None:
+def error_handler(slack_api_url: str, signatures: SlackSignatures | None
+                  ) -> Callable[..., Awaitable[BoltResponse | None]]:
     """The one place anything unexpected ends up: logged with its context for whoever runs
     Sitrep, and a short apology for the person (never a traceback in Slack). A refusal
-    meant for the person is answered before it gets here (`handlers.replies.answer`)."""
-    log.exception("unhandled error in a Slack listener (type=%s, team=%s, user=%s)",
-                  body.get("type") or body.get("command"), _team_id(body), _user_id(body),
-                  exc_info=error)
-    if respond is not None and body.get("response_url"):
-        await respond(text=wording.APOLOGY, response_type="ephemeral", replace_original=False)
+    meant for the person is answered before it gets here (`handlers.replies.answer`).
+
+    Only a request Slack sent is answered, and only through a response URL on Slack's
+    side: the body of anything else is a stranger's, and so is its `response_url`."""
+
+    # Bolt passes arguments by these names.
+    async def log_and_apologise(error: Exception, request: AsyncBoltRequest,
+                                body: dict[str, Any], respond: Any) -> BoltResponse | None:
+        if not from_slack(request, signatures):
+            log.warning("an error on a request without a valid Slack signature (%s)",
+                        type(error).__name__)
+            return None
+        if isinstance(error, BoltUnhandledRequestError):
+            log.info("no listener for a %s request", _kind(body))
+            return None
+        if isinstance(error, MalformedRequest):
+            log.warning("refused a malformed request from Slack (%s)", error)
+            return malformed()
+        log.exception("unhandled error in a Slack listener (type=%s, team=%s, user=%s)",
+                      _kind(body), _team_id(body), _user_id(body), exc_info=error)
+        if respond is not None and may_answer(body.get("response_url"), slack_api_url):
+            await respond(text=wording.APOLOGY, response_type="ephemeral",
+                          replace_original=False)
+        return None
+
+    return log_and_apologise
+
+
+def _kind(body: dict[str, Any]) -> str:
+    kind = body.get("type") or body.get("command")
+    return ascii(kind[:40]) if isinstance(kind, str) else "untyped"
 
 
 def _team_id(body: dict[str, Any]) -> str | None:
     team = body.get("team")
-    return body.get("team_id") or (team.get("id") if isinstance(team, dict) else None)
+    found = body.get("team_id") or (team.get("id") if isinstance(team, dict) else None)
+    return ascii(found[:20]) if isinstance(found, str) else None
 
 
 def _user_id(body: dict[str, Any]) -> str | None:
     user = body.get("user")
-    return body.get("user_id") or (user.get("id") if isinstance(user, dict) else None)
+    found = body.get("user_id") or (user.get("id") if isinstance(user, dict) else None)
+    return ascii(found[:20]) if isinstance(found, str) else None

@@ -10,9 +10,10 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from aiohttp import ClientSession, web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +25,7 @@ from bot.db import migrate
 from bot.db.engine import create_engine, session_factory
 from bot.deps import Deps
 from bot.retro.render import renderer_for
+from bot.slack.signatures import SlackSignatures
 from bot.usecases.card_repair import CardRepair
 from bot.usecases.event_inbox import EventInbox
 from handlers.timeline_events import TimelineEventsFastPath
@@ -33,6 +35,11 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 HEALTH_DB_TIMEOUT_S = 2.0
+# Slack's requests are a few kilobytes; the largest it sends (an edit of a 40,000-character
+# message: old and new text, each with its blocks) stays well under this. A bigger body is
+# refused before it is read any further.
+MAX_SLACK_REQUEST_BYTES = 512 * 1024
+_READ_CHUNK_BYTES = 64 * 1024
 # How long in-flight work (listeners still running after their ack) may take to finish
 # after SIGTERM before the process exits anyway.
 DRAIN_TIMEOUT_S = 10.0
@@ -42,6 +49,7 @@ ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine", AsyncEngine)
 AFTER_ACK: web.AppKey[WorkQueue] = web.AppKey("after_ack", WorkQueue)
 FAST_EVENTS: web.AppKey[TimelineEventsFastPath] = web.AppKey("fast_events",
                                                              TimelineEventsFastPath)
+SIGNATURES: web.AppKey[SlackSignatures] = web.AppKey("signatures", SlackSignatures)
 
 
 @dataclass
@@ -105,10 +113,12 @@ async def start_bot(
         deps.after_ack.start()
         bolt_app = build_app(deps)
         # Over HTTP the timeline's events skip Bolt's chain (handlers/timeline_events.py).
-        fast_events = (TimelineEventsFastPath(deps, settings.slack_signing_secret)
+        fast_events = (TimelineEventsFastPath(deps)
                        if settings.slack_signing_secret and not settings.socket_mode else None)
+        signatures = (SlackSignatures(settings.slack_signing_secret)
+                      if settings.slack_signing_secret else None)
         runner = web.AppRunner(build_web_app(bolt_app, engine, deps.after_ack,
-                                             fast_events=fast_events),
+                                             signatures=signatures, fast_events=fast_events),
                                handle_signals=False)
         await runner.setup()
     except BaseException:
@@ -138,11 +148,15 @@ async def start_bot(
 
 
 def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue, *,
+                  signatures: SlackSignatures | None = None,
                   fast_events: TimelineEventsFastPath | None = None) -> web.Application:
+    """`signatures` None (Socket Mode without a signing secret): nothing over HTTP is Slack's."""
     web_app = web.Application()
     web_app[BOLT_APP] = bolt_app
     web_app[ENGINE] = engine
     web_app[AFTER_ACK] = after_ack
+    if signatures is not None:
+        web_app[SIGNATURES] = signatures
     if fast_events is not None:
         web_app[FAST_EVENTS] = fast_events
     web_app.router.add_post(EVENTS_PATH, slack_events)
@@ -151,13 +165,50 @@ def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue,
 
 
 async def slack_events(request: web.Request) -> web.Response:
+    """Every request from Slack, in this order: no bigger than Slack's ever are, signed
+    (checked on the raw bytes, before anything parses them), readable; then a timeline
+    event takes the fast path and everything else goes to Bolt. Nothing of a refused body
+    is logged."""
     with request.app[AFTER_ACK].serving():
+        body = await _read_at_most(request, MAX_SLACK_REQUEST_BYTES)
+        if body is None:
+            log.warning("refused a request of more than %d bytes", MAX_SLACK_REQUEST_BYTES)
+            return web.json_response({"error": "request too large"}, status=413)
+        signatures = request.app.get(SIGNATURES)
+        if signatures is None or not signatures.verified(body, request.headers):
+            log.warning("refused a request without a valid Slack signature")
+            return web.json_response({"error": "invalid request"}, status=401)
         fast = request.app.get(FAST_EVENTS)
-        if fast is not None and await fast.acknowledge(await request.read(), request.headers):
+        if fast is not None and await fast.acknowledge(body):
             return web.Response(status=200)
-        bolt_response = await request.app[BOLT_APP].async_dispatch(
-            await to_bolt_request(request))
+        bolt_request = _bolt_request(request, body)
+        if bolt_request is None:
+            return web.json_response({"error": "malformed request"}, status=400)
+        bolt_response = await request.app[BOLT_APP].async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None once it is longer than `limit` (whatever Content-Length says)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(_READ_CHUNK_BYTES):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest | None:
+    """Bolt's request, or None for a signed body Bolt cannot read (not UTF-8, not JSON,
+    JSON that is not an object): Bolt parses it as it builds the request."""
+    try:
+        return AsyncBoltRequest(body=body.decode(), query=request.query_string,
+                                headers=request.headers)  # type: ignore[arg-type]
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as bad:
+        log.warning("refused a signed request Bolt cannot read (%s)", type(bad).__name__)
+        return None
 
 
 async def healthz(request: web.Request) -> web.Response:

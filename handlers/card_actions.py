@@ -12,7 +12,8 @@ from bot.domain.errors import WrongState
 from bot.domain.incidents import parse_severity, parse_status
 from bot.domain.vocabulary import Status
 from bot.slack import blocks, wording
-from bot.usecases.lifecycle import Lifecycle, Where
+from bot.slack.request_shapes import MalformedRequest
+from bot.usecases.lifecycle import Changed, Lifecycle, Resolved, Where
 from handlers import replies
 from handlers.installation import installation_id
 
@@ -23,36 +24,48 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(blocks.SEVERITY_SELECT)
     async def severity_chosen(ack: AsyncAck, body: dict[str, Any],
                               respond: AsyncRespond) -> None:
+        where, chosen = _where(body), _selected(body)
         await ack()
-        await replies.answer(replies.via_response_url(respond), lifecycle.change_severity(
-            _where(body), parse_severity(_selected(body))))
+
+        async def change() -> Changed:
+            return await lifecycle.change_severity(where, parse_severity(chosen))
+
+        await replies.answer(replies.via_response_url(respond), change())
 
     @app.action(blocks.STATUS_SELECT)
     async def status_chosen(ack: AsyncAck, body: dict[str, Any],
                             respond: AsyncRespond) -> None:
+        where, chosen = _where(body), _selected(body)
         await ack()
-        await replies.answer(replies.via_response_url(respond), lifecycle.change_status(
-            _where(body), parse_status(_selected(body))), replies.status_changed)
+
+        async def change() -> Changed | Resolved:
+            return await lifecycle.change_status(where, parse_status(chosen))
+
+        await replies.answer(replies.via_response_url(respond), change(),
+                             replies.status_changed)
 
     @app.action(blocks.UPDATE_BUTTON)
     async def update_pressed(ack: AsyncAck, body: dict[str, Any],
                              respond: AsyncRespond) -> None:
+        where = _where(body)
         await ack()
         await replies.answer(replies.via_response_url(respond),
-                             _open(deps, lifecycle, _where(body), body, blocks.update_modal))
+                             _open(deps, lifecycle, where, body, blocks.update_modal))
 
     @app.action(blocks.RESOLVE_BUTTON)
     async def resolve_pressed(ack: AsyncAck, body: dict[str, Any],
                               respond: AsyncRespond) -> None:
+        where = _where(body)
         await ack()
         await replies.answer(replies.via_response_url(respond),
-                             _open(deps, lifecycle, _where(body), body, blocks.resolve_modal))
+                             _open(deps, lifecycle, where, body, blocks.resolve_modal))
 
     @app.action(blocks.REOPEN_BUTTON)
     async def reopen_pressed(ack: AsyncAck, body: dict[str, Any],
                              respond: AsyncRespond) -> None:
+        where = _where(body)
         await ack()
-        await replies.answer(replies.via_response_url(respond), lifecycle.reopen(_where(body)))
+        await replies.answer(replies.via_response_url(respond), lifecycle.reopen(where))
 
 
 async def _open(deps: Deps, lifecycle: Lifecycle, where: Where, body: dict[str, Any],
@@ -65,11 +78,19 @@ async def _open(deps: Deps, lifecycle: Lifecycle, where: Where, body: dict[str, 
 
 
 def _where(body: dict[str, Any]) -> Where:
-    # `team` is the presser's own (another company's, in a Slack Connect channel), or
-    # null with an org-wide install: the channel alone says which incident this is.
+    """The card's channel, and who pressed; checked before the ack (the request's shape,
+    `bot.slack.request_shapes`, has the rest). `team` is the presser's own (another
+    company's, in a Slack Connect channel), or null with an org-wide install: the channel
+    alone says which incident this is."""
+    if "channel" not in body or "response_url" not in body:
+        raise MalformedRequest("block_actions: a card control without channel or response_url")
     return Where(team_id=installation_id(body) or "", channel_id=body["channel"]["id"],
                  user_id=body["user"]["id"])
 
 
 def _selected(body: dict[str, Any]) -> str:
-    return str(body["actions"][0]["selected_option"]["value"])
+    option = body["actions"][0].get("selected_option")
+    if option is None:
+        raise MalformedRequest("block_actions: a select without selected_option")
+    return str(option["value"])
+

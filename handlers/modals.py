@@ -15,6 +15,7 @@ from bot.domain import incidents
 from bot.domain.errors import IncidentError
 from bot.domain.vocabulary import MAX_TEXT_LENGTH
 from bot.slack import blocks, wording
+from bot.slack.request_shapes import MalformedRequest
 from bot.usecases.lifecycle import Lifecycle, Where
 from handlers import replies
 from handlers.installation import installation_id
@@ -31,12 +32,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except IncidentError as mistake:
             await ack(response_action="errors", errors={"title_block": str(mistake)})
             return
-        severity = int(values["severity_block"]["severity"]["selected_option"]["value"])
+        severity = _severity(values)
         description = _value(values, "description_block", "description")
         chosen = values.get("private_block", {}).get("private", {}).get("selected_options")
         private = any(option.get("value") == blocks.PRIVATE_CHOICE for option in chosen or [])
-        await ack()
         user_id = body["user"]["id"]
+        await ack()
         # The form may have been opened anywhere, so the answer is a direct message.
         await replies.answer(
             replies.by_direct_message(deps.slack, user_id),
@@ -80,8 +81,18 @@ def _privately(deps: Deps, where: Where) -> replies.Tell:
 
 def _where(body: dict[str, Any]) -> Where:
     # The modal was opened from the card, whose channel travels in private_metadata.
+    if not body["view"].get("private_metadata"):
+        raise MalformedRequest("view_submission: a modal without private_metadata")
     return Where(team_id=installation_id(body) or "", channel_id=body["view"]["private_metadata"],
                  user_id=body["user"]["id"])
+
+
+def _severity(values: dict[str, Any]) -> int:
+    # The form's own select; the value is one of its options' (1 to 4).
+    option = values.get("severity_block", {}).get("severity", {}).get("selected_option")
+    if option is None or not (option["value"].isascii() and option["value"].isdigit()):
+        raise MalformedRequest("view_submission: the start form without a severity")
+    return int(option["value"])
 
 
 def _value(values: dict[str, Any], block_id: str, action_id: str) -> str:

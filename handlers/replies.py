@@ -2,12 +2,15 @@
 
 Every handler answers the same way. `answer` runs the work and says either the reply made
 from its result or the refusal: a rule's (`IncidentError`, whose message is written for
-the person) or Slack's (`SlackFailure`, in wording's plain words). Anything else is a bug,
-left to the app's error handler, which logs it and apologises. The functions below turn
-the use cases' results into those replies, in wording's words."""
+the person) or Slack's (`SlackFailure`, in wording's plain words). Anything else is a bug:
+logged once, and the person gets an apology. It never raises, because it runs after the
+ack: a listener that raised after acking would be taken by Bolt for one that never acked,
+and Slack would be answered 404. The functions below turn the use cases' results into
+those replies, in wording's words."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -18,6 +21,8 @@ from bot.slack import slowness, wording
 from bot.slack.failures import SlackFailure
 from bot.slack.gateway import SlackGateway
 from bot.usecases.lifecycle import Changed, Recorded, Resolved, RoleAssigned, Started
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -44,13 +49,27 @@ async def answer(tell: Tell, work: Awaitable[T], reply: Callable[[T], str | None
     If Slack makes the work wait, they hear that it is slow meanwhile."""
     try:
         with slowness.telling(lambda: tell(wording.SLACK_IS_SLOW), after_s=SLOW_AFTER_S):
-            result = await work
-    except (IncidentError, SlackFailure) as refusal:
-        await tell(refused(refusal))
+            said = await _outcome(work, reply, refused)
+    except Exception:
+        log.exception("a Slack request failed after its acknowledgement")
+        said = wording.APOLOGY
+    if not said:
         return
-    said = reply(result)
-    if said:
+    try:
         await tell(said)
+    except Exception as failure:
+        # The work is done (or logged above); only the reply to the person is lost.
+        log.warning("could not tell the person what came of their request (%s)",
+                    type(failure).__name__)
+
+
+async def _outcome(work: Awaitable[T], reply: Callable[[T], str | None],
+                   refused: Callable[[Refusal], str]) -> str | None:
+    try:
+        result = await work
+    except (IncidentError, SlackFailure) as refusal:
+        return refused(refusal)
+    return reply(result)
 
 
 # --- where the person is told -----------------------------------------------------------------

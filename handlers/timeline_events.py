@@ -6,20 +6,21 @@ redelivery of an event already handled is acknowledged and dropped right there.
 
 Over HTTP the same events take a shorter road (`TimelineEventsFastPath`): in the burst of
 a major incident they are most of what Slack sends, and Bolt's middleware chain and
-listener matching cost three times the rest of their ack. The signature is checked the
-way Bolt checks it; anything that is not a verified timeline event goes to Bolt as before."""
+listener matching cost three times the rest of their ack. The server has checked the
+signature before; anything that is not a well-formed timeline event goes to Bolt as before
+(which refuses a malformed one: `handlers/request_gate.py`)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
-from slack_sdk.signature import SignatureVerifier
 
 from bot.deps import Deps
+from bot.slack.request_shapes import problem_with
 from bot.usecases.event_inbox import EventInbox
 from handlers.installation import installation_id
 
@@ -57,39 +58,32 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 class TimelineEventsFastPath:
-    """Timeline events over HTTP: verified, written to the inbox and acknowledged without
-    Bolt, their work queued for the after-ack workers exactly as the listener above does."""
+    """Timeline events over HTTP: written to the inbox and acknowledged without Bolt,
+    their work queued for the after-ack workers exactly as the listener above does."""
 
-    def __init__(self, deps: Deps, signing_secret: str) -> None:
+    def __init__(self, deps: Deps) -> None:
         self.events = EventInbox(deps)
-        self.verifier = SignatureVerifier(signing_secret)
 
-    async def acknowledge(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        """True when the request was a timeline event, now safely in the inbox; False
-        leaves the request to Bolt (not an event, not verified, not the timeline's)."""
-        if b'"event_callback"' not in body or not self._verified(body, headers):
+    async def acknowledge(self, body: bytes) -> bool:
+        """True when the request (its signature already verified) was a timeline event, now
+        safely in the inbox; False leaves the request to Bolt (not an event, malformed, not
+        the timeline's)."""
+        if b'"event_callback"' not in body:
             return False
         try:
-            payload = json.loads(body)
-        except ValueError:
+            text = body.decode()
+            payload = json.loads(text)
+        except (ValueError, RecursionError):
             return False
-        if not isinstance(payload, dict):
+        if not isinstance(payload, dict) or payload.get("type") != "event_callback" or \
+                problem_with(payload) is not None:
             return False
-        event = payload.get("event")
+        event, event_id = payload["event"], payload["event_id"]
         # The installation, not the envelope's team_id: in a shared channel that is the
         # team of whoever reacted.
-        team_id, event_id = installation_id(payload), payload.get("event_id")
-        if payload.get("type") != "event_callback" or not isinstance(event, dict) or \
-                not isinstance(team_id, str) or not isinstance(event_id, str) or \
-                not self.events.wants(event):
+        team_id = installation_id(payload)
+        if team_id is None or not self.events.wants(event):
             return False
-        if await self.events.receive(team_id, event_id, body.decode()):
+        if await self.events.receive(team_id, event_id, text):
             self.events.handle_soon(team_id, event_id, event)
         return True
-
-    def _verified(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        try:
-            return self.verifier.is_valid(body, headers.get("X-Slack-Request-Timestamp"),
-                                          headers.get("X-Slack-Signature"))
-        except ValueError:
-            return False  # a malformed timestamp: Bolt refuses it

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.deps import Deps
 from bot.slack import blocks, wording
 from bot.slack.messages import message_text
+from bot.slack.request_shapes import MalformedRequest
 from bot.usecases.lifecycle import Lifecycle, Where
 from bot.usecases.timeline_marking import TimelineMarking
 from bot.usecases.timeline_sync import MessageRef
@@ -25,9 +26,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.shortcut(blocks.TIMELINE_SHORTCUT)
     async def add_to_timeline(ack: AsyncAck, body: dict[str, Any],
                               respond: AsyncRespond) -> None:
-        await ack()
         where = Where(team_id=installation_id(body) or "", channel_id=body["channel"]["id"],
                       user_id=body["user"]["id"])
+        await ack()
 
         async def open_form() -> None:
             await lifecycle.incident_here(where)
@@ -47,10 +48,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors",
                       errors={"comment_block": wording.keep_it_under(MAX_COMMENT)})
             return
-        await ack()
-        kind = values["kind_block"]["kind"]["selected_option"]["value"]
-        channel_id, ts = body["view"]["private_metadata"].split(" ", 1)
+        kind = (values.get("kind_block", {}).get("kind", {}).get("selected_option")
+                or {}).get("value")
+        channel_id, _, ts = body["view"].get("private_metadata", "").partition(" ")
+        if not kind or not channel_id or not ts:
+            raise MalformedRequest("view_submission: the timeline form without its kind or "
+                                   "its message")
         user_id = body["user"]["id"]
+        await ack()
         await replies.answer(
             replies.in_channel(deps.slack, channel_id, user_id),
             marking.mark_by_hand(MessageRef(channel_id, ts),
