@@ -6,7 +6,8 @@ reach the person privately in the incident channel."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
@@ -18,6 +19,8 @@ from bot.slack import blocks, wording
 from bot.usecases.lifecycle import Lifecycle, Where
 from handlers import replies
 
+T = TypeVar("T")
+
 
 def register(app: AsyncApp, deps: Deps) -> None:
     lifecycle = Lifecycle(deps)
@@ -25,13 +28,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(blocks.START_MODAL)
     async def declare_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         values = body["view"]["state"]["values"]
-        try:
-            title = incidents.check_title(_value(values, "title_block", "title"))
-        except IncidentError as mistake:
-            await ack(response_action="errors", errors={"title_block": str(mistake)})
-            return
-        severity = int(values["severity_block"]["severity"]["selected_option"]["value"])
+        errors: dict[str, str] = {}
+        title = _checked(errors, "title_block", lambda: incidents.check_title(
+            _value(values, "title_block", "title")))
+        severity = _checked(errors, "severity_block", lambda: incidents.parse_severity(
+            _selected(values, "severity_block", "severity")))
         description = _value(values, "description_block", "description")
+        if len(description) > MAX_TEXT_LENGTH:
+            errors["description_block"] = wording.keep_it_under(MAX_TEXT_LENGTH)
+        if errors or title is None or severity is None:
+            await ack(response_action="errors", errors=errors)
+            return
         await ack()
         user_id = body["user"]["id"]
         # The form may have been opened anywhere, so the answer is a direct message.
@@ -82,3 +89,18 @@ def _where(body: dict[str, Any]) -> Where:
 
 def _value(values: dict[str, Any], block_id: str, action_id: str) -> str:
     return str(values.get(block_id, {}).get(action_id, {}).get("value") or "").strip()
+
+
+def _checked(errors: dict[str, str], block_id: str, check: Callable[[], T]) -> T | None:
+    """The checked value, or None with the rule's sentence put next to the field."""
+    try:
+        return check()
+    except IncidentError as mistake:
+        errors[block_id] = str(mistake)
+        return None
+
+
+def _selected(values: dict[str, Any], block_id: str, action_id: str) -> str:
+    """A select's chosen value; "" when none is (the rule checking it says what to do)."""
+    option = values.get(block_id, {}).get(action_id, {}).get("selected_option") or {}
+    return str(option.get("value") or "") if isinstance(option, dict) else ""

@@ -29,7 +29,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                       user_id=body["user"]["id"])
 
         async def open_form() -> None:
-            await lifecycle.incident_here(where)
+            await lifecycle.may_mark(where)
             kinds = list(dict.fromkeys(deps.settings.timeline_emoji.values()))
             await deps.slack.open_view(body["trigger_id"], blocks.timeline_modal(
                 kinds=kinds, preview=message_text(body["message"]),
@@ -42,13 +42,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
         values = body["view"]["state"]["values"]
         comment = str(values.get("comment_block", {}).get("comment", {}).get("value")
                       or "").strip()
+        option = values.get("kind_block", {}).get("kind", {}).get("selected_option") or {}
+        kind = str(option.get("value") or "") if isinstance(option, dict) else ""
+        errors: dict[str, str] = {}
         if len(comment) > MAX_COMMENT:
-            await ack(response_action="errors",
-                      errors={"comment_block": wording.keep_it_under(MAX_COMMENT)})
+            errors["comment_block"] = wording.keep_it_under(MAX_COMMENT)
+        if kind not in set(deps.settings.timeline_emoji.values()):
+            errors["kind_block"] = wording.not_a_timeline_kind(kind)
+        if errors:
+            await ack(response_action="errors", errors=errors)
             return
         await ack()
-        kind = values["kind_block"]["kind"]["selected_option"]["value"]
-        channel_id, ts = body["view"]["private_metadata"].split(" ", 1)
+        # The form says which message it is about; `mark_by_hand` checks that the person
+        # may change that channel's incident, as for any change.
+        channel_id, _, ts = str(body["view"]["private_metadata"]).partition(" ")
         user_id = body["user"]["id"]
         await replies.answer(
             replies.in_channel(deps.slack, channel_id, user_id),

@@ -45,3 +45,12 @@ def as_failure(method: str) -> Iterator[None]:
         yield
     except SlackApiError as exc:
         raise failure_from(method, exc) from exc
+
+
+class MembershipUnknown(SlackFailure):
+    """Slack would not say who is in a channel, so whether a person may act there is
+    unknown. Refused rather than allowed: an outage must not open incidents to everyone."""
+
+    def __init__(self, failure: SlackFailure, channel_id: str) -> None:
+        super().__init__(failure.method, failure.error, needed=failure.needed)
+        self.channel_id = channel_id

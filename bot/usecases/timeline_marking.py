@@ -9,6 +9,7 @@ from bot.deps import Deps
 from bot.domain import incidents, timeline
 from bot.domain.errors import Gone, InvalidInput
 from bot.slack import wording
+from bot.usecases.lifecycle import Lifecycle, Where
 from bot.usecases.timeline_sync import MessageRef, TimelineSync
 
 
@@ -22,8 +23,8 @@ class TimelineMarking:
         """Returns the incident number."""
         if kind not in set(self.deps.settings.timeline_emoji.values()):
             raise InvalidInput(wording.not_a_timeline_kind(kind))
-        async with self.deps.sessions() as session:
-            await incidents.in_channel(session, team_id, ref.channel_id)
+        await Lifecycle(self.deps).may_mark(Where(team_id=team_id, channel_id=ref.channel_id,
+                                                  user_id=user_id))
         message = await self.sync.read(ref)
         if message is None:
             raise Gone(wording.MESSAGE_GONE)
