@@ -163,8 +163,8 @@ def refusal(refused: IncidentError | SlackFailure) -> str:
 
 
 # How SITREP_RESOLVE_BY / SITREP_REOPEN_BY's words read in a sentence.
-_WHO: Final[Mapping[str, str]] = {"commander": "commander", "reporter": "the person who "
-                                  "declared it"}
+_WHO: Final[Mapping[str, str]] = {"commander": "the commander",
+                                  "reporter": "the person who declared the incident"}
 
 
 def not_allowed(refused: NotAllowed) -> str:
@@ -173,7 +173,7 @@ def not_allowed(refused: NotAllowed) -> str:
         return (f"Only people in {channel_link(refused.channel_id)} can {refused.deed} "
                 f"{label(refused.number)}; join the channel first.")
     who = " or ".join(_WHO.get(word, word) for word in refused.allowed)
-    return f"Only {label(refused.number)}'s {who} can {refused.deed} it."
+    return f"Only {who} can {refused.deed} {label(refused.number)}."
 
 
 def membership_unknown(failure: MembershipUnknown) -> str:

@@ -342,10 +342,6 @@ class Lifecycle:
             number=incident.number, title=incident.title, channel_id=where.channel_id))
         return Reopened(number=incident.number)
 
-    async def incident_here(self, where: Where) -> Incident:
-        async with transaction(self.deps.sessions) as session:
-            return await incidents.in_channel(session, where.team_id, where.channel_id)
-
     # --- the card ---------------------------------------------------------------------------
 
     async def _facts(self, incident: Incident) -> blocks.CardFacts:

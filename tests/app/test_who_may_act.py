@@ -147,7 +147,7 @@ async def test_by_default_any_member_resolves_and_the_commander_or_reporter_reop
     assert (await rows.incident(bot.engine, opened.number)).status == "resolved"
 
     assert await refusal(bot, "reopen", channel=opened.channel_id, user=BOB) == (
-        "Only INC-1's commander or the person who declared it can reopen it.")
+        "Only the commander or the person who declared the incident can reopen INC-1.")
     assert (await rows.incident(bot.engine, opened.number)).status == "resolved"
     await command(bot, "reopen", channel=opened.channel_id)  # Alice declared it
     assert (await rows.incident(bot.engine, opened.number)).status == "investigating"
@@ -163,7 +163,7 @@ async def test_by_default_any_member_resolves_and_the_commander_or_reporter_reop
 async def test_a_team_chooses_who_resolves_and_who_reopens(bot: AppUnderTest) -> None:
     opened = await start_incident(bot, "Checkout down")
     bot.slack.join_channel(opened.channel_id, BOB)
-    only_commander = "Only INC-1's commander can resolve it."
+    only_commander = "Only the commander can resolve INC-1."
     assert await refusal(bot, "resolve", channel=opened.channel_id, user=BOB) == only_commander
     assert await refusal(bot, "status resolved", channel=opened.channel_id,
                          user=BOB) == only_commander
