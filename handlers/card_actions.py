@@ -1,19 +1,22 @@
-"""The incident card's selects and buttons: the same changes as the `/incident` commands."""
+"""The incident card's selects and buttons: the same changes as the `/incident` commands.
+
+What was chosen is checked before the ack; Slack shows nothing for a block action's ack, so
+a choice that doesn't fit is explained privately right after it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from bot.db.models import Incident
 from bot.deps import Deps
-from bot.domain.errors import WrongState
+from bot.domain.errors import IncidentError
 from bot.domain.incidents import parse_severity, parse_status
-from bot.domain.vocabulary import Status
 from bot.slack import blocks, wording
 from bot.slack.request_shapes import MalformedRequest
-from bot.usecases.lifecycle import Changed, Lifecycle, Resolved, Where
+from bot.usecases.lifecycle import Lifecycle, Where
 from handlers import replies
 from handlers.installation import installation_id
 
@@ -24,24 +27,28 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(blocks.SEVERITY_SELECT)
     async def severity_chosen(ack: AsyncAck, body: dict[str, Any],
                               respond: AsyncRespond) -> None:
-        where, chosen = _where(body), _selected(body)
+        where, tell = _where(body), replies.via_response_url(respond)
+        try:
+            severity = parse_severity(_selected(body))
+        except IncidentError as mistake:
+            await ack()
+            await tell(wording.refusal(mistake))
+            return
         await ack()
-
-        async def change() -> Changed:
-            return await lifecycle.change_severity(where, parse_severity(chosen))
-
-        await replies.answer(replies.via_response_url(respond), change())
+        await replies.answer(tell, lifecycle.change_severity(where, severity))
 
     @app.action(blocks.STATUS_SELECT)
     async def status_chosen(ack: AsyncAck, body: dict[str, Any],
                             respond: AsyncRespond) -> None:
-        where, chosen = _where(body), _selected(body)
+        where, tell = _where(body), replies.via_response_url(respond)
+        try:
+            status = parse_status(_selected(body))
+        except IncidentError as mistake:
+            await ack()
+            await tell(wording.refusal(mistake))
+            return
         await ack()
-
-        async def change() -> Changed | Resolved:
-            return await lifecycle.change_status(where, parse_status(chosen))
-
-        await replies.answer(replies.via_response_url(respond), change(),
+        await replies.answer(tell, lifecycle.change_status(where, status),
                              replies.status_changed)
 
     @app.action(blocks.UPDATE_BUTTON)
@@ -49,16 +56,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
                              respond: AsyncRespond) -> None:
         where = _where(body)
         await ack()
-        await replies.answer(replies.via_response_url(respond),
-                             _open(deps, lifecycle, where, body, blocks.update_modal))
+        await replies.answer(replies.via_response_url(respond), _open(
+            deps, lifecycle.update_form(where), body, blocks.update_modal))
 
     @app.action(blocks.RESOLVE_BUTTON)
     async def resolve_pressed(ack: AsyncAck, body: dict[str, Any],
                               respond: AsyncRespond) -> None:
         where = _where(body)
         await ack()
-        await replies.answer(replies.via_response_url(respond),
-                             _open(deps, lifecycle, where, body, blocks.resolve_modal))
+        await replies.answer(replies.via_response_url(respond), _open(
+            deps, lifecycle.resolve_form(where), body, blocks.resolve_modal))
 
     @app.action(blocks.REOPEN_BUTTON)
     async def reopen_pressed(ack: AsyncAck, body: dict[str, Any],
@@ -68,13 +75,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await replies.answer(replies.via_response_url(respond), lifecycle.reopen(where))
 
 
-async def _open(deps: Deps, lifecycle: Lifecycle, where: Where, body: dict[str, Any],
+async def _open(deps: Deps, allowed: Awaitable[Incident], body: dict[str, Any],
                 modal: Callable[..., dict[str, Any]]) -> None:
-    incident = await lifecycle.incident_here(where)
-    if incident.status == Status.RESOLVED and modal is blocks.resolve_modal:
-        raise WrongState(wording.already_resolved(incident.number))
+    """Open the form once the person may use it (`allowed` says why not, if not)."""
+    incident = await allowed
+    assert incident.channel_id is not None
     await deps.slack.open_view(body["trigger_id"],
-                               modal(channel_id=where.channel_id, number=incident.number))
+                               modal(channel_id=incident.channel_id, number=incident.number))
 
 
 def _where(body: dict[str, Any]) -> Where:
@@ -89,8 +96,5 @@ def _where(body: dict[str, Any]) -> Where:
 
 
 def _selected(body: dict[str, Any]) -> str:
-    option = body["actions"][0].get("selected_option")
-    if option is None:
-        raise MalformedRequest("block_actions: a select without selected_option")
-    return str(option["value"])
-
+    option = body["actions"][0].get("selected_option") or {}
+    return str(option.get("value") or "") if isinstance(option, dict) else ""

@@ -6,7 +6,8 @@ reach the person privately in the incident channel."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
@@ -20,6 +21,8 @@ from bot.usecases.lifecycle import Lifecycle, Where
 from handlers import replies
 from handlers.installation import installation_id
 
+T = TypeVar("T")
+
 
 def register(app: AsyncApp, deps: Deps) -> None:
     lifecycle = Lifecycle(deps)
@@ -27,22 +30,27 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(blocks.START_MODAL)
     async def declare_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         values = body["view"]["state"]["values"]
-        try:
-            title = incidents.check_title(_value(values, "title_block", "title"))
-        except IncidentError as mistake:
-            await ack(response_action="errors", errors={"title_block": str(mistake)})
-            return
-        severity = _severity(values)
+        errors: dict[str, str] = {}
+        title = _checked(errors, "title_block", lambda: incidents.check_title(
+            _value(values, "title_block", "title")))
+        severity = _checked(errors, "severity_block", lambda: incidents.parse_severity(
+            _selected(values, "severity_block", "severity")))
         description = _value(values, "description_block", "description")
         chosen = values.get("private_block", {}).get("private", {}).get("selected_options")
-        private = any(option.get("value") == blocks.PRIVATE_CHOICE for option in chosen or [])
-        user_id = body["user"]["id"]
+        private = any(isinstance(option, dict) and option.get("value") == blocks.PRIVATE_CHOICE
+                      for option in chosen or [])
+        if len(description) > MAX_TEXT_LENGTH:
+            errors["description_block"] = wording.keep_it_under(MAX_TEXT_LENGTH)
+        if errors or title is None or severity is None:
+            await ack(response_action="errors", errors=errors)
+            return
         await ack()
+        user_id = body["user"]["id"]
         # The form may have been opened anywhere, so the answer is a direct message.
         await replies.answer(
             replies.by_direct_message(deps.slack, user_id),
-            lifecycle.start(team_id=installation_id(body) or "", reporter_id=user_id, title=title,
-                            severity=severity, description=description or None,
+            lifecycle.start(team_id=installation_id(body) or "", reporter_id=user_id,
+                            title=title, severity=severity, description=description or None,
                             private=private),
             replies.started_via_form, refused=wording.could_not_open)
 
@@ -80,20 +88,28 @@ def _privately(deps: Deps, where: Where) -> replies.Tell:
 
 
 def _where(body: dict[str, Any]) -> Where:
-    # The modal was opened from the card, whose channel travels in private_metadata.
+    # The modal was opened from the card, whose channel travels in private_metadata (and
+    # the use case checks that the person who submits may change that channel's incident).
     if not body["view"].get("private_metadata"):
         raise MalformedRequest("view_submission: a modal without private_metadata")
     return Where(team_id=installation_id(body) or "", channel_id=body["view"]["private_metadata"],
                  user_id=body["user"]["id"])
 
 
-def _severity(values: dict[str, Any]) -> int:
-    # The form's own select; the value is one of its options' (1 to 4).
-    option = values.get("severity_block", {}).get("severity", {}).get("selected_option")
-    if option is None or not (option["value"].isascii() and option["value"].isdigit()):
-        raise MalformedRequest("view_submission: the start form without a severity")
-    return int(option["value"])
-
-
 def _value(values: dict[str, Any], block_id: str, action_id: str) -> str:
     return str(values.get(block_id, {}).get(action_id, {}).get("value") or "").strip()
+
+
+def _checked(errors: dict[str, str], block_id: str, check: Callable[[], T]) -> T | None:
+    """The checked value, or None with the rule's sentence put next to the field."""
+    try:
+        return check()
+    except IncidentError as mistake:
+        errors[block_id] = str(mistake)
+        return None
+
+
+def _selected(values: dict[str, Any], block_id: str, action_id: str) -> str:
+    """A select's chosen value; "" when none is (the rule checking it says what to do)."""
+    option = values.get(block_id, {}).get(action_id, {}).get("selected_option") or {}
+    return str(option.get("value") or "") if isinstance(option, dict) else ""

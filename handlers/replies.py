@@ -82,10 +82,20 @@ def via_response_url(respond: AsyncRespond) -> Tell:
     return tell
 
 
+# Slack refuses an ephemeral message to someone who is not (or no longer) in the channel.
+_NOT_THERE = frozenset({"user_not_in_channel", "channel_not_found"})
+
+
 def in_channel(slack: SlackGateway, channel_id: str, user_id: str) -> Tell:
-    """Only to them, in the channel (modal submissions carry no response_url)."""
+    """Only to them, in the channel (modal submissions carry no response_url); by direct
+    message when they are not in it, which may be the very reason for a refusal."""
     async def tell(text: str) -> None:
-        await slack.post_ephemeral(channel_id, user_id, text)
+        try:
+            await slack.post_ephemeral(channel_id, user_id, text)
+        except SlackFailure as failure:
+            if failure.error not in _NOT_THERE:
+                raise
+            await slack.tell_user(user_id, text)
 
     return tell
 

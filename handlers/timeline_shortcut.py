@@ -31,7 +31,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
 
         async def open_form() -> None:
-            await lifecycle.incident_here(where)
+            await lifecycle.may_mark(where)
             kinds = list(dict.fromkeys(deps.settings.timeline_emoji.values()))
             await deps.slack.open_view(body["trigger_id"], blocks.timeline_modal(
                 kinds=kinds, preview=message_text(body["message"]),
@@ -44,20 +44,25 @@ def register(app: AsyncApp, deps: Deps) -> None:
         values = body["view"]["state"]["values"]
         comment = str(values.get("comment_block", {}).get("comment", {}).get("value")
                       or "").strip()
+        option = values.get("kind_block", {}).get("kind", {}).get("selected_option") or {}
+        kind = str(option.get("value") or "") if isinstance(option, dict) else ""
+        errors: dict[str, str] = {}
         if len(comment) > MAX_COMMENT:
-            await ack(response_action="errors",
-                      errors={"comment_block": wording.keep_it_under(MAX_COMMENT)})
+            errors["comment_block"] = wording.keep_it_under(MAX_COMMENT)
+        if kind not in set(deps.settings.timeline_emoji.values()):
+            errors["kind_block"] = wording.not_a_timeline_kind(kind)
+        # The form says which message it is about; `mark_by_hand` checks that the person
+        # may change that channel's incident, as for any change.
+        channel_id, _, ts = str(body["view"].get("private_metadata") or "").partition(" ")
+        if not channel_id or not ts:
+            raise MalformedRequest("view_submission: the timeline form without its message")
+        if errors:
+            await ack(response_action="errors", errors=errors)
             return
-        kind = (values.get("kind_block", {}).get("kind", {}).get("selected_option")
-                or {}).get("value")
-        channel_id, _, ts = body["view"].get("private_metadata", "").partition(" ")
-        if not kind or not channel_id or not ts:
-            raise MalformedRequest("view_submission: the timeline form without its kind or "
-                                   "its message")
-        user_id = body["user"]["id"]
         await ack()
+        user_id = body["user"]["id"]
         await replies.answer(
             replies.in_channel(deps.slack, channel_id, user_id),
-            marking.mark_by_hand(MessageRef(channel_id, ts),
+            marking.mark_by_hand(installation_id(body) or "", MessageRef(channel_id, ts),
                                  user_id=user_id, kind=kind, comment=comment or None),
             wording.added_to_timeline)

@@ -19,6 +19,12 @@ _EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]{1,100}$")
 COMMANDER = "commander"
 DEFAULT_TIMELINE_EMOJI = {"pushpin": "key_event"}
 DEFAULT_ROLES = (COMMANDER, "comms", "scribe", "ops")
+# Who may resolve or reopen an incident (SITREP_RESOLVE_BY, SITREP_REOPEN_BY): anyone in
+# its channel, or only its commander and/or its reporter (who must be in the channel too).
+MEMBER = "member"
+REPORTER = "reporter"
+DEFAULT_RESOLVE_BY = (MEMBER,)
+DEFAULT_REOPEN_BY = (COMMANDER, REPORTER)
 
 
 class ConfigError(Exception):
@@ -53,6 +59,10 @@ class Settings(BaseSettings):
     # The bot's own reaction on a message it put on the timeline; empty for none.
     timeline_confirm_emoji: str | None = Field(default="spiral_note_pad",
                                                alias="SITREP_TIMELINE_CONFIRM")
+    resolve_by: Annotated[tuple[str, ...], NoDecode] = Field(default=DEFAULT_RESOLVE_BY,
+                                                             alias="SITREP_RESOLVE_BY")
+    reopen_by: Annotated[tuple[str, ...], NoDecode] = Field(default=DEFAULT_REOPEN_BY,
+                                                            alias="SITREP_REOPEN_BY")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
                      "announce_channel", "retro_template", mode="before")
@@ -76,6 +86,20 @@ class Settings(BaseSettings):
             # The commander always exists: handover and the card depend on it.
             return (COMMANDER, *dict.fromkeys(r for r in value if r != COMMANDER))
         return value
+
+    @field_validator("resolve_by", "reopen_by", mode="before")
+    @classmethod
+    def _who_may(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip().lower() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list | tuple):
+            return value
+        words = tuple(dict.fromkeys(str(word) for word in value))
+        if words == (MEMBER,) or (words and set(words) <= {COMMANDER, REPORTER}):
+            return words
+        typed = repr(",".join(words)) if words else "nothing"
+        raise ValueError(f"write {MEMBER} (anyone in the incident's channel), or "
+                         f"{COMMANDER}, {REPORTER} or {COMMANDER},{REPORTER} (not {typed})")
 
     @field_validator("timeline_emoji", mode="before")
     @classmethod

@@ -1,14 +1,18 @@
 """The tables. Every row that belongs to a Slack workspace carries its `team_id`, so one
-deployment can later serve several workspaces without a schema change."""
+deployment can later serve several workspaces without a schema change.
+
+Every text column is `NulFreeText` or `NulFreeString`: PostgreSQL refuses text holding a
+NUL character, which Slack messages and typed text may carry; removing it here covers
+every path that stores text (tests/domain/test_schema.py checks that none is missed)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from bot.db.types import UTCDateTime
+from bot.db.types import NulFreeString, NulFreeText, UTCDateTime
 
 # Slack ids (T…, C…, U…) and message timestamps are short; a bound keeps indexes small.
 SLACK_ID = 32
@@ -31,24 +35,24 @@ class Incident(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=SLACK_ID)
+    team_id: str = Field(sa_type=NulFreeString(SLACK_ID))
     number: int
-    title: str = Field(sa_type=Text)
-    description: str | None = Field(default=None, sa_type=Text)
+    title: str = Field(sa_type=NulFreeText)
+    description: str | None = Field(default=None, sa_type=NulFreeText)
     severity: int
-    status: str = Field(max_length=20)
-    reporter_id: str = Field(max_length=SLACK_ID)
-    channel_id: str | None = Field(default=None, max_length=SLACK_ID)
+    status: str = Field(sa_type=NulFreeString(20))
+    reporter_id: str = Field(sa_type=NulFreeString(SLACK_ID))
+    channel_id: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
     # Started in a private channel: its details stay out of the announce channel.
     private: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # The incident card's message ts, so later changes edit it in place.
-    card_ts: str | None = Field(default=None, max_length=SLACK_TS)
+    card_ts: str | None = Field(default=None, sa_type=NulFreeString(SLACK_TS))
     # Counts failures to draw the card and topic since they were last drawn: above zero,
     # the card may disagree with this row, and is redrawn once Slack answers again (kept
     # here rather than in memory, so a restart does not forget it).
     card_stale: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    summary: str | None = Field(default=None, sa_type=Text)
-    impact: str | None = Field(default=None, sa_type=Text)
+    summary: str | None = Field(default=None, sa_type=NulFreeText)
+    impact: str | None = Field(default=None, sa_type=NulFreeText)
     created_at: datetime = Field(sa_type=UTCDateTime)
     detected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     mitigated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -61,7 +65,7 @@ class IncidentCounter(SQLModel, table=True):
 
     __tablename__ = "incident_counter"
 
-    team_id: str = Field(primary_key=True, max_length=SLACK_ID)
+    team_id: str = Field(primary_key=True, sa_type=NulFreeString(SLACK_ID))
     last_number: int = 0
 
 
@@ -77,11 +81,11 @@ class RoleAssignment(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=SLACK_ID)
+    team_id: str = Field(sa_type=NulFreeString(SLACK_ID))
     incident_id: int = Field(sa_column=_incident_fk())
-    role: str = Field(max_length=40)
-    user_id: str = Field(max_length=SLACK_ID)
-    assigned_by: str = Field(max_length=SLACK_ID)
+    role: str = Field(sa_type=NulFreeString(40))
+    user_id: str = Field(sa_type=NulFreeString(SLACK_ID))
+    assigned_by: str = Field(sa_type=NulFreeString(SLACK_ID))
     started_at: datetime = Field(sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -101,29 +105,29 @@ class TimelineEntry(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=SLACK_ID)
+    team_id: str = Field(sa_type=NulFreeString(SLACK_ID))
     incident_id: int = Field(sa_column=Column(Integer, ForeignKey("incident.id",
                                                                   ondelete="CASCADE"),
                                               nullable=False))
-    kind: str = Field(max_length=40)
+    kind: str = Field(sa_type=NulFreeString(40))
     # How it got there: "reaction" entries follow the message's reactions (removed with the
     # last one); "shortcut", "command" and "auto" entries stay until deleted in Slack.
-    via: str = Field(default="auto", max_length=20)
+    via: str = Field(default="auto", sa_type=NulFreeString(20))
     # What was written: a marked message's text, a note, an update; for a role change the
     # role, for an action item its text (`bot.domain.timeline.sentence` says it in words).
-    text: str = Field(sa_type=Text)
+    text: str = Field(sa_type=NulFreeText)
     # The person a role change or an action item is about, and the role's previous holder:
     # ids, so the record never depends on how one chat tool spells a mention.
-    subject_id: str | None = Field(default=None, max_length=SLACK_ID)
-    previous_id: str | None = Field(default=None, max_length=SLACK_ID)
-    comment: str | None = Field(default=None, sa_type=Text)
-    author_id: str | None = Field(default=None, max_length=SLACK_ID)
-    author_name: str | None = Field(default=None, max_length=255)
-    source_channel_id: str | None = Field(default=None, max_length=SLACK_ID)
-    source_ts: str | None = Field(default=None, max_length=SLACK_TS)
-    permalink: str | None = Field(default=None, sa_type=Text)
+    subject_id: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
+    previous_id: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
+    comment: str | None = Field(default=None, sa_type=NulFreeText)
+    author_id: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
+    author_name: str | None = Field(default=None, sa_type=NulFreeString(255))
+    source_channel_id: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
+    source_ts: str | None = Field(default=None, sa_type=NulFreeString(SLACK_TS))
+    permalink: str | None = Field(default=None, sa_type=NulFreeText)
     occurred_at: datetime = Field(sa_type=UTCDateTime)
-    created_by: str | None = Field(default=None, max_length=SLACK_ID)
+    created_by: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -131,11 +135,11 @@ class ActionItem(SQLModel, table=True):
     __tablename__ = "action_item"
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=SLACK_ID)
+    team_id: str = Field(sa_type=NulFreeString(SLACK_ID))
     incident_id: int = Field(sa_column=_incident_fk())
-    text: str = Field(sa_type=Text)
-    owner_id: str | None = Field(default=None, max_length=SLACK_ID)
-    created_by: str = Field(max_length=SLACK_ID)
+    text: str = Field(sa_type=NulFreeText)
+    owner_id: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
+    created_by: str = Field(sa_type=NulFreeString(SLACK_ID))
     created_at: datetime = Field(sa_type=UTCDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -149,17 +153,17 @@ class Retrospective(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=SLACK_ID)
+    team_id: str = Field(sa_type=NulFreeString(SLACK_ID))
     incident_id: int = Field(sa_column=_incident_fk())
     version: int
-    markdown: str = Field(sa_type=Text)
+    markdown: str = Field(sa_type=NulFreeText)
     generated_at: datetime = Field(sa_type=UTCDateTime)
     # Display names of the people in it (JSON, user id → name), so the document can be
     # rebuilt later (`sitrep retro --regenerate`) without asking Slack.
-    people: str | None = Field(default=None, sa_type=Text)
+    people: str | None = Field(default=None, sa_type=NulFreeText)
     # Where it was posted in Slack: a canvas or file id and its link.
-    slack_file_id: str | None = Field(default=None, max_length=SLACK_ID)
-    permalink: str | None = Field(default=None, sa_type=Text)
+    slack_file_id: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
+    permalink: str | None = Field(default=None, sa_type=NulFreeText)
 
 
 class InboxEvent(SQLModel, table=True):
@@ -172,9 +176,9 @@ class InboxEvent(SQLModel, table=True):
 
     __tablename__ = "processed_event"
 
-    team_id: str = Field(primary_key=True, max_length=SLACK_ID)
-    event_id: str = Field(primary_key=True, max_length=64)
-    payload: str | None = Field(default=None, sa_type=Text)
+    team_id: str = Field(primary_key=True, sa_type=NulFreeString(SLACK_ID))
+    event_id: str = Field(primary_key=True, sa_type=NulFreeString(64))
+    payload: str | None = Field(default=None, sa_type=NulFreeText)
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     # Tries after the first that failed, whatever the cause; the wait before the next one
@@ -197,21 +201,21 @@ class KeptMessage(SQLModel, table=True):
 
     __tablename__ = "kept_message"
 
-    channel_id: str = Field(primary_key=True, max_length=SLACK_ID)
-    ts: str = Field(primary_key=True, max_length=SLACK_TS)
-    team_id: str = Field(max_length=SLACK_ID)
-    thread_ts: str | None = Field(default=None, max_length=SLACK_TS)
-    author_id: str | None = Field(default=None, max_length=SLACK_ID)
-    bot_name: str | None = Field(default=None, max_length=255)
+    channel_id: str = Field(primary_key=True, sa_type=NulFreeString(SLACK_ID))
+    ts: str = Field(primary_key=True, sa_type=NulFreeString(SLACK_TS))
+    team_id: str = Field(sa_type=NulFreeString(SLACK_ID))
+    thread_ts: str | None = Field(default=None, sa_type=NulFreeString(SLACK_TS))
+    author_id: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
+    bot_name: str | None = Field(default=None, sa_type=NulFreeString(255))
     # As people read it: rich text, attachments and file names included.
-    text: str = Field(default="", sa_type=Text)
+    text: str = Field(default="", sa_type=NulFreeText)
     deleted: bool = Field(default=False)
-    as_of: str = Field(max_length=SLACK_TS)
+    as_of: str = Field(sa_type=NulFreeString(SLACK_TS))
     # Whether its reactions are known, and since when: reaction news older than this is
     # already in the rows (a snapshot read from Slack). "0" for a message heard of when it
     # was posted (no reaction can be older); None for one first heard of through an edit or
     # a deletion, whose earlier reactions nobody told us about.
-    reactions_as_of: str | None = Field(default=None, max_length=SLACK_TS)
+    reactions_as_of: str | None = Field(default=None, sa_type=NulFreeString(SLACK_TS))
 
 
 class KeptReaction(SQLModel, table=True):
@@ -220,9 +224,9 @@ class KeptReaction(SQLModel, table=True):
 
     __tablename__ = "kept_reaction"
 
-    channel_id: str = Field(primary_key=True, max_length=SLACK_ID)
-    ts: str = Field(primary_key=True, max_length=SLACK_TS)
-    emoji: str = Field(primary_key=True, max_length=100)
-    user_id: str = Field(primary_key=True, max_length=SLACK_ID)
+    channel_id: str = Field(primary_key=True, sa_type=NulFreeString(SLACK_ID))
+    ts: str = Field(primary_key=True, sa_type=NulFreeString(SLACK_TS))
+    emoji: str = Field(primary_key=True, sa_type=NulFreeString(100))
+    user_id: str = Field(primary_key=True, sa_type=NulFreeString(SLACK_ID))
     present: bool
-    as_of: str = Field(max_length=SLACK_TS)
+    as_of: str = Field(sa_type=NulFreeString(SLACK_TS))

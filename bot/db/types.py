@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -34,3 +34,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def _without_nul(value: str | None) -> str | None:
+    # PostgreSQL's text cannot hold U+0000 (SQLite can); Slack text may carry it. Removed
+    # on the way in, on both, so every path that stores text behaves the same.
+    return value.replace("\x00", "") if value is not None else None
+
+
+class NulFreeText(TypeDecorator[str]):
+    """Text with NUL characters removed on the way in."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return _without_nul(value)
+
+
+class NulFreeString(TypeDecorator[str]):
+    """A bounded string (ids, names) with NUL characters removed on the way in."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return _without_nul(value)

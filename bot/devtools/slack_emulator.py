@@ -311,6 +311,13 @@ class SlackEmulator:
     def delete_message(self, channel: str, ts: str) -> None:
         self.workspace.delete_message(channel, ts)
 
+    def join_channel(self, channel: str, user: str) -> None:
+        """A person joins a channel (or an admin adds them), as in Slack's own client."""
+        self.workspace.user(user)
+        joined = self.workspace.channel(channel)
+        if not joined.is_member(user):
+            joined.members.append(user)
+
     def add_human_reaction(self, channel: str, ts: str, user: str, name: str) -> None:
         self.workspace.user(user)
         self.workspace.add_reaction(channel, ts, user, name)

@@ -29,3 +29,19 @@ class WrongState(IncidentError):
 class Gone(IncidentError):
     """What the person pointed at no longer exists (a deleted message, an incident taken
     back after a failed start)."""
+
+
+class NotAllowed(IncidentError):
+    """The person may not do this to this incident: they are not in its channel, or the team
+    lets only the commander or the reporter resolve or reopen it. The sentence is
+    `wording`'s (it names the channel and who may), so the facts travel here."""
+
+    def __init__(self, *, number: int, channel_id: str, deed: str,
+                 allowed: tuple[str, ...] = ()) -> None:
+        super().__init__(f"INC-{number}: may not {deed} "
+                         f"(allowed: {', '.join(allowed) or 'members'})")
+        self.number = number
+        self.channel_id = channel_id
+        self.deed = deed
+        # Empty when the person is not in the channel at all; else who may, e.g. commander.
+        self.allowed = allowed

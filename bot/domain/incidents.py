@@ -50,7 +50,7 @@ def parse_status(text: str) -> str:
 
 
 def check_title(title: str) -> str:
-    title = " ".join(title.split())
+    title = " ".join(_visible(title).split())
     if not title:
         raise InvalidInput("An incident needs a title: `/incident start [sev1-4] <title>`.")
     if len(title) > MAX_TITLE_LENGTH:
@@ -61,13 +61,19 @@ def check_title(title: str) -> str:
 
 
 def check_text(text: str, what: str, usage: str) -> str:
-    text = text.strip()
+    text = _visible(text).strip()
     if not text:
         raise InvalidInput(f"{what} needs some text: `{usage}`.")
     if len(text) > MAX_TEXT_LENGTH:
         raise InvalidInput(f"That {what.lower()} is {len(text)} characters; the most Slack "
                            f"shows in one block is {MAX_TEXT_LENGTH}.")
     return text
+
+
+def _visible(text: str) -> str:
+    # Storage removes NUL anyway (bot/db/types.py); it goes here too because a text of
+    # nothing but NULs is no text, and the length checked should be the one people see.
+    return text.replace("\x00", "")
 
 
 # --- opening ------------------------------------------------------------------------------
@@ -100,6 +106,7 @@ async def open_incident(
 ) -> Incident:
     """A new incident, its reporter as commander, and the first timeline entry."""
     title = check_title(title)
+    severity = parse_severity(str(severity))
     number = await allocate_number(session, team_id)
     incident = Incident(team_id=team_id, number=number, title=title,
                         description=(description or "").strip() or None, severity=severity,
@@ -244,7 +251,7 @@ async def assign_role(session: AsyncSession, incident: Incident, *, role: str, u
                       by: str, now: datetime, allowed_roles: Sequence[str]) -> RoleChange:
     """Give `role` to `user_id`. The previous holder's assignment ends at `now`: a handover
     is history, not an overwrite."""
-    _check_open(incident, "assign roles")
+    check_open(incident, "assign roles")
     role = role.strip().lower()
     if role not in allowed_roles:
         allowed = ", ".join(f"`{r}`" for r in allowed_roles)
@@ -279,7 +286,8 @@ class Change:
 
 async def change_severity(session: AsyncSession, incident: Incident, *, severity: int, by: str,
                           now: datetime) -> Change:
-    _check_open(incident, "change its severity")
+    check_open(incident, "change its severity")
+    severity = parse_severity(str(severity))
     if severity == incident.severity:
         raise WrongState(f"{label(incident.number)} is already "
                          f"{severity_label(severity)}.")
@@ -296,7 +304,7 @@ async def change_status(session: AsyncSession, incident: Incident, *, status: st
     """Move an open incident between investigating, identified and monitoring.
 
     `resolved` goes through `resolve`, which also stamps the resolve time."""
-    _check_open(incident, "change its status")
+    check_open(incident, "change its status")
     if status == Status.RESOLVED:
         raise ValueError("resolve with resolve()")
     if status == incident.status:
@@ -311,8 +319,13 @@ async def change_status(session: AsyncSession, incident: Incident, *, status: st
     return change
 
 
+# What the refusal of an update on a resolved incident says the person wanted to do.
+POSTING_AN_UPDATE = "post an update"
+
+
 async def record_update(session: AsyncSession, incident: Incident, *, text: str, by: str,
                         now: datetime) -> TimelineEntry:
+    check_open(incident, POSTING_AN_UPDATE)
     text = check_text(text, "An update", "/incident update <what changed>")
     return _record(session, incident, Kind.UPDATE, text, by=by, now=now)
 
@@ -373,7 +386,8 @@ async def reopen(session: AsyncSession, incident: Incident, *, by: str, now: dat
     _record(session, incident, Kind.REOPENED, "Reopened", by=by, now=now)
 
 
-def _check_open(incident: Incident, doing: str) -> None:
+def check_open(incident: Incident, doing: str) -> None:
+    """Refuse to `doing` a resolved incident (the refusal says how to reopen it)."""
     if incident.status == Status.RESOLVED:
         raise WrongState(f"{label(incident.number)} is resolved. Run `/incident reopen` "
                          f"first to {doing}.")

@@ -92,3 +92,12 @@ def as_failure(method: str, *, expected: Collection[str] = ()) -> Iterator[None]
         yield
     except (SlackApiError, TimeoutError, ClientError) as exc:
         raise failure_from(method, exc, expected=expected) from exc
+
+
+class MembershipUnknown(SlackFailure):
+    """Slack would not say who is in a channel, so whether a person may act there is
+    unknown. Refused rather than allowed: an outage must not open incidents to everyone."""
+
+    def __init__(self, failure: SlackFailure, channel_id: str) -> None:
+        super().__init__(failure.method, failure.error, needed=failure.needed)
+        self.channel_id = channel_id

@@ -18,7 +18,13 @@ from async_lru import alru_cache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.failures import CONNECTION_LOST, RATELIMITED, SlackFailure, as_failure
+from bot.slack.failures import (
+    CONNECTION_LOST,
+    RATELIMITED,
+    MembershipUnknown,
+    SlackFailure,
+    as_failure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +37,13 @@ NAMES_KEPT = 10_000
 # Tries of one channel name whose create went unanswered, each after looking it up.
 CREATE_ATTEMPTS = 2
 LIST_PAGE = 1000
+# Who is in a channel, asked before every change to an incident. The list is kept briefly:
+# someone who left keeps their say for at most this long, while a burst of changes costs
+# one conversations.members (Slack allows about 100 a minute). A "no" from a kept list is
+# asked again, since the person may have just joined.
+MEMBERS_TTL_S = 60.0
+MEMBER_LISTS_KEPT = 1_000
+MEMBERS_PAGE = 1_000
 
 @dataclass(frozen=True)
 class Channel:
@@ -55,6 +68,9 @@ class SlackGateway:
         self._workspace_url_lock = asyncio.Lock()
         # One users.info per person at a time and per hour, however many entries ask.
         self._name_of = alru_cache(maxsize=NAMES_KEPT, ttl=NAME_TTL_S)(self._ask_name)
+        # One conversations.members per channel at a time, however many changes ask.
+        self._members_of = alru_cache(maxsize=MEMBER_LISTS_KEPT,
+                                      ttl=MEMBERS_TTL_S)(self._ask_members)
 
     async def create_channel(self, names: Iterable[str], *, private: bool = False) -> Channel:
         """The first of `names` Slack accepts; `name_taken` moves on to the next one.
@@ -224,6 +240,32 @@ class SlackGateway:
         profile = user.get("profile") or {}
         return str(profile.get("display_name") or profile.get("real_name")
                    or user.get("real_name") or user.get("name") or user_id)
+
+    async def is_member(self, channel_id: str, user_id: str) -> bool:
+        """Whether the person is in the channel, as Slack says now (or up to MEMBERS_TTL_S
+        ago, for a yes). Raises `MembershipUnknown` when Slack won't say."""
+        try:
+            kept = self._members_of.cache_contains(channel_id)
+            if user_id in await self._members_of(channel_id):
+                return True
+            if not kept:
+                return False
+            self._members_of.cache_invalidate(channel_id)
+            return user_id in await self._members_of(channel_id)
+        except SlackFailure as failure:
+            raise MembershipUnknown(failure, channel_id) from failure
+
+    async def _ask_members(self, channel_id: str) -> frozenset[str]:
+        ids: set[str] = set()
+        cursor: str | None = None
+        while True:
+            with as_failure("conversations.members"):
+                response = await self.client.conversations_members(
+                    channel=channel_id, limit=MEMBERS_PAGE, cursor=cursor)
+            ids.update(str(member) for member in response.get("members") or [])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                return frozenset(ids)
 
     async def fetch_message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
         """A message as Slack has it now, top-level or thread reply; None if it is gone.

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 from bot.core.durations import humanize
 from bot.db.models import TimelineEntry
-from bot.domain.errors import IncidentError
+from bot.domain.errors import IncidentError, NotAllowed
 from bot.domain.handover import HandoverFacts
 from bot.domain.incidents import Change, RoleChange
 from bot.domain.timeline import sentence
 from bot.domain.vocabulary import kind_label, label, severity_label
-from bot.slack.failures import SlackFailure
+from bot.slack.failures import MembershipUnknown, SlackFailure
 from bot.slack.mrkdwn import channel_link, clip, escape, mention, slack_time, to_mrkdwn
 
 # The slash command, as people type it (and as app.yaml declares it).
@@ -163,9 +163,33 @@ def keep_it_under(limit: int) -> str:
 
 def refusal(refused: IncidentError | SlackFailure) -> str:
     """Why something was refused: a rule's own message, or Slack's failure in plain words."""
+    if isinstance(refused, MembershipUnknown):
+        return membership_unknown(refused)
     if isinstance(refused, SlackFailure):
         return slack_failure(refused)
+    if isinstance(refused, NotAllowed):
+        return not_allowed(refused)
     return str(refused)
+
+
+# How SITREP_RESOLVE_BY / SITREP_REOPEN_BY's words read in a sentence.
+_WHO: Final[Mapping[str, str]] = {"commander": "the commander",
+                                  "reporter": "the person who declared the incident"}
+
+
+def not_allowed(refused: NotAllowed) -> str:
+    """One sentence: who may do this, and (to a non-member) where to go first."""
+    if not refused.allowed:
+        return (f"Only people in {channel_link(refused.channel_id)} can {refused.deed} "
+                f"{label(refused.number)}; join the channel first.")
+    who = " or ".join(_WHO.get(word, word) for word in refused.allowed)
+    return f"Only {who} can {refused.deed} {label(refused.number)}."
+
+
+def membership_unknown(failure: MembershipUnknown) -> str:
+    return (f"Nothing changed: I couldn't check with Slack that you're in "
+            f"{channel_link(failure.channel_id)} ({failure.method}: {failure.error}), "
+            "so please try again in a minute.")
 
 
 # --- in the incident channel, and in the announce channel ------------------------------------

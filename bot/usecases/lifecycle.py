@@ -21,10 +21,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db.engine import transaction
 from bot.db.models import Incident
 from bot.deps import Deps
-from bot.domain import incidents, stale_cards
-from bot.domain.errors import Gone
+from bot.domain import incidents, permissions, stale_cards
+from bot.domain.errors import Gone, WrongState
 from bot.domain.handover import handover_facts
 from bot.domain.incidents import Change, RoleChange
+from bot.domain.permissions import Deed
 from bot.domain.vocabulary import Role, Status, label
 from bot.slack import blocks, wording
 from bot.slack.channel_names import candidate_names
@@ -121,11 +122,57 @@ class Lifecycle:
         return self.deps.slack
 
     @asynccontextmanager
-    async def _changing(self, where: Where) -> AsyncIterator[tuple[AsyncSession, Incident]]:
-        """A transaction holding the row of the incident whose channel this is."""
+    async def _changing(self, where: Where, deed: Deed = Deed.CHANGE,
+                        ) -> AsyncIterator[tuple[AsyncSession, Incident]]:
+        """A transaction holding the row of the incident whose channel this is, once the
+        person is allowed to `deed` it. Slack says whether they are in the channel before
+        the row is locked: Slack is never called while holding a lock."""
+        is_member = await self._is_member(where)
         async with transaction(self.deps.sessions) as session:
-            yield session, await incidents.in_channel(session, where.channel_id,
-                                                      for_change=True)
+            incident = await incidents.in_channel(session, where.channel_id, for_change=True)
+            await self._check(session, incident, where, deed, is_member=is_member)
+            yield session, incident
+
+    async def _is_member(self, where: Where) -> bool:
+        # The channel must be an incident's first: a command run anywhere else is told so,
+        # without asking Slack about a channel Sitrep has no business in.
+        async with self.deps.sessions() as session:
+            await incidents.in_channel(session, where.channel_id)
+        return await self.slack.is_member(where.channel_id, where.user_id)
+
+    async def _check(self, session: AsyncSession, incident: Incident, where: Where, deed: Deed,
+                     *, is_member: bool) -> None:
+        actor = await permissions.actor(session, incident, where.user_id, is_member=is_member)
+        allowed = {Deed.RESOLVE: self.deps.settings.resolve_by,
+                   Deed.REOPEN: self.deps.settings.reopen_by}.get(deed, ())
+        permissions.check(deed, actor, incident, allowed=allowed)
+
+    async def _may(self, where: Where, deed: Deed) -> Incident:
+        is_member = await self._is_member(where)
+        async with self.deps.sessions() as session:
+            incident = await incidents.in_channel(session, where.channel_id)
+            await self._check(session, incident, where, deed, is_member=is_member)
+        return incident
+
+    # Forms are checked before they open, so nobody fills one in to be refused at the end
+    # (and checked again when submitted: things may change meanwhile).
+
+    async def update_form(self, where: Where) -> Incident:
+        """The incident whose update form the person may open."""
+        incident = await self._may(where, Deed.CHANGE)
+        incidents.check_open(incident, incidents.POSTING_AN_UPDATE)
+        return incident
+
+    async def resolve_form(self, where: Where) -> Incident:
+        """The incident whose resolve form the person may open."""
+        incident = await self._may(where, Deed.RESOLVE)
+        if incident.status == Status.RESOLVED:
+            raise WrongState(wording.already_resolved(incident.number))
+        return incident
+
+    async def may_mark(self, where: Where) -> Incident:
+        """The incident whose timeline the person may add a message to."""
+        return await self._may(where, Deed.CHANGE)
 
     def _now(self) -> datetime:
         return self.deps.clock.now()
@@ -138,7 +185,8 @@ class Lifecycle:
         """Open an incident and its room (a private channel when asked). If Slack refuses
         any step before the room is ready, the incident is taken back (and its channel
         archived) so nothing half-made is left behind."""
-        severity = severity or self.deps.settings.default_severity
+        if severity is None:
+            severity = self.deps.settings.default_severity
         async with transaction(self.deps.sessions) as session:
             incident = await incidents.open_incident(
                 session, team_id=team_id, reporter_id=reporter_id, title=title,
@@ -315,7 +363,7 @@ class Lifecycle:
 
     async def resolve(self, where: Where, *, summary: str | None,
                       impact: str | None = None) -> Resolved:
-        async with self._changing(where) as (session, incident):
+        async with self._changing(where, Deed.RESOLVE) as (session, incident):
             await incidents.resolve(session, incident, summary=summary, by=where.user_id,
                                     now=self._now(), impact=impact)
         assert incident.resolved_at is not None
@@ -335,17 +383,13 @@ class Lifecycle:
                         retro_problem=retro_problem)
 
     async def reopen(self, where: Where) -> Reopened:
-        async with self._changing(where) as (session, incident):
+        async with self._changing(where, Deed.REOPEN) as (session, incident):
             await incidents.reopen(session, incident, by=where.user_id, now=self._now())
         await self._tell_channel(incident, wording.reopened(number=incident.number,
                                                             by=where.user_id))
         await self._announce_about(incident, wording.reopened_announced(
             number=incident.number, title=incident.title, channel_id=where.channel_id))
         return Reopened(number=incident.number)
-
-    async def incident_here(self, where: Where) -> Incident:
-        async with transaction(self.deps.sessions) as session:
-            return await incidents.in_channel(session, where.channel_id)
 
     # --- the card ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from bot.deps import Deps
 from bot.domain import incidents, timeline
 from bot.domain.errors import Gone, InvalidInput
 from bot.slack import wording
+from bot.usecases.lifecycle import Lifecycle, Where
 from bot.usecases.timeline_sync import MessageRef, TimelineSync
 
 
@@ -17,13 +18,13 @@ class TimelineMarking:
         self.deps = deps
         self.sync = TimelineSync(deps)
 
-    async def mark_by_hand(self, ref: MessageRef, *, user_id: str, kind: str,
+    async def mark_by_hand(self, team_id: str, ref: MessageRef, *, user_id: str, kind: str,
                            comment: str | None) -> int:
         """Returns the incident number."""
         if kind not in set(self.deps.settings.timeline_emoji.values()):
             raise InvalidInput(wording.not_a_timeline_kind(kind))
-        async with self.deps.sessions() as session:
-            await incidents.in_channel(session, ref.channel_id)
+        await Lifecycle(self.deps).may_mark(Where(team_id=team_id, channel_id=ref.channel_id,
+                                                  user_id=user_id))
         message = await self.sync.read(ref)
         if message is None:
             raise Gone(wording.MESSAGE_GONE)

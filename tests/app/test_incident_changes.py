@@ -62,6 +62,7 @@ async def test_a_team_can_name_its_own_roles(bot: AppUnderTest) -> None:
 
 async def test_severity_and_status_changes_land_on_the_timeline_by_themselves(
         bot: AppUnderTest, opened: Opened) -> None:
+    bot.slack.join_channel(opened.channel_id, "U0BOB")
     await command(bot, "sev 1", channel=opened.channel_id, user="U0BOB")
     await command(bot, "status identified", channel=opened.channel_id)
     await command(bot, "status monitoring", channel=opened.channel_id)
@@ -227,6 +228,8 @@ async def test_a_handover_posts_a_brief_for_the_next_commander(bot: AppUnderTest
 
 async def _press(bot: AppUnderTest, opened: Opened, action_id: str, *, value: str = "1",
                  selected: str | None = None, user: str = "U0BOB") -> None:
+    # Bob is in the channel: only its members may change the incident.
+    bot.slack.join_channel(opened.channel_id, "U0BOB")
     await bot.client.interaction(payloads.block_actions(
         user_id=user, channel_id=opened.channel_id, message=card(bot.slack, opened.channel_id),
         action_id=action_id, value=value, response_url=bot.slack.response_url("card"),
@@ -287,7 +290,8 @@ async def test_the_resolve_button_resolves_and_the_reopen_button_reopens(
     stored = await rows.incident(bot.engine, opened.number)
     assert (stored.status, stored.summary) == ("resolved", "Config reverted")
 
-    await _press(bot, opened, "incident_reopen")
+    # Alice declared it: by default the commander or the reporter reopens.
+    await _press(bot, opened, "incident_reopen", user="U0ALICE")
     await bot.slack.wait_for_call("conversations.setTopic", count=topics + 2)
     assert (await rows.incident(bot.engine, opened.number)).status == "investigating"
 

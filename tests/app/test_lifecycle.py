@@ -58,6 +58,7 @@ async def test_a_change_is_said_in_the_channel_and_redrawn_on_the_card_in_place(
         deps: Deps, engine: AsyncEngine, slack: SlackEmulator) -> None:
     started = await _start(deps)
     card_ts = card(slack, started.channel_id)["ts"]
+    slack.join_channel(started.channel_id, "U0BOB")
 
     await Lifecycle(deps).change_severity(Where(TEAM, started.channel_id, "U0BOB"), 1)
 

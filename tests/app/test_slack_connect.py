@@ -86,7 +86,9 @@ async def test_an_org_wide_install_with_no_team_runs_an_incident(bot: AppUnderTe
     # Numbered for the organisation, the installation that received the command.
     assert (await rows.incident(bot.engine, 1)).team_id == payloads.ENTERPRISE_ID
 
-    # A card control: `team` is null in the payload.
+    # A card control: `team` is null in the payload. Bob joins first: only the channel's
+    # members may change its incident.
+    bot.slack.join_channel(channel.id, "U0BOB")
     pressed = await bot.client.interaction(payloads.block_actions(
         user_id="U0BOB", channel_id=channel.id, message=card(bot.slack, channel.id),
         action_id="incident_severity", value="1", response_url=bot.slack.response_url("card"),

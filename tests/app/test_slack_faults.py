@@ -122,7 +122,7 @@ async def test_a_redraw_that_times_out_is_a_slack_failure_and_caught_up_later(
     slack.slow("chat.update", seconds=SLOW_ANSWER_S)
 
     with pytest.raises(SlackFailure) as raised:
-        await Lifecycle(impatient).change_severity(Where(TEAM, started.channel_id, "U0BOB"), 1)
+        await Lifecycle(impatient).change_severity(Where(TEAM, started.channel_id, "U0ALICE"), 1)
 
     assert raised.value.error == "timeout"
     assert "didn't answer in time" in wording.slack_failure(raised.value)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import String, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +21,7 @@ import bot.db.models  # noqa: F401
 from bot.db import migrate
 from bot.db.engine import session_factory
 from bot.db.models import InboxEvent, Incident, RoleAssignment
+from bot.db.types import NulFreeString, NulFreeText
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -33,6 +34,30 @@ async def test_migrations_create_exactly_the_models_schema(empty_engine: AsyncEn
     async with empty_engine.connect() as connection:
         differences = await connection.run_sync(_differences)
     assert differences == []
+
+
+def test_every_text_column_drops_nul_characters_on_the_way_in() -> None:
+    """PostgreSQL refuses text holding NUL; the column types remove it (bot/db/types.py), so
+    a new text column that forgets to would fail only on PostgreSQL, and only when someone
+    types a NUL."""
+    plain = [f"{table.name}.{column.name}" for table in SQLModel.metadata.tables.values()
+             for column in table.columns
+             if isinstance(column.type, String) and not isinstance(column.type,
+                                                                   NulFreeString | NulFreeText)]
+    assert plain == []
+    incident = SQLModel.metadata.tables["incident"]
+    assert {type(column.type) for column in incident.columns} >= {NulFreeString, NulFreeText}
+
+
+async def test_nul_characters_are_removed_from_text_on_both_databases(
+        engine: AsyncEngine) -> None:
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        session.add(_incident(title="Checkout\x00 down", channel_id="C0\x00INC"))
+        await session.commit()
+    async with sessions() as session:
+        stored = (await session.exec(select(Incident))).one()
+    assert (stored.title, stored.channel_id) == ("Checkout down", "C0INC")
 
 
 async def test_upgrade_twice_is_harmless(empty_engine: AsyncEngine) -> None:

@@ -39,6 +39,7 @@ async def test_slack_can_verify_the_request_url(bot: ServedBot) -> None:
 
 async def test_a_card_control_pressed_over_http_changes_the_incident(bot: ServedBot) -> None:
     opened = await start_incident(bot, "sev3 Checkout returns 500s")
+    bot.slack.join_channel(opened.channel_id, "U0BOB")  # only members change an incident
     response = await bot.client.interaction(payloads.block_actions(
         user_id="U0BOB", channel_id=opened.channel_id, message=card(bot.slack, opened.channel_id),
         action_id="incident_severity", value="1", response_url=bot.slack.response_url("card"),

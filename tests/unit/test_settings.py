@@ -57,3 +57,22 @@ def test_socket_mode_needs_no_signing_secret() -> None:
                         SLACK_APP_TOKEN="xapp-1-abc")
     settings.check_can_serve()
     assert settings.socket_mode
+
+
+def test_who_may_resolve_and_reopen_defaults_to_members_and_commander_or_reporter() -> None:
+    settings = load_settings(_env_file=None)
+    assert (settings.resolve_by, settings.reopen_by) == (("member",), ("commander", "reporter"))
+    chosen = load_settings(_env_file=None, SITREP_RESOLVE_BY=" Commander ",
+                           SITREP_REOPEN_BY="reporter,commander")
+    assert (chosen.resolve_by, chosen.reopen_by) == (("commander",), ("reporter", "commander"))
+
+
+@pytest.mark.parametrize("variable", ["SITREP_RESOLVE_BY", "SITREP_REOPEN_BY"])
+@pytest.mark.parametrize("value", ["anyone", "member,commander", "", "commander;reporter"])
+def test_who_may_resolve_or_reopen_is_refused_by_name_when_wrong(variable: str,
+                                                                 value: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(_env_file=None, **{variable: value})
+    said = str(refused.value)
+    assert said.startswith(f"{variable} is invalid: write member")
+    assert "commander,reporter" in said and "\n" not in said
