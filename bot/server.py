@@ -25,6 +25,7 @@ from bot.db.engine import create_engine, session_factory
 from bot.deps import Deps
 from bot.retro.render import renderer_for
 from bot.usecases.event_inbox import EventInbox
+from bot.usecases.opening_recovery import OpeningRecovery
 from handlers.timeline_events import TimelineEventsFastPath
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,15 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 HEALTH_DB_TIMEOUT_S = 2.0
-# How long in-flight work (listeners still running after their ack) may take to finish
-# after SIGTERM before the process exits anyway.
-DRAIN_TIMEOUT_S = 10.0
+# After SIGTERM the process exits within 10 s (an orchestrator's grace period is often
+# that, then SIGKILL): this long for the work in hand, the rest for closing down. Work
+# cut short is not lost: acknowledged events wait in the inbox, a half-made start in its
+# opening, for the next start-up or another replica.
+DRAIN_TIMEOUT_S = 8.0
+# Requests being answered when the stop begins: acks are quick, so this is generous.
+IN_FLIGHT_TIMEOUT_S = 2.0
+# Tasks cancelled at the end of the drain get this long to unwind.
+UNWIND_TIMEOUT_S = 1.0
 
 BOLT_APP: web.AppKey[AsyncApp] = web.AppKey("bolt_app", AsyncApp)
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine", AsyncEngine)
@@ -55,26 +62,31 @@ class RunningBot:
     socket_mode: AsyncSocketModeHandler | None
     url: str
     recovery: asyncio.Task[None]
+    opening_recovery: asyncio.Task[None]
     http: ClientSession
 
-    async def stop_background_work(self) -> None:
-        """Finish the events already acknowledged (what does not finish in time waits in
-        the inbox for the next start), then stop the workers and the inbox writer."""
-        if not await self.deps.after_ack.drain(DRAIN_TIMEOUT_S):
-            log.warning("%d acknowledged events left for the next start to replay",
-                        self.deps.after_ack.backlog)
-        await self.deps.after_ack.stop()
-        if self.deps.inbox_writes is not None:
-            await self.deps.inbox_writes.stop()
-
-    async def stop(self) -> None:
-        self.recovery.cancel()
-        with suppress(asyncio.CancelledError):
-            await self.recovery
+    async def stop(self, *, every_task: bool = False) -> None:
+        """Take no more requests, let the work in hand finish for up to `DRAIN_TIMEOUT_S`,
+        then close down. `every_task`: the event loop is the bot's own (`sitrep serve`), so
+        every other task is work in hand — Bolt runs a listener's work after its ack in a
+        task of its own — and what is still running at the deadline is cancelled."""
+        deadline = asyncio.get_running_loop().time() + DRAIN_TIMEOUT_S
+        for task in (self.recovery, self.opening_recovery):
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
         if self.socket_mode is not None:
             await self.socket_mode.close_async()  # type: ignore[no-untyped-call]
         await self.runner.cleanup()
-        await self.stop_background_work()
+        if not await self.deps.after_ack.drain(_left(deadline)):
+            log.warning("%d acknowledged events left for the next start to replay",
+                        self.deps.after_ack.backlog)
+        await self.deps.after_ack.stop()
+        # Only requests write to the inbox, and they are answered by now.
+        if self.deps.inbox_writes is not None:
+            await self.deps.inbox_writes.stop()
+        if every_task:
+            await _finish_other_tasks(deadline)
         await self.http.close()
         await self.engine.dispose()
 
@@ -104,7 +116,7 @@ async def start_bot(
                        if settings.slack_signing_secret and not settings.socket_mode else None)
         runner = web.AppRunner(build_web_app(bolt_app, engine, deps.after_ack,
                                              fast_events=fast_events),
-                               handle_signals=False)
+                               handle_signals=False, shutdown_timeout=IN_FLIGHT_TIMEOUT_S)
         await runner.setup()
     except BaseException:
         await http.close()
@@ -121,13 +133,16 @@ async def start_bot(
     if settings.slack_app_token is not None:
         socket_mode = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]
-    # Events a previous process received but did not finish are replayed now.
+    # Events a previous process received but did not finish are replayed now, and starts
+    # it cut short are finished or abandoned.
     recovery = asyncio.create_task(EventInbox(deps).keep_recovering())
+    opening_recovery = asyncio.create_task(OpeningRecovery(deps).keep_recovering())
     url = site.name
     log.info("Sitrep is serving on %s (%s)", url,
              "Socket Mode" if socket_mode is not None else f"HTTP, {EVENTS_PATH}")
     return RunningBot(engine=engine, deps=deps, bolt_app=bolt_app, runner=runner,
-                      socket_mode=socket_mode, url=url, recovery=recovery, http=http)
+                      socket_mode=socket_mode, url=url, recovery=recovery,
+                      opening_recovery=opening_recovery, http=http)
 
 
 def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue, *,
@@ -221,19 +236,24 @@ async def serve_until_stopped(settings: Settings, port: int | None = None) -> No
         await stop.wait()
         log.info("Stopping: no new requests; finishing work already acknowledged")
     finally:
-        await bot.runner.shutdown()
-        bot.recovery.cancel()  # it never finishes by itself; what it replays is idempotent
-        await bot.stop_background_work()
-        await _drain_background_work()
-        await bot.stop()
+        await bot.stop(every_task=True)
     log.info("Stopped")
 
 
-async def _drain_background_work() -> None:
-    # Bolt runs a listener's work after its ack in tasks of its own; a clean stop lets
-    # them finish so an acknowledged command is not half-done.
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - asyncio.get_running_loop().time())
+
+
+async def _finish_other_tasks(deadline: float) -> None:
     others = asyncio.all_tasks() - {asyncio.current_task()}
-    if others:
-        _, still_running = await asyncio.wait(others, timeout=DRAIN_TIMEOUT_S)
-        if still_running:
-            log.warning("%d background tasks still running at exit", len(still_running))
+    if not others:
+        return
+    _, still_running = await asyncio.wait(others, timeout=_left(deadline))
+    if not still_running:
+        return
+    log.warning("%d pieces of work still running at the deadline were cut short; an "
+                "incident start among them is finished or abandoned by the next start-up",
+                len(still_running))
+    for task in still_running:
+        task.cancel()
+    await asyncio.wait(still_running, timeout=UNWIND_TIMEOUT_S)

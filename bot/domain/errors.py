@@ -29,3 +29,8 @@ class WrongState(IncidentError):
 class Gone(IncidentError):
     """What the person pointed at no longer exists (a deleted message, an incident taken
     back after a failed start)."""
+
+
+class TakenOver(IncidentError):
+    """A start took so long that another process claimed it to finish it (after a stall
+    longer than the opening's lease); that process tells the reporter."""

@@ -27,6 +27,8 @@ MAX_TOPIC_LENGTH = 250
 # rate-limited (about 100 calls a minute).
 NAME_TTL_S = 3600.0
 NAMES_KEPT = 10_000
+# conversations.list allows up to 1,000 a page; fewer pages, fewer calls of a Tier 2 method.
+CHANNELS_PER_PAGE = 1000
 
 @dataclass(frozen=True)
 class Channel:
@@ -64,6 +66,23 @@ class SlackGateway:
             channel = response["channel"]
             return Channel(id=channel["id"], name=channel["name"])
         raise SlackFailure("conversations.create", "name_taken")
+
+    async def find_channel(self, names: Iterable[str]) -> Channel | None:
+        """A public channel, archived or not, with one of `names`: whether a name is
+        carried already (conversations.list, read page by page)."""
+        wanted = set(names)
+        cursor: str | None = None
+        while True:
+            with as_failure("conversations.list"):
+                response = await self.client.conversations_list(
+                    types="public_channel", exclude_archived=False, limit=CHANNELS_PER_PAGE,
+                    cursor=cursor)
+            for channel in response.get("channels") or []:
+                if channel.get("name") in wanted:
+                    return Channel(id=str(channel["id"]), name=str(channel["name"]))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                return None
 
     async def archive_channel(self, channel_id: str) -> None:
         with as_failure("conversations.archive"):
