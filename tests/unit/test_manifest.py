@@ -33,6 +33,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat.getPermalink": set(),
     "conversations.create": {"channels:manage"},
     "conversations.info": {"channels:read"},
+    "conversations.list": {"channels:read"},
     "conversations.archive": {"channels:manage"},
     "conversations.invite": {"channels:manage"},
     "conversations.join": {"channels:join"},
