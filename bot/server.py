@@ -63,6 +63,7 @@ class RunningBot:
     url: str
     recovery: asyncio.Task[None]
     opening_recovery: asyncio.Task[None]
+    stopping: asyncio.Event
     http: ClientSession
 
     async def stop(self, *, every_task: bool = False) -> None:
@@ -71,10 +72,10 @@ class RunningBot:
         every other task is work in hand — Bolt runs a listener's work after its ack in a
         task of its own — and what is still running at the deadline is cancelled."""
         deadline = asyncio.get_running_loop().time() + DRAIN_TIMEOUT_S
-        for task in (self.recovery, self.opening_recovery):
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+        self.stopping.set()
+        self.recovery.cancel()
+        with suppress(asyncio.CancelledError):
+            await self.recovery
         if self.socket_mode is not None:
             await self.socket_mode.close_async()  # type: ignore[no-untyped-call]
         await self.runner.cleanup()
@@ -82,6 +83,7 @@ class RunningBot:
             log.warning("%d acknowledged events left for the next start to replay",
                         self.deps.after_ack.backlog)
         await self.deps.after_ack.stop()
+        await _finish(self.opening_recovery, deadline)
         # Only requests write to the inbox, and they are answered by now.
         if self.deps.inbox_writes is not None:
             await self.deps.inbox_writes.stop()
@@ -136,13 +138,14 @@ async def start_bot(
     # Events a previous process received but did not finish are replayed now, and starts
     # it cut short are finished or abandoned.
     recovery = asyncio.create_task(EventInbox(deps).keep_recovering())
-    opening_recovery = asyncio.create_task(OpeningRecovery(deps).keep_recovering())
+    stopping = asyncio.Event()
+    opening_recovery = asyncio.create_task(OpeningRecovery(deps).keep_recovering(stopping))
     url = site.name
     log.info("Sitrep is serving on %s (%s)", url,
              "Socket Mode" if socket_mode is not None else f"HTTP, {EVENTS_PATH}")
     return RunningBot(engine=engine, deps=deps, bolt_app=bolt_app, runner=runner,
                       socket_mode=socket_mode, url=url, recovery=recovery,
-                      opening_recovery=opening_recovery, http=http)
+                      opening_recovery=opening_recovery, stopping=stopping, http=http)
 
 
 def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue, *,
@@ -242,6 +245,14 @@ async def serve_until_stopped(settings: Settings, port: int | None = None) -> No
 
 def _left(deadline: float) -> float:
     return max(0.0, deadline - asyncio.get_running_loop().time())
+
+
+async def _finish(task: asyncio.Task[None], deadline: float) -> None:
+    """Let `task` end by itself until `deadline`, then cancel it."""
+    await asyncio.wait({task}, timeout=_left(deadline))
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
 
 
 async def _finish_other_tasks(deadline: float) -> None:

@@ -59,14 +59,16 @@ class OpeningRecovery:
                               label(incident.number))
         return len(claimed)
 
-    async def keep_recovering(self) -> None:
-        """Runs for the life of the process: at start-up, then every little while."""
-        while True:
+    async def keep_recovering(self, stopping: asyncio.Event) -> None:
+        """At start-up, then every little while, until `stopping` is set: a round under
+        way is finished rather than cut off in the middle of a transaction."""
+        while not stopping.is_set():
             try:
                 await self.recover()
             except Exception:
                 log.exception("recovering half-made incident starts failed; trying again later")
-            await asyncio.sleep(RECOVERY_INTERVAL_S)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), RECOVERY_INTERVAL_S)
 
     async def _recover_one(self, opening: IncidentOpening, incident: Incident, *,
                            owner: str) -> None:
