@@ -28,6 +28,7 @@ from bot.retro.render import renderer_for
 from bot.slack.signatures import SlackSignatures
 from bot.usecases.card_repair import CardRepair
 from bot.usecases.event_inbox import EventInbox
+from bot.usecases.opening_recovery import OpeningRecovery
 from handlers.timeline_events import TimelineEventsFastPath
 
 log = logging.getLogger(__name__)
@@ -40,13 +41,20 @@ HEALTH_DB_TIMEOUT_S = 2.0
 # refused before it is read any further.
 MAX_SLACK_REQUEST_BYTES = 512 * 1024
 _READ_CHUNK_BYTES = 64 * 1024
-# How long in-flight work (listeners still running after their ack) may take to finish
-# after SIGTERM before the process exits anyway.
-DRAIN_TIMEOUT_S = 10.0
+# After SIGTERM the process exits within 10 s (an orchestrator's grace period is often
+# that, then SIGKILL): this long for the work in hand, the rest for closing down. Work
+# cut short is not lost: acknowledged events wait in the inbox, a half-made start in its
+# opening, for the next start-up or another replica.
+DRAIN_TIMEOUT_S = 8.0
+# Requests being answered when the stop begins: acks are quick, so this is generous.
+IN_FLIGHT_TIMEOUT_S = 2.0
+# Tasks cancelled at the end of the drain get this long to unwind.
+UNWIND_TIMEOUT_S = 1.0
 
 BOLT_APP: web.AppKey[AsyncApp] = web.AppKey("bolt_app", AsyncApp)
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine", AsyncEngine)
 AFTER_ACK: web.AppKey[WorkQueue] = web.AppKey("after_ack", WorkQueue)
+HEALTH_PROBE: web.AppKey[DatabaseProbe] = web.AppKey("health_probe")
 FAST_EVENTS: web.AppKey[TimelineEventsFastPath] = web.AppKey("fast_events",
                                                              TimelineEventsFastPath)
 SIGNATURES: web.AppKey[SlackSignatures] = web.AppKey("signatures", SlackSignatures)
@@ -63,31 +71,36 @@ class RunningBot:
     socket_mode: AsyncSocketModeHandler | None
     url: str
     recovery: asyncio.Task[None]
+    opening_recovery: asyncio.Task[None]
+    card_repair: asyncio.Task[None]
+    stopping: asyncio.Event
     http: ClientSession
-    # Cards Slack would not redraw, redrawn once it answers again.
-    card_repair: asyncio.Task[None] | None = None
 
-    async def stop_background_work(self) -> None:
-        """Finish the events already acknowledged (what does not finish in time waits in
-        the inbox for the next start), then stop the workers and the inbox writer."""
-        if not await self.deps.after_ack.drain(DRAIN_TIMEOUT_S):
-            log.warning("%d acknowledged events left for the next start to replay",
-                        self.deps.after_ack.backlog)
-        await self.deps.after_ack.stop()
-        if self.deps.inbox_writes is not None:
-            await self.deps.inbox_writes.stop()
-
-    async def stop(self) -> None:
-        for task in (self.recovery, self.card_repair):
-            if task is None:
-                continue
-            task.cancel()
+    async def stop(self, *, every_task: bool = False) -> None:
+        """Take no more requests, let the work in hand finish for up to `DRAIN_TIMEOUT_S`,
+        then close down. `every_task`: the event loop is the bot's own (`sitrep serve`), so
+        every other task is work in hand — Bolt runs a listener's work after its ack in a
+        task of its own — and what is still running at the deadline is cancelled."""
+        deadline = asyncio.get_running_loop().time() + DRAIN_TIMEOUT_S
+        self.stopping.set()
+        # These never finish by themselves; what they replay and redraw is idempotent.
+        for endless in (self.recovery, self.card_repair):
+            endless.cancel()
             with suppress(asyncio.CancelledError):
-                await task
+                await endless
         if self.socket_mode is not None:
             await self.socket_mode.close_async()  # type: ignore[no-untyped-call]
         await self.runner.cleanup()
-        await self.stop_background_work()
+        if not await self.deps.after_ack.drain(_left(deadline)):
+            log.warning("%d acknowledged events left for the next start to replay",
+                        self.deps.after_ack.backlog)
+        await self.deps.after_ack.stop()
+        await _finish(self.opening_recovery, deadline)
+        # Only requests write to the inbox, and they are answered by now.
+        if self.deps.inbox_writes is not None:
+            await self.deps.inbox_writes.stop()
+        if every_task:
+            await _finish_other_tasks(deadline)
         await self.http.close()
         await self.engine.dispose()
 
@@ -119,7 +132,7 @@ async def start_bot(
                       if settings.slack_signing_secret else None)
         runner = web.AppRunner(build_web_app(bolt_app, engine, deps.after_ack,
                                              signatures=signatures, fast_events=fast_events),
-                               handle_signals=False)
+                               handle_signals=False, shutdown_timeout=IN_FLIGHT_TIMEOUT_S)
         await runner.setup()
     except BaseException:
         await http.close()
@@ -136,15 +149,19 @@ async def start_bot(
     if settings.slack_app_token is not None:
         socket_mode = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]
-    # Events a previous process received but did not finish are replayed now.
+    # Events a previous process received but did not finish are replayed now, and starts
+    # it cut short are finished or abandoned.
     recovery = asyncio.create_task(EventInbox(deps).keep_recovering())
+    stopping = asyncio.Event()
+    opening_recovery = asyncio.create_task(OpeningRecovery(deps).keep_recovering(stopping))
     card_repair = asyncio.create_task(CardRepair(deps).keep_redrawing())
     url = site.name
     log.info("Sitrep is serving on %s (%s)", url,
              "Socket Mode" if socket_mode is not None else f"HTTP, {EVENTS_PATH}")
     return RunningBot(engine=engine, deps=deps, bolt_app=bolt_app, runner=runner,
-                      socket_mode=socket_mode, url=url, recovery=recovery, http=http,
-                      card_repair=card_repair)
+                      socket_mode=socket_mode, url=url, recovery=recovery,
+                      opening_recovery=opening_recovery, card_repair=card_repair,
+                      stopping=stopping, http=http)
 
 
 def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue, *,
@@ -155,6 +172,7 @@ def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue,
     web_app[BOLT_APP] = bolt_app
     web_app[ENGINE] = engine
     web_app[AFTER_ACK] = after_ack
+    web_app[HEALTH_PROBE] = DatabaseProbe(engine)
     if signatures is not None:
         web_app[SIGNATURES] = signatures
     if fast_events is not None:
@@ -212,15 +230,59 @@ def _bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest | None:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 while the bot can do its work: it is up, migrated, and its database answers."""
-    try:
-        async with asyncio.timeout(HEALTH_DB_TIMEOUT_S):
-            async with request.app[ENGINE].connect() as connection:
-                await connection.execute(text("SELECT 1"))
-    except Exception as exc:
-        log.warning("health check: database unreachable: %s", exc)
-        return web.json_response({"ok": False, "error": "database_unreachable"}, status=503)
+    """200 while the bot can do its work: it is up, migrated, and its database answers;
+    503 naming the cause otherwise, within `HEALTH_DB_TIMEOUT_S` either way."""
+    problem = await request.app[HEALTH_PROBE].database_problem()
+    if problem is not None:
+        log.warning("health check failed: %s", problem)
+        return web.json_response({"ok": False, "error": "database_unreachable",
+                                  "reason": problem}, status=503)
     return web.json_response({"ok": True})
+
+
+class DatabaseProbe:
+    """`SELECT 1`, answered within the health check's budget whatever the database does.
+
+    A busy SQLite holds a query for its busy timeout (5 s) in a worker thread that a
+    timeout cannot interrupt, and giving the connection back waits for that thread: the
+    probe runs in a task of its own that the health check stops waiting for, rather than
+    cancels. While one is still out, later checks wait for it instead of starting more."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._probe: asyncio.Task[None] | None = None
+
+    async def database_problem(self) -> str | None:
+        """Why the database is not answering, in a few words; None when it is."""
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.create_task(self._ask(), name="health-probe")
+            # Read even when nobody waits for it any more, so it is never reported as an
+            # exception nobody retrieved.
+            self._probe.add_done_callback(_consume_exception)
+        probe = self._probe
+        done, _ = await asyncio.wait({probe}, timeout=HEALTH_DB_TIMEOUT_S)
+        if not done:
+            return (f"the database did not answer within {HEALTH_DB_TIMEOUT_S:g} s "
+                    "(busy, locked or unreachable)")
+        failure = probe.exception()
+        if failure is None:
+            return None
+        return f"the database refused: {_first_line(failure)}"
+
+    async def _ask(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+
+def _consume_exception(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def _first_line(failure: BaseException) -> str:
+    # SQLAlchemy appends the statement and a link on further lines; the first says why.
+    said = str(failure).strip().splitlines()
+    return f"{type(failure).__name__}: {said[0][:200]}" if said else type(failure).__name__
 
 
 async def serve_until_stopped(settings: Settings, port: int | None = None) -> None:
@@ -234,22 +296,32 @@ async def serve_until_stopped(settings: Settings, port: int | None = None) -> No
         await stop.wait()
         log.info("Stopping: no new requests; finishing work already acknowledged")
     finally:
-        await bot.runner.shutdown()
-        # These never finish by themselves; what they replay and redraw is idempotent.
-        bot.recovery.cancel()
-        if bot.card_repair is not None:
-            bot.card_repair.cancel()
-        await bot.stop_background_work()
-        await _drain_background_work()
-        await bot.stop()
+        await bot.stop(every_task=True)
     log.info("Stopped")
 
 
-async def _drain_background_work() -> None:
-    # Bolt runs a listener's work after its ack in tasks of its own; a clean stop lets
-    # them finish so an acknowledged command is not half-done.
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - asyncio.get_running_loop().time())
+
+
+async def _finish(task: asyncio.Task[None], deadline: float) -> None:
+    """Let `task` end by itself until `deadline`, then cancel it."""
+    await asyncio.wait({task}, timeout=_left(deadline))
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+
+async def _finish_other_tasks(deadline: float) -> None:
     others = asyncio.all_tasks() - {asyncio.current_task()}
-    if others:
-        _, still_running = await asyncio.wait(others, timeout=DRAIN_TIMEOUT_S)
-        if still_running:
-            log.warning("%d background tasks still running at exit", len(still_running))
+    if not others:
+        return
+    _, still_running = await asyncio.wait(others, timeout=_left(deadline))
+    if not still_running:
+        return
+    log.warning("%d pieces of work still running at the deadline were cut short; an "
+                "incident start among them is finished or abandoned by the next start-up",
+                len(still_running))
+    for task in still_running:
+        task.cancel()
+    await asyncio.wait(still_running, timeout=UNWIND_TIMEOUT_S)

@@ -59,6 +59,29 @@ class Incident(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class IncidentOpening(SQLModel, table=True):
+    """An incident whose start is not finished: how far it got, and who is finishing it.
+
+    A start records each step as it is done, so one cut short (a crash, a stop) is finished
+    or abandoned later by whichever replica claims it once its lease has run out; the
+    lease is renewed at every step. The row goes when the incident is announced."""
+
+    __tablename__ = "incident_opening"
+
+    incident_id: int = Field(sa_column=Column(Integer, ForeignKey("incident.id",
+                                                                  ondelete="CASCADE"),
+                                              primary_key=True))
+    team_id: str = Field(sa_type=NulFreeString(SLACK_ID))
+    # The last step done (`bot.domain.vocabulary.OpeningStep`).
+    step: str = Field(sa_type=NulFreeString(20))
+    # Whoever works on it (a start, or a recovery) and until when; after that anyone may
+    # claim it.
+    owner: str = Field(sa_type=NulFreeString(64))
+    lease_until: datetime = Field(sa_type=UTCDateTime, index=True)
+    # Recoveries tried: one that keeps failing is given up, and the reporter told.
+    attempts: int = Field(default=0)
+
+
 class IncidentCounter(SQLModel, table=True):
     """The last incident number per workspace; incremented in the same transaction that
     creates the incident, so concurrent starts on any replica get distinct numbers."""

@@ -4,7 +4,8 @@ The test-suite and ``sitrep demo`` point the bot's ``AsyncWebClient`` at ``api_u
 Slack's behaviour: its argument encodings, its error codes, ``ts`` ordering, threads,
 reactions, uploads and canvases. Tests play the humans with ``post_human_message`` and
 friends, and inject the failures real Slack produces (429s, error codes, 5xx) with
-``rate_limit``, ``fail`` and ``server_error``. With ``rate_tiers=True`` it also throttles
+``rate_limit``, ``fail`` and ``server_error``; ``hold`` keeps answers back, for a bot killed
+or stopped while Slack is working on its call. With ``rate_tiers=True`` it also throttles
 every method by Slack's published limits (``emulator_rate_tiers``).
 
 Run on its own (for a real ``sitrep serve`` to talk to) with
@@ -125,6 +126,7 @@ class SlackEmulator:
         # their own post.
         self._responses_taken: set[int] = set()
         self._faults: dict[str, deque[_Fault]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
         self._waiters: set[asyncio.Future[None]] = set()
         self.socket_mode = SocketModeServer(on_change=self._changed)
         self.rate_tiers: RateTiers | None = None
@@ -174,6 +176,7 @@ class SlackEmulator:
             return
         # Open WebSockets would otherwise hold the runner's shutdown until its timeout.
         await self.socket_mode.close()
+        self.release()
         await self._runner.cleanup()
         self._runner = None
 
@@ -262,6 +265,18 @@ class SlackEmulator:
         """The next ``times`` calls of ``method`` are done, then the connection is dropped
         without an answer (as when a proxy or Slack's edge resets it)."""
         self._add_fault(method, _Fault("drop_connection", times))
+    def hold(self, method: str) -> None:
+        """Calls of ``method`` are done, but their answers kept back until ``release``: a
+        bot that dies or stops meanwhile never hears that Slack did it."""
+        if method not in self.api.methods:
+            raise ValueError(f"the emulator does not implement {method!r}; check the name")
+        self._holds.setdefault(method, asyncio.Event())
+
+    def release(self) -> None:
+        """Every answer kept back by ``hold`` is sent, and later calls answered at once."""
+        holds, self._holds = self._holds, {}
+        for held in holds.values():
+            held.set()
 
     def clear_faults(self) -> None:
         """Slack is healthy again: every injected fault still pending is dropped."""
@@ -499,6 +514,13 @@ class SlackEmulator:
     # -- HTTP handlers ------------------------------------------------------------------
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        response = await self._call_api(request)
+        held = self._holds.get(request.match_info["method"])
+        if held is not None:
+            await held.wait()
+        return response
+
+    async def _call_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         try:
             raw_args = await self._read_arguments(request)

@@ -126,10 +126,11 @@ async def abandon_incident(session: AsyncSession, *, team_id: str, incident_id: 
                            number: int, hand_back: bool = True) -> None:
     """Undo an incident whose Slack side could not be made, so no half-made incident stays.
 
-    Its number is handed back when nobody has taken a later one, so a failed start does
-    not leave a gap in the numbering; not with `hand_back` off (a channel carrying the
-    number may exist). Plain values, not the Incident: after a failed transaction the
-    object is expired and cannot be read outside a session."""
+    With `hand_back`, its number is handed back when nobody has taken a later one, so a
+    failed start does not leave a gap in the numbering; without it (a Slack channel may
+    carry the number already) the gap stays, so no number ever means two incidents. Plain
+    values, not the Incident: after a failed transaction the object is expired and cannot
+    be read outside a session."""
     await session.exec(delete(Incident).where(col(Incident.id) == incident_id))
     if not hand_back:
         return

@@ -59,6 +59,19 @@ class Via(StrEnum):
     SHORTCUT = "shortcut"
 
 
+class OpeningStep(StrEnum):
+    """How far the start of an incident got, in order: numbered, its channel made, its
+    card posted, the card pinned and the topic set. Announcing ends the opening."""
+
+    NUMBERED = "numbered"
+    CHANNEL = "channel"
+    CARD = "card"
+    READY = "ready"
+
+
+OPENING_STEPS: Final = tuple(OpeningStep)
+
+
 def label(number: int) -> str:
     """`INC-4`: how people name an incident."""
     return f"INC-{number}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +36,6 @@ NAME_TTL_S = 3600.0
 NAMES_KEPT = 10_000
 # Tries of one channel name whose create went unanswered, each after looking it up.
 CREATE_ATTEMPTS = 2
-LIST_PAGE = 1000
 # Who is in a channel, asked before every change to an incident. The list is kept briefly:
 # someone who left keeps their say for at most this long, while a burst of changes costs
 # one conversations.members (Slack allows about 100 a minute). A "no" from a kept list is
@@ -44,6 +43,8 @@ LIST_PAGE = 1000
 MEMBERS_TTL_S = 60.0
 MEMBER_LISTS_KEPT = 1_000
 MEMBERS_PAGE = 1_000
+# conversations.list allows up to 1,000 a page; fewer pages, fewer calls of a Tier 2 method.
+CHANNELS_PER_PAGE = 1000
 
 @dataclass(frozen=True)
 class Channel:
@@ -128,22 +129,37 @@ class SlackGateway:
         return made
 
     async def own_channel(self, names: Collection[str]) -> Channel | None:
-        """An open channel the bot made with one of `names`, else None. Slack has no
-        lookup by name, so the workspace's channels are listed, a page at a time."""
+        """An open channel the bot made with one of `names`, else None."""
         me = await self.bot_user_id()
-        cursor = ""
+        async for channel in self._channels_named(names, archived_too=False):
+            if channel.get("creator") == me:
+                return Channel(id=str(channel["id"]), name=str(channel["name"]))
+        return None
+
+    async def find_channel(self, names: Iterable[str]) -> Channel | None:
+        """A channel, archived or not, with one of `names`: whether a name is carried
+        already."""
+        async for channel in self._channels_named(set(names), archived_too=True):
+            return Channel(id=str(channel["id"]), name=str(channel["name"]))
+        return None
+
+    async def _channels_named(self, names: Collection[str], *,
+                              archived_too: bool) -> AsyncIterator[dict[str, Any]]:
+        # Slack has no lookup by name: the workspace's channels (and the private ones the
+        # bot is in) are listed, a page at a time.
+        cursor: str | None = None
         while True:
             with as_failure("conversations.list"):
                 response = await self.client.conversations_list(
-                    types="public_channel,private_channel", exclude_archived=True, limit=LIST_PAGE,
-                    cursor=cursor or None)
+                    types="public_channel,private_channel", exclude_archived=not archived_too,
+                    limit=CHANNELS_PER_PAGE, cursor=cursor)
             for channel in response.get("channels") or []:
-                if channel.get("name") in names and channel.get("creator") == me and \
-                        not channel.get("is_archived"):
-                    return Channel(id=str(channel["id"]), name=str(channel["name"]))
-            cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "")
-            if not cursor:
-                return None
+                if channel.get("name") in names and (archived_too or
+                                                     not channel.get("is_archived")):
+                    yield channel
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                return
 
     async def archive_channel(self, channel_id: str) -> None:
         with as_failure("conversations.archive"):

@@ -127,6 +127,26 @@ def could_not_open(refused: IncidentError | SlackFailure) -> str:
     return f"I couldn't open the incident: {refusal(refused)}"
 
 
+# A start cut short (Sitrep restarted mid-way), finished or abandoned later; said by direct
+# message, since the person's command is long gone.
+
+def opening_finished(number: int, channel_id: str) -> str:
+    return (f"*{label(number)}* is open: head to {channel_link(channel_id)}. Sitrep restarted "
+            "while opening it, so setting it up took a little longer. You are the incident "
+            "commander.")
+
+
+def opening_abandoned(title: str) -> str:
+    return (f"Sitrep restarted while opening your incident “{escape(title)}”, before its "
+            "channel was ready, so it was not opened. If it is still going on, run "
+            f"`{COMMAND} start` again.")
+
+
+def opening_not_finished(number: int, channel_id: str, failure: SlackFailure) -> str:
+    return (f"Sitrep restarted while opening *{label(number)}*, and couldn't finish setting "
+            f"up {channel_link(channel_id)}: {slack_failure(failure)}")
+
+
 def invite_failed(change: RoleChange, failure: SlackFailure) -> str:
     return (f"{mention(change.user_id)} is now {change.role}, but I couldn't invite them to "
             f"this channel: {slack_failure(failure)}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,12 +21,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db.engine import transaction
 from bot.db.models import Incident
 from bot.deps import Deps
-from bot.domain import incidents, permissions, stale_cards
-from bot.domain.errors import Gone, WrongState
+from bot.domain import incidents, openings, permissions, stale_cards
+from bot.domain.errors import Gone, TakenOver, WrongState
 from bot.domain.handover import handover_facts
 from bot.domain.incidents import Change, RoleChange
 from bot.domain.permissions import Deed
-from bot.domain.vocabulary import Role, Status, label
+from bot.domain.vocabulary import OpeningStep, Role, Status, label
 from bot.slack import blocks, wording
 from bot.slack.channel_names import candidate_names
 from bot.slack.failures import SlackFailure
@@ -184,14 +184,18 @@ class Lifecycle:
                     private: bool = False) -> Started:
         """Open an incident and its room (a private channel when asked). If Slack refuses
         any step before the room is ready, the incident is taken back (and its channel
-        archived) so nothing half-made is left behind."""
+        archived) so nothing half-made is left behind. Each step is recorded as it is done:
+        a start cut short by a crash or a stop is finished, or abandoned, later
+        (`bot/usecases/opening_recovery.py`)."""
         if severity is None:
             severity = self.deps.settings.default_severity
+        owner = openings.new_owner()
         async with transaction(self.deps.sessions) as session:
             incident = await incidents.open_incident(
                 session, team_id=team_id, reporter_id=reporter_id, title=title,
                 severity=severity, description=description, now=self._now(),
                 private=private)
+            await openings.begin(session, incident, owner=owner, now=self._now())
         names = tuple(candidate_names(incident.number, incident.title,
                                       attempts=CHANNEL_NAME_ATTEMPTS))
         taken = _Taken(team_id=team_id, incident_id=incident.id or 0, number=incident.number,
@@ -203,50 +207,81 @@ class Lifecycle:
             async with transaction(self.deps.sessions) as session:
                 session.add(incident)
                 await incidents.attach_channel(session, incident, channel.id)
-            await self.slack.invite(channel.id, [reporter_id])
-            facts = await self._facts(incident)
-            card_ts = await self.slack.post(channel.id, _card_fallback(facts),
-                                            blocks=blocks.incident_card(facts))
-            async with transaction(self.deps.sessions) as session:
-                session.add(incident)
-                await incidents.attach_card(session, incident, card_ts)
-            await self.slack.pin(channel.id, card_ts)
-            await self.slack.set_topic(channel.id, _topic(
-                facts, await self.slack.display_name(reporter_id)))
-        except BaseException as error:
+                await openings.advance(session, incident, OpeningStep.CHANNEL, owner=owner,
+                                       now=self._now())
+            await self.set_up_room(incident, OpeningStep.CHANNEL, owner=owner)
+        except TakenOver:
+            # Another process finishes it, and tells the reporter.
+            raise
+        except Exception as error:
+            # Not on cancellation (a stop): what is done stays, for the recovery to finish.
             await self._take_back(taken, channel_id, error)
             raise
-        # A private incident is not announced at all (see `_announce_about`).
-        announce_problem = None if private else await self._announce(wording.declared(
-            number=incident.number, severity=severity, title=incident.title,
-            reporter_id=reporter_id, channel_id=channel.id))
+        announce_problem = await self.announce_opened(incident, owner=owner)
         return Started(number=incident.number, channel_id=channel.id,
                        channel_name=channel.name, announce_problem=announce_problem,
                        private=private)
 
+    async def set_up_room(self, incident: Incident, done: OpeningStep, *, owner: str) -> None:
+        """The steps after the channel, from the first one not `done`: the reporter
+        invited, the card posted, pinned, and the topic set, each recorded when done. The
+        ones that are not recorded (invite, pin, topic) are safe to do twice."""
+        assert incident.channel_id is not None
+        channel_id = incident.channel_id
+        await self.slack.invite(channel_id, [incident.reporter_id])
+        facts = await self._facts(incident)
+        if not openings.done(done, OpeningStep.CARD):
+            card_ts = await self.slack.post(channel_id, _card_fallback(facts),
+                                            blocks=blocks.incident_card(facts))
+            async with transaction(self.deps.sessions) as session:
+                session.add(incident)
+                await incidents.attach_card(session, incident, card_ts)
+                await openings.advance(session, incident, OpeningStep.CARD, owner=owner,
+                                       now=self._now())
+        if not openings.done(done, OpeningStep.READY):
+            assert incident.card_ts is not None
+            await self.slack.pin(channel_id, incident.card_ts)
+            await self.slack.set_topic(channel_id, _topic(
+                facts, await self.slack.display_name(incident.reporter_id)))
+            async with transaction(self.deps.sessions) as session:
+                await openings.advance(session, incident, OpeningStep.READY, owner=owner,
+                                       now=self._now())
+
+    async def announce_opened(self, incident: Incident, *, owner: str) -> NotAnnounced | None:
+        """The last step: tell the announce channel (never of a private incident, see
+        `_announce_about`), and close the opening."""
+        assert incident.channel_id is not None
+        problem = None if incident.private else await self._announce(wording.declared(
+            number=incident.number, severity=incident.severity, title=incident.title,
+            reporter_id=incident.reporter_id, channel_id=incident.channel_id))
+        async with transaction(self.deps.sessions) as session:
+            await openings.finish(session, incident, owner=owner)
+        return problem
+
     async def _take_back(self, taken: _Taken, channel_id: str | None,
                          error: BaseException) -> None:
         log.warning("taking back %s after a failed start", label(taken.number))
-        hand_back = True
+        unknown = False
         if channel_id is None and isinstance(error, SlackFailure) and error.outcome_unknown:
             # The create may have worked without Slack saying so: its channel, if it is
-            # there, goes too, and the number is kept when Slack can't tell, so that no
-            # second inc-N channel is ever made for another incident.
+            # there, goes too.
             try:
                 made = await self.slack.own_channel(taken.channel_names)
             except SlackFailure:
-                hand_back = False
+                unknown = True
             else:
                 channel_id = made.id if made is not None else None
         if channel_id is not None:
-            try:
+            with suppress(SlackFailure):
                 await self.slack.archive_channel(channel_id)
-            except SlackFailure:
-                hand_back = False  # an open inc-N channel must not meet another INC-N
         async with transaction(self.deps.sessions) as session:
+            # A channel made for it (archived or not) still carries the number, and so may
+            # one Slack could not tell us about: the number is handed back only when
+            # surely no inc-N channel exists, so no number ever means two incidents.
             await incidents.abandon_incident(session, team_id=taken.team_id,
                                              incident_id=taken.incident_id,
-                                             number=taken.number, hand_back=hand_back)
+                                             number=taken.number,
+                                             hand_back=channel_id is None and not unknown)
 
     async def _announce(self, text: str) -> NotAnnounced | None:
         """Post in the announce channel, if one is set; returns why it failed, if it did."""

@@ -50,7 +50,17 @@ async def test_a_start_that_slack_refuses_halfway_leaves_nothing_behind(
     created = slack.channel_by_name("inc-1-checkout-returns-500s")
     assert created is not None and created.is_archived
     assert await rows.incidents(engine) == []
-    # The number was handed back.
+    # The archived channel carries INC-1, so the number is not handed back: INC-1 never
+    # means two incidents.
+    assert (await _start(deps, "Checkout still down")).number == 2
+
+
+async def test_a_start_whose_channel_slack_refuses_hands_its_number_back(
+        deps: Deps, engine: AsyncEngine, slack: SlackEmulator) -> None:
+    slack.fail("conversations.create", "restricted_action")
+    with pytest.raises(SlackFailure):
+        await _start(deps)
+    assert await rows.incidents(engine) == []
     assert (await _start(deps, "Checkout still down")).number == 1
 
 

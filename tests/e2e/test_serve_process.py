@@ -4,15 +4,19 @@ on /healthz, and stopping cleanly on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 from sqlalchemy import inspect
 
 from bot.db.engine import create_engine
+from tests.support import databases
 from tests.support.settings import SIGNING_SECRET
 from tests.support.sitrep_cli import clean_environment
 
@@ -86,3 +90,38 @@ async def test_healthz_says_503_when_the_database_is_gone() -> None:
         assert response.status == 503
         assert (await response.json())["error"] == "database_unreachable"
     await engine.dispose()
+
+
+async def test_healthz_names_a_busy_database_in_its_answer_and_its_log(
+        sqlite_template: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.core.work_queue import WorkQueue
+    from bot.server import build_web_app
+
+    path = tmp_path / "sitrep.db"
+    engine = create_engine(databases.copy_of_sqlite(sqlite_template, path))
+    web_app = build_web_app(bolt_app=None, engine=engine,  # type: ignore[arg-type]
+                            after_ack=WorkQueue(workers=1, capacity=1))
+    # Another process holds SQLite exclusively (a long write, a backup, a VACUUM): nobody
+    # else may even read until it lets go.
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("UPDATE incident_counter SET last_number = last_number")
+    try:
+        async with TestClient(TestServer(web_app)) as client:
+            with caplog.at_level(logging.WARNING, logger="bot.server"):
+                response = await client.get("/healthz")
+            assert response.status == 503
+            reason = (await response.json())["reason"]
+            assert "database did not answer" in reason
+            assert any(reason in record.getMessage() for record in caplog.records)
+
+            holder.rollback()
+            holder.close()
+            # Healthy again as soon as the database answers.
+            assert (await client.get("/healthz")).status == 200
+    finally:
+        holder.close()
+        await engine.dispose()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.clock import Clock
 from bot.core.settings import Settings
 from bot.devtools.signed_client import SignedSlackClient
 from bot.devtools.slack_emulator import SlackEmulator
@@ -32,11 +33,12 @@ class ServedBot:
         await self.slack.wait_until_quiet()
 
 
-async def serve(settings: Settings, slack: SlackEmulator) -> ServedBot:
+async def serve(settings: Settings, slack: SlackEmulator, *,
+                clock: Clock | None = None) -> ServedBot:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    running = await start_bot(settings, sock=sock)
+    running = await start_bot(settings, sock=sock, clock=clock)
     client = SignedSlackClient(url + EVENTS_PATH, SIGNING_SECRET, slack)
     return ServedBot(running=running, url=url, slack=slack, client=client, settings=settings)
 

@@ -12,6 +12,17 @@ def posted_texts(slack: SlackEmulator, channel_id: str) -> list[str]:
             if call.ok and call.args.get("channel") == channel_id]
 
 
+def direct_messages(slack: SlackEmulator, user_id: str) -> list[str]:
+    """What the bot told a person by direct message (posted to their user id)."""
+    return posted_texts(slack, user_id)
+
+
+def cards(slack: SlackEmulator, channel_id: str) -> list[dict[str, Any]]:
+    """Every incident card in the channel: there should only ever be one."""
+    return [message for message in slack.messages(channel_id)
+            if message.get("user") == slack.bot_user_id and message.get("blocks")]
+
+
 def card(slack: SlackEmulator, channel_id: str) -> dict[str, Any]:
     """The incident card as it is in the channel now (first bot message with blocks)."""
     for message in slack.messages(channel_id):
