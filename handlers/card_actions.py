@@ -14,7 +14,7 @@ from bot.db.models import Incident
 from bot.deps import Deps
 from bot.domain.errors import IncidentError
 from bot.domain.incidents import parse_severity, parse_status
-from bot.slack import blocks, wording
+from bot.slack import blocks
 from bot.slack.request_shapes import MalformedRequest
 from bot.usecases.lifecycle import Lifecycle, Where
 from handlers import replies
@@ -32,7 +32,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             severity = parse_severity(_selected(body))
         except IncidentError as mistake:
             await ack()
-            await tell(wording.refusal(mistake))
+            await replies.answer(tell, _refused(mistake))
             return
         await ack()
         await replies.answer(tell, lifecycle.change_severity(where, severity))
@@ -45,7 +45,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             status = parse_status(_selected(body))
         except IncidentError as mistake:
             await ack()
-            await tell(wording.refusal(mistake))
+            await replies.answer(tell, _refused(mistake))
             return
         await ack()
         await replies.answer(tell, lifecycle.change_status(where, status),
@@ -82,6 +82,11 @@ async def _open(deps: Deps, allowed: Awaitable[Incident], body: dict[str, Any],
     assert incident.channel_id is not None
     await deps.slack.open_view(body["trigger_id"],
                                modal(channel_id=incident.channel_id, number=incident.number))
+
+
+async def _refused(mistake: IncidentError) -> None:
+    # Told through `replies.answer`, which never raises after the ack.
+    raise mistake
 
 
 def _where(body: dict[str, Any]) -> Where:

@@ -32,5 +32,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps.tallies[APP_RATE_LIMITED] += 1
         log.warning("Slack is dropping Sitrep's events for a minute (app_rate_limited, "
                     "team %s, minute %s): the timeline may miss news from it",
-                    body.get("team_id"), body.get("minute_rate_limited"))
+                    ascii(body.get("team_id"))[:40], ascii(body.get("minute_rate_limited"))[:40])
         return BoltResponse(status=200, body="")

@@ -38,11 +38,14 @@ def create_engine(database_url: str, **engine_options: Any) -> AsyncEngine:
     under WAL they never wait for, nor hold up, a writer."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, **engine_options)
+        engine = create_async_engine(url, hide_parameters=True, **engine_options)
         event.listen(engine.sync_engine, "connect", _tune_sqlite_connection)
         event.listen(engine.sync_engine, "begin", _begin)
         return engine
-    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": POSTGRES_POOL_SIZE,
+    # hide_parameters: a database error's text would otherwise carry the statement's values
+    # into the log, such as a Slack request's raw body on its way into the inbox.
+    options: dict[str, Any] = {"hide_parameters": True, "pool_pre_ping": True,
+                               "pool_size": POSTGRES_POOL_SIZE,
                                "max_overflow": POSTGRES_POOL_OVERFLOW, **engine_options}
     return create_async_engine(url, **options)
 

@@ -265,6 +265,7 @@ class SlackEmulator:
         """The next ``times`` calls of ``method`` are done, then the connection is dropped
         without an answer (as when a proxy or Slack's edge resets it)."""
         self._add_fault(method, _Fault("drop_connection", times))
+
     def hold(self, method: str) -> None:
         """Calls of ``method`` are done, but their answers kept back until ``release``: a
         bot that dies or stops meanwhile never hears that Slack did it."""

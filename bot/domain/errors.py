@@ -45,6 +45,8 @@ class NotAllowed(IncidentError):
         self.deed = deed
         # Empty when the person is not in the channel at all; else who may, e.g. commander.
         self.allowed = allowed
+
+
 class TakenOver(IncidentError):
     """A start took so long that another process claimed it to finish it (after a stall
     longer than the opening's lease); that process tells the reporter."""

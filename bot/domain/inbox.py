@@ -29,6 +29,9 @@ MAX_WAIT = timedelta(minutes=15)
 # An event that keeps failing by its own fault (not Slack's outage) is tried for this long
 # before it is given up; it then stays in the table for a person to look at.
 GIVE_UP_AFTER = timedelta(hours=25)
+# ...and only after this many failures of its own, so that one failure after a long Slack
+# outage (which never counts) does not give up an event tried only once on its own account.
+GIVE_UP_FAULTS = 10
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,8 @@ async def take_for_replay(session: AsyncSession, *, received_before: datetime,
 async def failed(session: AsyncSession, *, team_id: str, event_id: str, now: datetime,
                  own_fault: bool) -> InboxEvent | None:
     """Record a failed attempt and when to try next. Returns the row if the event is now
-    given up: only an event failing by its own fault, tried for `GIVE_UP_AFTER`."""
+    given up: only an event failing by its own fault `GIVE_UP_FAULTS` times or more, tried
+    for `GIVE_UP_AFTER`."""
     row = await session.get(InboxEvent, (team_id, event_id), with_for_update=True)
     if row is None or row.processed_at is not None or row.given_up_at is not None:
         return None
@@ -107,7 +111,7 @@ async def failed(session: AsyncSession, *, team_id: str, event_id: str, now: dat
     row.replays += 1
     if own_fault:
         row.faults += 1
-        if now - (row.received_at or now) >= GIVE_UP_AFTER:
+        if row.faults >= GIVE_UP_FAULTS and now - (row.received_at or now) >= GIVE_UP_AFTER:
             row.given_up_at = now
     session.add(row)
     return row if row.given_up_at is not None else None

@@ -21,9 +21,11 @@ from bot.db.models import Incident, IncidentOpening
 from bot.domain.errors import TakenOver
 from bot.domain.vocabulary import OPENING_STEPS, OpeningStep, label
 
-# A start that has made no progress for this long is taken to be dead: Slack's slowest
-# answers (rate-limit waits included) come well within it.
+# A start that has not renewed its lease for this long is taken to be dead. A live start
+# renews it every `RENEW_EVERY` however slow Slack is (`bot.usecases.lifecycle`), so only a
+# process that died or stopped lets it run out.
 LEASE = timedelta(minutes=1)
+RENEW_EVERY = LEASE / 3
 # Openings one recovery round claims; the next round takes the rest.
 CLAIMED_AT_ONCE = 20
 
@@ -56,6 +58,17 @@ async def advance(session: AsyncSession, incident: Incident, step: OpeningStep, 
         .where(col(IncidentOpening.incident_id) == incident.id,
                col(IncidentOpening.owner) == owner)
         .values(step=step, lease_until=now + LEASE))
+    _check_held(result, incident)
+
+
+async def renew(session: AsyncSession, incident: Incident, *, owner: str,
+                now: datetime) -> None:
+    """Keep holding the opening while a step takes long; `TakenOver` if `owner` lost it."""
+    result = await session.exec(
+        update(IncidentOpening)
+        .where(col(IncidentOpening.incident_id) == incident.id,
+               col(IncidentOpening.owner) == owner)
+        .values(lease_until=now + LEASE))
     _check_held(result, incident)
 
 

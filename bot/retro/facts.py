@@ -21,6 +21,7 @@ from bot.domain.vocabulary import Kind, Role, label, severity_label
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 
+
 @dataclass(frozen=True)
 class IncidentFacts:
     number: int

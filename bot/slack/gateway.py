@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +45,7 @@ MEMBER_LISTS_KEPT = 1_000
 MEMBERS_PAGE = 1_000
 # conversations.list allows up to 1,000 a page; fewer pages, fewer calls of a Tier 2 method.
 CHANNELS_PER_PAGE = 1000
+
 
 @dataclass(frozen=True)
 class Channel:
@@ -112,6 +113,7 @@ class SlackGateway:
         with as_failure("conversations.info"):
             response = await self.client.conversations_info(channel=channel_id)
         return bool((response.get("channel") or {}).get("is_private"))
+
     async def _made_after_all(self, name: str, failure: SlackFailure, *,
                               unsure: bool) -> Channel | None:
         try:
@@ -129,37 +131,23 @@ class SlackGateway:
         return made
 
     async def own_channel(self, names: Collection[str]) -> Channel | None:
-        """An open channel the bot made with one of `names`, else None."""
+        """An open channel the bot made with one of `names`, else None. Slack has no lookup
+        by name: the workspace's channels (and the private ones the bot is in) are listed,
+        a page at a time."""
         me = await self.bot_user_id()
-        async for channel in self._channels_named(names, archived_too=False):
-            if channel.get("creator") == me:
-                return Channel(id=str(channel["id"]), name=str(channel["name"]))
-        return None
-
-    async def find_channel(self, names: Iterable[str]) -> Channel | None:
-        """A channel, archived or not, with one of `names`: whether a name is carried
-        already."""
-        async for channel in self._channels_named(set(names), archived_too=True):
-            return Channel(id=str(channel["id"]), name=str(channel["name"]))
-        return None
-
-    async def _channels_named(self, names: Collection[str], *,
-                              archived_too: bool) -> AsyncIterator[dict[str, Any]]:
-        # Slack has no lookup by name: the workspace's channels (and the private ones the
-        # bot is in) are listed, a page at a time.
         cursor: str | None = None
         while True:
             with as_failure("conversations.list"):
                 response = await self.client.conversations_list(
-                    types="public_channel,private_channel", exclude_archived=not archived_too,
+                    types="public_channel,private_channel", exclude_archived=True,
                     limit=CHANNELS_PER_PAGE, cursor=cursor)
             for channel in response.get("channels") or []:
-                if channel.get("name") in names and (archived_too or
-                                                     not channel.get("is_archived")):
-                    yield channel
+                if channel.get("name") in names and channel.get("creator") == me and \
+                        not channel.get("is_archived"):
+                    return Channel(id=str(channel["id"]), name=str(channel["name"]))
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if cursor is None:
-                return
+                return None
 
     async def archive_channel(self, channel_id: str) -> None:
         with as_failure("conversations.archive"):
@@ -335,7 +323,7 @@ class SlackGateway:
         if not cosmetic:
             return self.client
         if time.monotonic() < self._cosmetic_quiet_until:
-            raise SlackFailure(method, "ratelimited")
+            raise SlackFailure(method, RATELIMITED)
         return self.cosmetic_client
 
     @contextmanager

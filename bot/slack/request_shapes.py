@@ -170,6 +170,7 @@ class _BlockActions(TypedDict):
 class _Input(TypedDict, total=False):
     value: str | None
     selected_option: _Option | None
+    selected_options: list[_Option] | None  # checkboxes (the start form's "private")
 
 
 @with_config(_SHAPE)

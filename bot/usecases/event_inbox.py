@@ -78,9 +78,9 @@ class EventInbox:
             await inbox.forget_old(session, now=now)
         tried = 0
         for row in pending:
-            body = json.loads(row.payload or "{}")
             tried += 1
             try:
+                body = json.loads(row.payload or "{}")
                 await self.handle(row.team_id, row.event_id, body.get("event") or {})
             except Exception as error:
                 log.warning("replaying event %s failed; it stays in the inbox", row.event_id,

@@ -10,6 +10,7 @@ that result, not an exception: the change stands, and the handler says what went
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -201,23 +202,25 @@ class Lifecycle:
         taken = _Taken(team_id=team_id, incident_id=incident.id or 0, number=incident.number,
                        channel_names=names)
         channel_id: str | None = None
-        try:
-            channel = await self.slack.create_channel(names, private=private)
-            channel_id = channel.id
-            async with transaction(self.deps.sessions) as session:
-                session.add(incident)
-                await incidents.attach_channel(session, incident, channel.id)
-                await openings.advance(session, incident, OpeningStep.CHANNEL, owner=owner,
-                                       now=self._now())
-            await self.set_up_room(incident, OpeningStep.CHANNEL, owner=owner)
-        except TakenOver:
-            # Another process finishes it, and tells the reporter.
-            raise
-        except Exception as error:
-            # Not on cancellation (a stop): what is done stays, for the recovery to finish.
-            await self._take_back(taken, channel_id, error)
-            raise
-        announce_problem = await self.announce_opened(incident, owner=owner)
+        async with self.holding(incident, owner=owner):
+            try:
+                channel = await self.slack.create_channel(names, private=private)
+                channel_id = channel.id
+                async with transaction(self.deps.sessions) as session:
+                    session.add(incident)
+                    await incidents.attach_channel(session, incident, channel.id)
+                    await openings.advance(session, incident, OpeningStep.CHANNEL,
+                                           owner=owner, now=self._now())
+                await self.set_up_room(incident, OpeningStep.CHANNEL, owner=owner)
+            except TakenOver:
+                # Another process finishes it, and tells the reporter.
+                raise
+            except Exception as error:
+                # Not on cancellation (a stop): what is done stays, for the recovery to
+                # finish.
+                await self._take_back(taken, incident, channel_id, error, owner=owner)
+                raise
+            announce_problem = await self.announce_opened(incident, owner=owner)
         return Started(number=incident.number, channel_id=channel.id,
                        channel_name=channel.name, announce_problem=announce_problem,
                        private=private)
@@ -247,19 +250,55 @@ class Lifecycle:
                 await openings.advance(session, incident, OpeningStep.READY, owner=owner,
                                        now=self._now())
 
-    async def announce_opened(self, incident: Incident, *, owner: str) -> NotAnnounced | None:
-        """The last step: tell the announce channel (never of a private incident, see
-        `_announce_about`), and close the opening."""
+    @asynccontextmanager
+    async def holding(self, incident: Incident, *, owner: str) -> AsyncIterator[None]:
+        """While a start's steps run, its opening's lease is renewed, so that however slow
+        Slack is, no recovery takes over a start that is alive; only a process that died or
+        stopped lets the lease run out."""
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(openings.RENEW_EVERY.total_seconds())
+                try:
+                    async with transaction(self.deps.sessions) as session:
+                        await openings.renew(session, incident, owner=owner, now=self._now())
+                except TakenOver:
+                    return  # the next step finds out, and stops
+                except Exception as error:
+                    log.warning("%s: could not renew its opening's lease (%s)",
+                                label(incident.number), type(error).__name__)
+
+        renewer = asyncio.create_task(renew(), name=f"lease-{incident.number}")
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with suppress(asyncio.CancelledError):
+                await renewer
+
+    async def announce_opened(self, incident: Incident, *, owner: str,
+                              recovered: bool = False) -> NotAnnounced | None:
+        """The last step: tell the announce channel, and close the opening. Never of a
+        private incident: a recovered start asks Slack (`_private`), since its channel may
+        have been converted in the minute it waited; a live one knows how it was made."""
         assert incident.channel_id is not None
-        problem = None if incident.private else await self._announce(wording.declared(
+        hidden = await self._private(incident) if recovered else incident.private
+        problem = None if hidden else await self._announce(wording.declared(
             number=incident.number, severity=incident.severity, title=incident.title,
             reporter_id=incident.reporter_id, channel_id=incident.channel_id))
         async with transaction(self.deps.sessions) as session:
             await openings.finish(session, incident, owner=owner)
         return problem
 
-    async def _take_back(self, taken: _Taken, channel_id: str | None,
-                         error: BaseException) -> None:
+    async def _take_back(self, taken: _Taken, incident: Incident, channel_id: str | None,
+                         error: BaseException, *, owner: str) -> None:
+        try:
+            async with transaction(self.deps.sessions) as session:
+                # Still ours? A recovery that took the start over finishes it instead.
+                await openings.renew(session, incident, owner=owner, now=self._now())
+        except TakenOver:
+            log.info("%s failed, but another process has taken its start over",
+                     label(taken.number))
+            return
         log.warning("taking back %s after a failed start", label(taken.number))
         unknown = False
         if channel_id is None and isinstance(error, SlackFailure) and error.outcome_unknown:

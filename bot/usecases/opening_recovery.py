@@ -72,8 +72,16 @@ class OpeningRecovery:
 
     async def _recover_one(self, opening: IncidentOpening, incident: Incident, *,
                            owner: str) -> None:
+        # The round claimed several at once: still ours, once this one's turn comes?
+        async with transaction(self.deps.sessions) as session:
+            await openings.renew(session, incident, owner=owner, now=self.deps.clock.now())
+        async with self.lifecycle.holding(incident, owner=owner):
+            await self._finish_or_abandon(opening, incident, owner=owner)
+
+    async def _finish_or_abandon(self, opening: IncidentOpening, incident: Incident, *,
+                                 owner: str) -> None:
         if incident.channel_id is None:
-            await self._abandon(incident)
+            await self._abandon(incident, owner=owner)
             return
         log.warning("%s: its start was cut short at step %r; finishing it",
                     label(incident.number), opening.step)
@@ -86,18 +94,20 @@ class OpeningRecovery:
                 return
             await self._give_up(incident, failure, owner=owner)
             return
-        problem = await self.lifecycle.announce_opened(incident, owner=owner)
+        problem = await self.lifecycle.announce_opened(incident, owner=owner, recovered=True)
         said = wording.opening_finished(incident.number, incident.channel_id)
         if problem is not None:
             said += "\n" + wording.not_announced(problem.channel_id, problem.failure)
         await self._tell_reporter(incident, said)
 
-    async def _abandon(self, incident: Incident) -> None:
+    async def _abandon(self, incident: Incident, *, owner: str) -> None:
         log.warning("%s: its start was cut short before its channel was recorded; abandoning it",
                     label(incident.number))
         names = candidate_names(incident.number, incident.title, attempts=CHANNEL_NAME_ATTEMPTS)
         try:
-            orphan = await self.deps.slack.find_channel(names)
+            # Only a channel the bot made and left open: a person's channel of the same
+            # name (the reason a start tries `-2`) is none of its business.
+            orphan = await self.deps.slack.own_channel(set(names))
             if orphan is not None:
                 log.warning("%s: archiving #%s, made before the start was cut short",
                             label(incident.number), orphan.name)
@@ -107,6 +117,7 @@ class OpeningRecovery:
             log.warning("%s: could not look for or archive its channel: %s %s",
                         label(incident.number), failure.method, failure.error)
         async with transaction(self.deps.sessions) as session:
+            await openings.finish(session, incident, owner=owner)  # TakenOver if not ours
             await incidents.abandon_incident(session, team_id=incident.team_id,
                                              incident_id=incident.id or 0,
                                              number=incident.number, hand_back=False)

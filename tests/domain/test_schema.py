@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import String, inspect
+from sqlalchemy import String, inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, select
 
@@ -141,3 +141,17 @@ async def test_naive_times_are_refused(engine: AsyncEngine) -> None:
         session.add(_incident(created_at=datetime(2026, 11, 24, 9, 30)))
         with pytest.raises(Exception, match="naive datetime"):
             await session.commit()
+
+
+async def test_a_database_error_does_not_carry_the_values_it_was_given(
+        engine: AsyncEngine) -> None:
+    """An inbox write that fails is logged with its error's text; that text must not carry
+    the Slack request's body (whose envelope holds the verification token)."""
+    body = '{"token": "NOT-FOR-LOGS", "type": "event_callback"}'
+    async with engine.connect() as connection:
+        with pytest.raises(DBAPIError) as failed:
+            await connection.execute(
+                text("INSERT INTO processed_event (team_id, event_id, payload) "
+                     "VALUES (:team, :event, :body)"),
+                {"team": None, "event": "Ev1", "body": body})
+    assert "NOT-FOR-LOGS" not in str(failed.value)
