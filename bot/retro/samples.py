@@ -16,8 +16,8 @@ from bot.retro.facts import ActionFacts, Entry, IncidentFacts, RetroFacts, RoleS
 _START = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 _MINUTE = timedelta(minutes=1)
 _LINK = "https://example.slack.com/archives/C0INC1/p1767306060000100"
-_REPLY_LINK = (_LINK.replace("100", "200")
-               + "?thread_ts=1767306060.000100&cid=C0INC1")
+_REPLY_LINK = ("https://example.slack.com/archives/C0INC1/p1767306060000200"
+               "?thread_ts=1767306060.000100&cid=C0INC1")
 
 
 def sample_facts() -> RetroFacts:
@@ -51,7 +51,7 @@ def realistic_facts(marker_kinds: Iterable[str] = ("key_event",)) -> RetroFacts:
     and comments, Slack text with Markdown, newlines and emoji, and action items done, open,
     and with no owner."""
     start = datetime(2026, 3, 13, 22, 48, tzinfo=UTC)
-    at = [start + minutes * _MINUTE for minutes in range(0, 24 * 60, 7)]
+    at = [start + 7 * step * _MINUTE for step in range(25)]
     people = {"U0ALICE": "alice", "U0BOB": "bob", "U0CAROL": "carol"}
     # U0DAVE is in the record but Slack gave no name for him (left the workspace, say).
     roles = [RoleSpan(Role.COMMANDER, "U0ALICE", start, at[9]),
