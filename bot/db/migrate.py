@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import migrations
+from bot.db.engine import writing
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 # Any constant works; it only has to be the same on every replica.
 _MIGRATION_LOCK_ID = 0x5175_7265
+# How long a process waits on SQLite for another one's migration (the whole schema from
+# nothing takes a few seconds) before it gives up.
+SQLITE_WAIT_S = 120
+_SQLITE_RETRY_S = 0.2
 
 
 def alembic_config() -> Config:
@@ -26,10 +33,28 @@ def alembic_config() -> Config:
 
 
 async def upgrade(engine: AsyncEngine) -> None:
-    """Apply every pending migration. Safe to run from several replicas at once on PostgreSQL:
-    an advisory lock makes the others wait and then find nothing to do."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade_on)
+    """Apply every pending migration. Safe from several processes at once (replicas starting
+    together, `sitrep db upgrade` beside `sitrep serve`): one migrates, the others wait and
+    then find nothing to do. On PostgreSQL an advisory lock makes them wait; on SQLite the
+    write lock taken at BEGIN IMMEDIATE does, waited for again while another holds it."""
+    deadline = asyncio.get_running_loop().time() + SQLITE_WAIT_S
+    while True:
+        try:
+            async with engine.connect() as connection:
+                connection = await writing(connection)
+                async with connection.begin():
+                    await connection.run_sync(_upgrade_on)
+            return
+        except OperationalError as error:
+            if not _sqlite_busy(error) or asyncio.get_running_loop().time() > deadline:
+                raise
+        await asyncio.sleep(_SQLITE_RETRY_S)
+
+
+def _sqlite_busy(error: OperationalError) -> bool:
+    # SQLite's busy timeout ran out while another process held the write lock; nothing of
+    # this attempt was written.
+    return "database is locked" in str(error.orig)
 
 
 def _upgrade_on(connection: Connection) -> None:

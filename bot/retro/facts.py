@@ -1,7 +1,7 @@
 """The retrospective's facts: an incident's record read into plain values.
 
-`gather` reads what the bot recorded; `bot.retro.render` turns the facts into Markdown.
-The samples let a template be tried on a full incident and on a bare one."""
+`gather` reads what the bot recorded; `bot.retro.render` turns the facts into Markdown;
+`bot.retro.samples` has incidents to try a template on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db.models import Incident
 from bot.domain import incidents
 from bot.domain.timeline import sentence
-from bot.domain.vocabulary import Kind, Role, label, severity_label
+from bot.domain.vocabulary import Kind, label, severity_label
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 
@@ -112,32 +112,6 @@ async def gather(session: AsyncSession, incident: Incident) -> RetroFacts:
                  for e in entries],
         actions=[ActionFacts(i.text, i.owner_id, i.done_at is not None) for i in items],
     )
-
-
-def sample_facts() -> RetroFacts:
-    """A small incident with every part filled, to try a template on."""
-    start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
-    minute = timedelta(minutes=1)
-    return RetroFacts(
-        incident=IncidentFacts(1, "Sample", 2, "resolved", "Summary", "Impact", start,
-                               start + 5 * minute, start + 20 * minute, start + 40 * minute),
-        roles=[RoleSpan(Role.COMMANDER, "U1", start, start + 30 * minute),
-               RoleSpan(Role.COMMANDER, "U2", start + 30 * minute, None)],
-        entries=[Entry(start, "started", "<@U1>", "Declared"),
-                 Entry(start + minute, "key_event", "bob", "Look <@U2>",
-                       "https://example.slack.com/archives/C1/p1", "a comment")],
-        actions=[ActionFacts("Add an alert", "U2", False)],
-        people={"U1": "alice", "U2": "bob"},
-    )
-
-
-def bare_facts() -> RetroFacts:
-    """An incident with nothing optional filled: no summary, no status change, no timeline."""
-    start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
-    return RetroFacts(
-        incident=IncidentFacts(1, "Sample", 3, "resolved", None, None, start, None, None,
-                               None),
-        roles=[RoleSpan(Role.COMMANDER, "U1", start, None)], entries=[], actions=[])
 
 
 def people_json(people: Mapping[str, str]) -> str:

@@ -158,6 +158,13 @@ def retro_not_posted(number: int, channel_id: str, failure: SlackFailure) -> str
             "prints it.")
 
 
+def retro_not_written(number: int, template_line: int | None) -> str:
+    where = f" (line {template_line})" if template_line is not None else ""
+    return (f":warning: I couldn't write the retrospective for *{label(number)}* because the "
+            f"retrospective template fails on this incident{where}; once whoever runs Sitrep "
+            f"fixes it, `sitrep retro {number} --regenerate` writes it.")
+
+
 def added_to_timeline(number: int) -> str:
     return f"Added to {label(number)}'s timeline."
 

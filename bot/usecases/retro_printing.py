@@ -8,14 +8,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import SystemClock
-from bot.core.settings import Settings
+from bot.core.settings import ConfigError, Settings
 from bot.db import migrate
 from bot.db.engine import create_engine, session_factory, transaction
 from bot.db.models import Incident, TimelineEntry
 from bot.domain.incidents import by_number
 from bot.domain.vocabulary import label
 from bot.retro.facts import gather, people_from_json
-from bot.retro.render import renderer_for
+from bot.retro.render import RenderFailed, renderer_for
 from bot.retro.versions import latest, write_version
 
 _NUMBER = re.compile(r"^(?:inc-?)?(\d+)$", re.IGNORECASE)
@@ -34,7 +34,8 @@ def parse_incident_number(text: str) -> int:
 
 async def retrospective(settings: Settings, number: int, *, team_id: str | None,
                         regenerate: bool) -> str:
-    renderer = renderer_for(settings)
+    # Printing a stored version needs no template; drafting checks it first.
+    renderer = renderer_for(settings) if regenerate else None
     engine = create_engine(settings.database_url)
     try:
         await migrate.upgrade(engine)
@@ -56,8 +57,15 @@ async def retrospective(settings: Settings, number: int, *, team_id: str | None,
             # Names Slack gave when messages were marked fill in people met since.
             for entry in await _named_authors(session, incident):
                 people.setdefault(*entry)
-            row = await write_version(session, incident, renderer=renderer, people=people,
-                                      facts=facts, generated_at=SystemClock().now())
+            assert renderer is not None
+            try:
+                row = await write_version(session, incident, renderer=renderer,
+                                          people=people, facts=facts,
+                                          generated_at=SystemClock().now())
+            except RenderFailed as failed:
+                raise ConfigError(f"SITREP_RETRO_TEMPLATE {failed.where} fails on "
+                                  f"{label(number)}: {failed.cause}. Fix the template and run "
+                                  "this again.") from failed
             return row.markdown
     finally:
         await engine.dispose()

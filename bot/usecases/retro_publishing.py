@@ -2,7 +2,9 @@
 
 A canvas where the workspace allows one; where Slack's answer says canvases are not
 allowed, a Markdown file through the external upload flow. The document is stored before
-Slack is asked, so a Slack failure never loses it (`sitrep retro N` prints it)."""
+Slack is asked, so a Slack failure never loses it (`sitrep retro N` prints it). A template
+that fails on this incident is never silent: the log names the incident and the template's
+line, and the channel is told how the document will come."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from bot.db.models import Incident, Retrospective
 from bot.deps import Deps
 from bot.domain.vocabulary import label
 from bot.retro.facts import RetroFacts, gather
+from bot.retro.render import RenderFailed
 from bot.retro.versions import draft, next_version, store_version
 from bot.slack import wording
 from bot.slack.failures import SlackFailure
@@ -43,11 +46,18 @@ class Published:
     permalink: str | None
 
 
+@dataclass(frozen=True)
+class Unwritten:
+    """The template failed on this incident: nothing was stored, and the channel was told."""
+
+    failure: RenderFailed
+
+
 class RetroPublisher:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    async def publish(self, incident: Incident) -> Published:
+    async def publish(self, incident: Incident) -> Published | Unwritten:
         """Write the next version and post it. The document is rendered between
         transactions, so no write lock is held while a long incident renders."""
         sessions, slack = self.deps.sessions, self.deps.slack
@@ -56,7 +66,11 @@ class RetroPublisher:
             version = await next_version(session, incident)
         people = {user_id: name for user_id in sorted(facts.user_ids())
                   if (name := await slack.display_name(user_id)) is not None}
-        row = await self._store(incident, facts, people, version)
+        try:
+            row = await self._store(incident, facts, people, version)
+        except RenderFailed as failure:
+            await self._say_unwritten(incident, failure)
+            return Unwritten(failure)
         assert incident.channel_id is not None
         where, file_id, permalink = await self._post(incident, row)
         async with transaction(sessions) as session:
@@ -84,6 +98,19 @@ class RetroPublisher:
             async with self.deps.sessions() as session:
                 version = await next_version(session, incident)
         raise AssertionError("unreachable")
+
+    async def _say_unwritten(self, incident: Incident, failure: RenderFailed) -> None:
+        # The start-up check tries the template on sample incidents; real ones can still
+        # hold what no sample did. The operator needs the line, the channel the way out.
+        log.error("%s's retrospective was not written: the template fails at %s: %s",
+                  label(incident.number), failure.where, failure.cause)
+        assert incident.channel_id is not None
+        try:
+            await self.deps.slack.post(incident.channel_id, wording.retro_not_written(
+                incident.number, failure.line))
+        except SlackFailure as slack_failure:
+            log.warning("could not tell %s's channel that its retrospective was not "
+                        "written: %s", label(incident.number), slack_failure.error)
 
     async def _post(self, incident: Incident, row: Retrospective) -> tuple[str, str, str | None]:
         slack = self.deps.slack

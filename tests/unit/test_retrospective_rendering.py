@@ -7,6 +7,7 @@ tests/domain/test_retrospective_golden.py."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,12 +16,14 @@ import pytest
 
 from bot.core.settings import ConfigError, Settings
 from bot.devtools.long_incident import long_incident
-from bot.retro import facts as retro_facts
+from bot.domain.vocabulary import Kind
 from bot.retro import render as retro
+from bot.retro import samples as retro_samples
 from bot.slack.messages import from_api
 from tests.support.paths import GOLDEN_RETROSPECTIVE as GOLDEN
 
 BERLIN = ZoneInfo("Europe/Berlin")
+UTC_ZONE = ZoneInfo("UTC")
 GENERATED = datetime(2026, 3, 13, 16, 0, tzinfo=UTC)
 
 
@@ -59,7 +62,7 @@ def test_a_team_template_replaces_the_shipped_one(tmp_path: Path) -> None:
     template.write_text("# {{ incident.label }} post-incident review\n"
                         "{% for e in entries %}* {{ e.text | mentions | md }}\n{% endfor %}")
     settings = Settings(_env_file=None, SITREP_RETRO_TEMPLATE=str(template))
-    document = retro.renderer_for(settings).render(retro_facts.sample_facts(), version=1,
+    document = retro.renderer_for(settings).render(retro_samples.sample_facts(), version=1,
                                                    generated_at=GENERATED)
     assert document == "# INC-1 post-incident review\n* Declared\n* Look @bob\n"
 
@@ -79,6 +82,65 @@ def test_a_broken_template_is_refused_up_front(tmp_path: Path, content: str,
     with pytest.raises(ConfigError, match="SITREP_RETRO_TEMPLATE") as refused:
         retro.renderer_for(Settings(_env_file=None, SITREP_RETRO_TEMPLATE=str(template)))
     assert told in str(refused.value)
+
+
+# Templates a team could write that render both samples the start-up check used to try (a
+# tidy small incident and a bare one), yet fail on what real incidents hold.
+_LIFECYCLE_ICONS = ", ".join(f'"{kind}": "x"' for kind in [*Kind, "key_event"])
+BREAKS_ONLY_ON_REAL_DATA = {
+    # An action item nobody owns yet, or owned by someone Slack gave no name for.
+    "owner by name": "{% for a in actions %}{{ people[a.owner_id] }}{% endfor %}",
+    # Kinds the lifecycle writes (a role change, a status, a reopen …).
+    "icon per kind": '{% for e in entries %}{{ {"started": "!", "key_event": "*"}[e.kind] }}'
+                     "{% endfor %}",
+    # Roles other than the commander.
+    "role abbreviation": '{% for s in roles %}{{ {"commander": "IC"}[s.role] }}{% endfor %}',
+    # The team's own timeline kinds (SITREP_TIMELINE_EMOJI below adds `hypothesis`).
+    "team kinds": "{% for e in entries %}{{ {" + _LIFECYCLE_ICONS + "}[e.kind] }}"
+                  "{% endfor %}",
+}
+
+
+@pytest.mark.parametrize("body", BREAKS_ONLY_ON_REAL_DATA.values(),
+                         ids=BREAKS_ONLY_ON_REAL_DATA.keys())
+def test_a_template_that_breaks_only_on_real_data_is_refused_at_start_up(
+        tmp_path: Path, body: str) -> None:
+    template = tmp_path / "ours.md.j2"
+    template.write_text(f"# {{{{ incident.label }}}}\n{body}\n")
+    settings = Settings(_env_file=None, SITREP_RETRO_TEMPLATE=str(template),
+                        SITREP_TIMELINE_EMOJI="pushpin=key_event,bulb=hypothesis")
+    renderer = retro.Renderer(template, UTC_ZONE)
+    for tidy in (retro_samples.sample_facts(), retro_samples.bare_facts()):
+        renderer.render(tidy, version=1, generated_at=GENERATED)
+
+    with pytest.raises(ConfigError) as refused:
+        retro.renderer_for(settings)
+    assert str(refused.value).startswith(
+        f"SITREP_RETRO_TEMPLATE {template} is broken (line 2): it fails on a sample incident: "
+        "UndefinedError: ")
+
+
+def test_the_shipped_template_renders_the_realistic_sample_whole() -> None:
+    facts = retro_samples.realistic_facts(["key_event", "hypothesis"])
+    document = retro.Renderer(None, UTC_ZONE).render(facts, version=2, generated_at=GENERATED)
+    assert "| scribe | @U0DAVE |" in document  # a person Slack gave no name for
+    assert "- [ ] Write the customer notice — _no owner yet_" in document
+    assert "- [x] Alert on tokenisation errors, paging @bob — owner @bob" in document
+    assert "· hypothesis · @U0DAVE: Deploy 4512 is \\*bad\\*" in document
+    assert "- **Sat 14 Mar 00:19** · reopened · @alice: Reopened: errors are back" in document
+
+
+def test_a_template_failing_on_an_incident_names_its_line(tmp_path: Path) -> None:
+    template = tmp_path / "ours.md.j2"
+    template.write_text("# {{ incident.label }}\n\nLevel: "
+                        '{{ {1: "critical", 2: "major", 3: "minor"}[incident.severity] }}\n')
+    renderer = retro.renderer_for(Settings(_env_file=None, SITREP_RETRO_TEMPLATE=str(template)))
+    sev4 = replace(retro_samples.sample_facts(),
+                   incident=replace(retro_samples.sample_facts().incident, severity=4))
+    with pytest.raises(retro.RenderFailed) as failed:
+        renderer.render(sev4, version=1, generated_at=GENERATED)
+    assert (failed.value.template, failed.value.line) == (template, 3)
+    assert failed.value.cause.startswith("UndefinedError: ")
 
 
 def test_a_missing_template_file_is_refused(tmp_path: Path) -> None:
