@@ -4,7 +4,9 @@ events wait in the inbox; and the example alert rules ask for metrics that exist
 
 from __future__ import annotations
 
+import asyncio
 import re
+import socket
 from collections.abc import Mapping
 
 import aiohttp
@@ -12,19 +14,23 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.devtools import payloads
+from bot.devtools.slack_emulator import SlackEmulator
+from bot.server import start_bot
 from bot.web.metrics import METRICS_PATH
 from tests.support.incident_steps import start_incident
 from tests.support.paths import REPO
 from tests.support.retry_waits import RetryWaits
 from tests.support.served_bot import ServedBot
+from tests.support.settings import APP_TOKEN, make_settings
 from tests.support.timeline_steps import deliver, new_event_id, react
 
 Samples = Mapping[tuple[str, frozenset[tuple[str, str]]], float]
 ALERT_RULES = REPO / "deploy" / "prometheus-alerts.yaml"
 
 
-async def _scrape(bot: ServedBot) -> Samples:
-    async with aiohttp.ClientSession() as http, http.get(bot.url + METRICS_PATH) as answer:
+async def _scrape(bot: ServedBot | str) -> Samples:
+    url = bot if isinstance(bot, str) else bot.url
+    async with aiohttp.ClientSession() as http, http.get(url + METRICS_PATH) as answer:
         assert answer.status == 200
         assert answer.headers["Content-Type"].startswith("text/plain;")
         text = await answer.text()
@@ -136,3 +142,37 @@ async def test_prometheus_asking_for_openmetrics_gets_it(bot: ServedBot) -> None
     assert text.endswith("# EOF\n") and text.count("# EOF") == 1
     assert "sitrep_open_incidents{severity=\"1\"} 0.0" in text
     assert "# TYPE sitrep_slack_requests counter" in text
+
+
+async def test_requests_over_socket_mode_are_counted_too(database_url: str,
+                                                         slack: SlackEmulator) -> None:
+    settings = make_settings(database_url, slack, SLACK_APP_TOKEN=APP_TOKEN,
+                             SLACK_SIGNING_SECRET=None)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    running = await start_bot(settings, sock=sock)
+    try:
+        await slack.wait_for_socket_connection(timeout=10)
+        before = await _scrape(url)
+        envelope_id = await slack.socket_mode_send(
+            "slash_commands",
+            {"command": "/incident", "text": "help", "user_id": "U0ALICE",
+             "channel_id": "C0GENERAL", "team_id": "T0001", "trigger_id": "1.2.abc",
+             "response_url": f"{slack.base_url}/response/socket-1"},
+            accepts_response_payload=True)
+        assert await slack.wait_for_socket_ack(envelope_id, timeout=10) is not None
+        # Counted once the answer is sent, a moment after Slack has it.
+        async with asyncio.timeout(10):
+            while True:
+                after = await _scrape(url)
+                if _moved(before, after, "sitrep_slack_requests_total", kind="command",
+                          outcome="ok"):
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        await running.stop()
+    assert _moved(before, after, "sitrep_slack_requests_total", kind="command",
+                  outcome="ok") == 1
+    assert _moved(before, after, "sitrep_slack_request_duration_seconds_count",
+                  kind="command") == 1

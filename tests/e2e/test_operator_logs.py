@@ -63,7 +63,10 @@ async def test_a_json_log_names_incidents_requests_and_events(
     try:
         opened = await start_incident(bot, "sev2 Checkout returns 500s")
         await _command(bot, "sev 1", opened.channel_id)
+        await _command(bot, "commander <@U0BOB|bob>", opened.channel_id)
+        await _command(bot, "status identified", opened.channel_id)
         await _command(bot, "resolve Rolled back", opened.channel_id)
+        await _command(bot, "reopen", opened.channel_id)
         # A reaction on a message the bot never heard of, while Slack cannot read it back.
         message = slack.post_human_message(opened.channel_id, "U0BOB", "Rolled back")
         slack.add_human_reaction(opened.channel_id, message["ts"], "U0ALICE", "pushpin")
@@ -92,16 +95,24 @@ async def test_a_json_log_names_incidents_requests_and_events(
                                  f"{opened.channel_id}"
     assert (started["level"], started["logger"]) == ("INFO", "sitrep.incidents")
     severity = _about(lines, "severity_changed")
+    role = _about(lines, "role_assigned")
+    status = _about(lines, "status_changed")
     resolved = _about(lines, "resolved")
     posted = _about(lines, "retrospective_posted")
-    assert severity["message"] == f"INC-{opened.number} severity SEV1 (was SEV2), by U0ALICE"
-    assert resolved["message"].startswith(f"INC-{opened.number} resolved after ")
-    assert posted["message"] == f"INC-{opened.number} retrospective v1 posted as a canvas"
-    for line in (started, severity, resolved, posted):
+    reopened = _about(lines, "reopened")
+    number = f"INC-{opened.number}"
+    assert severity["message"] == f"{number} severity SEV1 (was SEV2), by U0ALICE"
+    assert role["message"] == f"{number} commander is now U0BOB (was U0ALICE), by U0ALICE"
+    assert status["message"] == f"{number} status identified (was investigating), by U0ALICE"
+    assert resolved["message"].startswith(f"{number} resolved after ")
+    assert posted["message"] == f"{number} retrospective v1 posted as a canvas"
+    assert reopened["message"] == f"{number} reopened, by U0ALICE"
+    changes = (started, severity, role, status, resolved, reopened)
+    for line in (*changes, posted):
         assert (line["incident"], line["team"]) == (opened.number, team), line
         assert line["request_id"], line
     # Each command is its own request; the retrospective is the resolve's work after its ack.
-    assert len({started["request_id"], severity["request_id"], resolved["request_id"]}) == 3
+    assert len({line["request_id"] for line in changes}) == len(changes)
     assert posted["request_id"] == resolved["request_id"]
 
     handling = [line for line in lines if line.get("event_id") == event_id]
