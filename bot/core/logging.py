@@ -72,19 +72,23 @@ def json_formatter() -> logging.Formatter:
 
 
 def configure(*, log_format: str, level: str, stream: IO[str] | None = None) -> None:
-    """Send every line to `stream` (stderr) in `log_format` at `level`; replaces whatever
-    was configured before."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Send every line to `stream` (stderr) in `log_format` at `level`, instead of the
+    handler an earlier call set up."""
+    handler = _SitrepHandler(stream or sys.stderr)
     handler.setFormatter(json_formatter() if log_format == "json" else TextFormatter())
     handler.addFilter(_ContextFields())
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [old for old in root.handlers if isinstance(old, _SitrepHandler)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     chatty_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
     for name in _CHATTY:
         logging.getLogger(name).setLevel(chatty_level)
+
+
+class _SitrepHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler `configure` sets up, told apart from any other on the root logger."""
 
 
 def configure_for_command(log_format: str, log_level: str, *, serving: bool,
