@@ -80,8 +80,8 @@ def build_web_client(settings: Settings, *, session: ClientSession | None = None
         retry_handlers.insert(1, CappedRateLimitRetryHandler(
             max_retry_count=RATE_LIMIT_RETRIES))
     return MeteredWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
-                          session=session, retry_handlers=retry_handlers,
-                          timeout=timeout)  # type: ignore[arg-type]
+                            session=session, retry_handlers=retry_handlers,
+                            timeout=timeout)  # type: ignore[arg-type]
 
 
 def build_gateway(settings: Settings, session: ClientSession | None = None) -> SlackGateway:
