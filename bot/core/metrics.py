@@ -7,8 +7,6 @@ own error codes, so the number of series stays small."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from prometheus_client import Counter, Histogram
 
 # An ack takes milliseconds; Slack gives up at 3 s.
@@ -49,4 +47,4 @@ def observe_request(kind: str, outcome: str, seconds: float) -> None:
     series[1].observe(seconds)
 
 
-_request_series: dict[tuple[str, str], tuple[Any, Any]] = {}
+_request_series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
