@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import ClientSession, ClientTimeout
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -23,6 +24,7 @@ from bot.domain.inbox import receive_many
 from bot.retro.render import Renderer
 from bot.slack import wording
 from bot.slack.gateway import SlackGateway
+from bot.slack.metered_client import MeteredWebClient, RateLimitCounter
 from bot.slack.request_shapes import MalformedRequest
 from bot.slack.response_urls import may_answer
 from bot.slack.retry_handlers import (
@@ -34,6 +36,7 @@ from bot.slack.signatures import SlackSignatures
 from handlers import (
     card_actions,
     incident_command,
+    log_context,
     modals,
     slack_notices,
     timeline_events,
@@ -69,15 +72,16 @@ def build_web_client(settings: Settings, *, session: ClientSession | None = None
     connections instead of opening one per call. Without `wait_out_rate_limits` a 429
     fails at once (for calls nobody waits on)."""
     retry_handlers: list[AsyncRetryHandler] = [
+        RateLimitCounter(),
         CarefulConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
         CarefulServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
     ]
     if wait_out_rate_limits:
-        retry_handlers.insert(0, CappedRateLimitRetryHandler(
+        retry_handlers.insert(1, CappedRateLimitRetryHandler(
             max_retry_count=RATE_LIMIT_RETRIES))
-    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
-                          session=session, retry_handlers=retry_handlers,
-                          timeout=timeout)  # type: ignore[arg-type]
+    return MeteredWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
+                            session=session, retry_handlers=retry_handlers,
+                            timeout=timeout)  # type: ignore[arg-type]
 
 
 def build_gateway(settings: Settings, session: ClientSession | None = None) -> SlackGateway:
@@ -108,12 +112,31 @@ def build_app(deps: Deps) -> AsyncApp:
         before_authorize=RequestGate(signatures),
         # Unmatched requests reach the error handler, which logs one line without the body.
         raise_error_for_unhandled_request=True,
-        logger=logging.getLogger("sitrep.bolt"),
+        logger=_bolt_logger(),
     )
+    log_context.register(app)
     for surface in SURFACES:
         surface.register(app, deps)
     app.error(error_handler(settings.slack_api_url, signatures))
     return app
+
+
+def _bolt_logger() -> logging.Logger:
+    """Bolt's logger, without the warning it gives whenever SLACK_BOT_TOKEN is set in the
+    environment (Bolt reads it there by itself) and a client is passed: that client holds
+    the very same token, so the warning only alarms whoever reads the log."""
+    logger = logging.getLogger("sitrep.bolt")
+    if not any(isinstance(f, _TokenUnusedWarning) for f in logger.filters):
+        logger.addFilter(_TokenUnusedWarning())
+    return logger
+
+
+class _TokenUnusedWarning(logging.Filter):
+    # Bolt's own words, so a new wording in a later Bolt is still matched.
+    _WORDS = warning_client_prioritized_and_token_skipped()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != self._WORDS
 
 
 def error_handler(slack_api_url: str, signatures: SlackSignatures | None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.core.logging import configure_for_command
 from bot.core.settings import ConfigError, Settings, load_settings
 from bot.db import migrate
 from bot.db.engine import create_engine
@@ -18,10 +18,10 @@ EXIT_USAGE = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
+        configure_for_command(settings.log_format, settings.log_level,
+                              serving=args.run is _serve, verbose=args.verbose)
         return int(args.run(args, settings))
     except ConfigError as error:
         print(f"sitrep: {error}", file=sys.stderr)
@@ -62,8 +62,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.server import serve_until_stopped
 
     settings.check_can_serve()
-    # Serving always logs at INFO: an operator wants to see it start and stop.
-    logging.getLogger().setLevel(logging.INFO)
     asyncio.run(serve_until_stopped(settings, port=args.port))
     return 0
 

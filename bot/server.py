@@ -6,12 +6,12 @@ import asyncio
 import logging
 import signal
 import socket
+import time
 from contextlib import suppress
 from dataclasses import dataclass
 
 from aiohttp import ClientSession, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import text
@@ -19,16 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, build_deps, build_http_session
 from bot.core.clock import Clock, SystemClock
+from bot.core.metrics import observe_request
 from bot.core.settings import Settings
 from bot.core.work_queue import WorkQueue
 from bot.db import migrate
 from bot.db.engine import create_engine, session_factory
 from bot.deps import Deps
 from bot.retro.render import renderer_for
+from bot.slack.request_kinds import EVENT, UNREAD, kind_of, outcome_of
 from bot.slack.signatures import SlackSignatures
+from bot.slack.socket_mode import MeteredSocketModeHandler
 from bot.usecases.card_repair import CardRepair
 from bot.usecases.event_inbox import EventInbox
 from bot.usecases.opening_recovery import OpeningRecovery
+from bot.web.access_log import AccessLog
+from bot.web.metrics import METRICS_PATH, MetricsPage
 from handlers.timeline_events import TimelineEventsFastPath
 
 log = logging.getLogger(__name__)
@@ -68,7 +73,7 @@ class RunningBot:
     deps: Deps
     bolt_app: AsyncApp
     runner: web.AppRunner
-    socket_mode: AsyncSocketModeHandler | None
+    socket_mode: MeteredSocketModeHandler | None
     url: str
     recovery: asyncio.Task[None]
     opening_recovery: asyncio.Task[None]
@@ -131,8 +136,10 @@ async def start_bot(
         signatures = (SlackSignatures(settings.slack_signing_secret)
                       if settings.slack_signing_secret else None)
         runner = web.AppRunner(build_web_app(bolt_app, engine, deps.after_ack,
-                                             signatures=signatures, fast_events=fast_events),
-                               handle_signals=False, shutdown_timeout=IN_FLIGHT_TIMEOUT_S)
+                                             signatures=signatures, fast_events=fast_events,
+                                             metrics=MetricsPage(deps)),
+                               handle_signals=False, shutdown_timeout=IN_FLIGHT_TIMEOUT_S,
+                               access_log_class=AccessLog)
         await runner.setup()
     except BaseException:
         await http.close()
@@ -147,7 +154,7 @@ async def start_bot(
     await site.start()
     socket_mode = None
     if settings.slack_app_token is not None:
-        socket_mode = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
+        socket_mode = MeteredSocketModeHandler(bolt_app, settings.slack_app_token)
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]
     # Events a previous process received but did not finish are replayed now, and starts
     # it cut short are finished or abandoned.
@@ -166,7 +173,8 @@ async def start_bot(
 
 def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue, *,
                   signatures: SlackSignatures | None = None,
-                  fast_events: TimelineEventsFastPath | None = None) -> web.Application:
+                  fast_events: TimelineEventsFastPath | None = None,
+                  metrics: MetricsPage | None = None) -> web.Application:
     """`signatures` None (Socket Mode without a signing secret): nothing over HTTP is Slack's."""
     web_app = web.Application()
     web_app[BOLT_APP] = bolt_app
@@ -179,31 +187,46 @@ def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue,
         web_app[FAST_EVENTS] = fast_events
     web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get(HEALTH_PATH, healthz)
+    if metrics is not None:
+        web_app.router.add_get(METRICS_PATH, metrics.page)
     return web_app
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    """Every request from Slack, in this order: no bigger than Slack's ever are, signed
-    (checked on the raw bytes, before anything parses them), readable; then a timeline
-    event takes the fast path and everything else goes to Bolt. Nothing of a refused body
-    is logged."""
+    """Every request from Slack, counted by kind and outcome with its time to answer
+    (`GET /metrics`)."""
+    started = time.perf_counter()
+    kind, status = UNREAD, 500
+    try:
+        kind, response = await _answer_slack(request)
+        status = response.status
+        return response
+    finally:
+        observe_request(kind, outcome_of(status), time.perf_counter() - started)
+
+
+async def _answer_slack(request: web.Request) -> tuple[str, web.Response]:
+    """The request's kind and the answer, in this order: no bigger than Slack's ever are,
+    signed (checked on the raw bytes, before anything parses them), readable; then a
+    timeline event takes the fast path and everything else goes to Bolt. Nothing of a
+    refused body is logged."""
     with request.app[AFTER_ACK].serving():
         body = await _read_at_most(request, MAX_SLACK_REQUEST_BYTES)
         if body is None:
             log.warning("refused a request of more than %d bytes", MAX_SLACK_REQUEST_BYTES)
-            return web.json_response({"error": "request too large"}, status=413)
+            return UNREAD, web.json_response({"error": "request too large"}, status=413)
         signatures = request.app.get(SIGNATURES)
         if signatures is None or not signatures.verified(body, request.headers):
             log.warning("refused a request without a valid Slack signature")
-            return web.json_response({"error": "invalid request"}, status=401)
+            return UNREAD, web.json_response({"error": "invalid request"}, status=401)
         fast = request.app.get(FAST_EVENTS)
         if fast is not None and await fast.acknowledge(body):
-            return web.Response(status=200)
+            return EVENT, web.Response(status=200)
         bolt_request = _bolt_request(request, body)
         if bolt_request is None:
-            return web.json_response({"error": "malformed request"}, status=400)
+            return UNREAD, web.json_response({"error": "malformed request"}, status=400)
         bolt_response = await request.app[BOLT_APP].async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+        return kind_of(bolt_request.body), await to_aiohttp_response(bolt_response)
 
 
 async def _read_at_most(request: web.Request, limit: int) -> bytes | None:

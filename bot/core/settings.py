@@ -25,6 +25,8 @@ MEMBER = "member"
 REPORTER = "reporter"
 DEFAULT_RESOLVE_BY = (MEMBER,)
 DEFAULT_REOPEN_BY = (COMMANDER, REPORTER)
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(Exception):
@@ -63,6 +65,8 @@ class Settings(BaseSettings):
                                                              alias="SITREP_RESOLVE_BY")
     reopen_by: Annotated[tuple[str, ...], NoDecode] = Field(default=DEFAULT_REOPEN_BY,
                                                             alias="SITREP_REOPEN_BY")
+    log_format: str = Field(default="text", alias="SITREP_LOG_FORMAT")
+    log_level: str = Field(default="INFO", alias="SITREP_LOG_LEVEL")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
                      "announce_channel", "retro_template", mode="before")
@@ -100,6 +104,24 @@ class Settings(BaseSettings):
         typed = repr(",".join(words)) if words else "nothing"
         raise ValueError(f"write {MEMBER} (anyone in the incident's channel), or "
                          f"{COMMANDER}, {REPORTER} or {COMMANDER},{REPORTER} (not {typed})")
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.strip().lower() not in LOG_FORMATS:
+            raise ValueError(f"write text (lines for people) or json (one object a line, "
+                             f"for a log collector), not {value!r}")
+        return value.strip().lower()
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level == "WARN":
+            return "WARNING"
+        if level not in LOG_LEVELS:
+            raise ValueError(f"write one of {', '.join(LOG_LEVELS)}, not {value!r}")
+        return level
 
     @field_validator("timeline_emoji", mode="before")
     @classmethod

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, delete, or_, select, update
+from sqlmodel import col, delete, func, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import InboxEvent
@@ -125,3 +125,24 @@ def wait_after(failures_before: int) -> timedelta:
 async def forget_old(session: AsyncSession, *, now: datetime) -> None:
     await session.exec(delete(InboxEvent).where(
         col(InboxEvent.processed_at) < now - KEEP_PROCESSED))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Events received and not yet processed (nor given up), counted up to a cap."""
+
+    waiting: int
+    oldest_received_at: datetime | None
+
+
+async def backlog(session: AsyncSession, *, count_up_to: int) -> Backlog:
+    """Bounded, for a metrics scrape: the count stops at `count_up_to` (a backlog that
+    long is an alert either way), the oldest comes from the same unprocessed rows."""
+    waiting = select(InboxEvent.received_at).where(
+        col(InboxEvent.processed_at).is_(None),
+        col(InboxEvent.given_up_at).is_(None)).limit(count_up_to).subquery()
+    count = (await session.exec(select(func.count()).select_from(waiting))).one()
+    oldest = (await session.exec(select(func.min(InboxEvent.received_at)).where(
+        col(InboxEvent.processed_at).is_(None),
+        col(InboxEvent.given_up_at).is_(None)))).one()
+    return Backlog(waiting=int(count), oldest_received_at=oldest)

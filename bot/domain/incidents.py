@@ -414,3 +414,12 @@ def _id(incident: Incident) -> int:
         raise ValueError("incident has not been flushed")
     return incident.id
 
+
+
+async def open_by_severity(session: AsyncSession) -> dict[int, int]:
+    """How many incidents are open at each severity, in every workspace (1 to 4, zeros too)."""
+    rows = (await session.exec(select(Incident.severity, func.count()).where(
+        col(Incident.status) != Status.RESOLVED).group_by(col(Incident.severity)))).all()
+    counts = dict.fromkeys(range(1, 5), 0)
+    counts.update({int(severity): int(count) for severity, count in rows})
+    return counts

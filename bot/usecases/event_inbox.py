@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from bot.core.logging import context as log_context
 from bot.db.engine import transaction
 from bot.deps import Deps
 from bot.domain import inbox
@@ -54,13 +55,15 @@ class EventInbox:
 
     async def _handle_logged(self, team_id: str, event_id: str | None,
                              event: Mapping[str, Any]) -> None:
-        try:
-            await self.handle(team_id, event_id, event)
-        except Exception as error:
-            log.warning("handling event %s failed; it stays in the inbox for a replay",
-                        event_id, exc_info=not _slacks_bad_moment(error))
-            if event_id is not None:
-                await self._failed(team_id, event_id, error)
+        # The worker's lines about this event carry its id, as the request's lines did.
+        with log_context(team=team_id, event_id=event_id):
+            try:
+                await self.handle(team_id, event_id, event)
+            except Exception as error:
+                log.warning("handling event %s failed; it stays in the inbox for a replay",
+                            event_id, exc_info=not _slacks_bad_moment(error))
+                if event_id is not None:
+                    await self._failed(team_id, event_id, error)
 
     async def handle(self, team_id: str, event_id: str | None, event: Mapping[str, Any]) -> None:
         await self.timeline.on_event(team_id, event, event_id)
@@ -79,15 +82,16 @@ class EventInbox:
         tried = 0
         for row in pending:
             tried += 1
-            try:
-                body = json.loads(row.payload or "{}")
-                await self.handle(row.team_id, row.event_id, body.get("event") or {})
-            except Exception as error:
-                log.warning("replaying event %s failed; it stays in the inbox", row.event_id,
-                            exc_info=not _slacks_bad_moment(error))
-                await self._failed(row.team_id, row.event_id, error)
-                if _slacks_bad_moment(error):
-                    break  # Slack is down or busy: the rest wait for its next answer
+            with log_context(team=row.team_id, event_id=row.event_id):
+                try:
+                    body = json.loads(row.payload or "{}")
+                    await self.handle(row.team_id, row.event_id, body.get("event") or {})
+                except Exception as error:
+                    log.warning("replaying event %s failed; it stays in the inbox",
+                                row.event_id, exc_info=not _slacks_bad_moment(error))
+                    await self._failed(row.team_id, row.event_id, error)
+                    if _slacks_bad_moment(error):
+                        break  # Slack is down or busy: the rest wait for its next answer
         if tried:
             log.info("replayed %d Slack events not handled before", tried)
         return tried

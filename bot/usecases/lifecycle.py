@@ -32,7 +32,8 @@ from bot.slack import blocks, wording
 from bot.slack.channel_names import candidate_names
 from bot.slack.failures import SlackFailure
 from bot.slack.gateway import SlackGateway
-from bot.usecases.retro_publishing import RetroPublisher
+from bot.usecases import incident_log
+from bot.usecases.retro_publishing import Published, RetroPublisher
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +222,7 @@ class Lifecycle:
                 await self._take_back(taken, incident, channel_id, error, owner=owner)
                 raise
             announce_problem = await self.announce_opened(incident, owner=owner)
+        incident_log.opened(incident)
         return Started(number=incident.number, channel_id=channel.id,
                        channel_name=channel.name, announce_problem=announce_problem,
                        private=private)
@@ -369,6 +371,7 @@ class Lifecycle:
             change = await incidents.assign_role(
                 session, incident, role=role, user_id=user_id, by=where.user_id,
                 now=self._now(), allowed_roles=self.deps.settings.roles)
+        incident_log.role_assigned(incident, change, by=where.user_id)
         try:
             await self.slack.invite(where.channel_id, [user_id])
         except SlackFailure as failure:
@@ -398,6 +401,7 @@ class Lifecycle:
         async with self._changing(where) as (session, incident):
             change = await incidents.change_severity(session, incident, severity=severity,
                                                      by=where.user_id, now=self._now())
+        incident_log.severity_changed(incident, change, by=where.user_id)
         await self._tell_channel(incident, wording.severity_changed(
             change, severity=severity, by=where.user_id))
         return Changed(number=incident.number, change=change)
@@ -408,6 +412,7 @@ class Lifecycle:
         async with self._changing(where) as (session, incident):
             change = await incidents.change_status(session, incident, status=status,
                                                    by=where.user_id, now=self._now())
+        incident_log.status_changed(incident, change, by=where.user_id)
         await self._tell_channel(incident, wording.status_changed(change, by=where.user_id))
         return Changed(number=incident.number, change=change)
 
@@ -442,16 +447,22 @@ class Lifecycle:
                                     now=self._now(), impact=impact)
         assert incident.resolved_at is not None
         took = incident.resolved_at - incident.created_at
+        incident_log.resolved(incident, took=took, by=where.user_id)
         await self._tell_channel(incident, wording.resolved(
             number=incident.number, took=took, summary=incident.summary, by=where.user_id))
         await self._announce_about(incident, wording.resolved_announced(
             number=incident.number, took=took, title=incident.title,
             channel_id=where.channel_id))
         try:
-            await RetroPublisher(self.deps).publish(incident)
+            published = await RetroPublisher(self.deps).publish(incident)
         except SlackFailure as failure:
+            incident_log.retro_not_posted(incident, failure)
             retro_problem: SlackFailure | None = failure
         else:
+            # An unwritten one (the template failed) is logged, and told, by the publisher.
+            if isinstance(published, Published):
+                incident_log.retro_posted(incident, version=published.version,
+                                          where=published.where)
             retro_problem = None
         return Resolved(number=incident.number, channel_id=where.channel_id,
                         retro_problem=retro_problem)
@@ -459,6 +470,7 @@ class Lifecycle:
     async def reopen(self, where: Where) -> Reopened:
         async with self._changing(where, Deed.REOPEN) as (session, incident):
             await incidents.reopen(session, incident, by=where.user_id, now=self._now())
+        incident_log.reopened(incident, by=where.user_id)
         await self._tell_channel(incident, wording.reopened(number=incident.number,
                                                             by=where.user_id))
         await self._announce_about(incident, wording.reopened_announced(

@@ -28,6 +28,7 @@ from bot.domain.vocabulary import OpeningStep, label
 from bot.slack import wording
 from bot.slack.channel_names import candidate_names
 from bot.slack.failures import SlackFailure
+from bot.usecases import incident_log
 from bot.usecases.lifecycle import CHANNEL_NAME_ATTEMPTS, Lifecycle
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class OpeningRecovery:
             await self._give_up(incident, failure, owner=owner)
             return
         problem = await self.lifecycle.announce_opened(incident, owner=owner, recovered=True)
+        incident_log.opened(incident)
         said = wording.opening_finished(incident.number, incident.channel_id)
         if problem is not None:
             said += "\n" + wording.not_announced(problem.channel_id, problem.failure)

@@ -19,6 +19,10 @@ from tests.support.sitrep_cli import clean_environment, run_sitrep
          "SLACK_SIGNING_SECRET"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "ab" * 16, "PORT": "http"},
          "PORT"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "ab" * 16,
+          "SITREP_LOG_FORMAT": "logfmt"}, "SITREP_LOG_FORMAT"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "ab" * 16,
+          "SITREP_LOG_LEVEL": "LOUD"}, "SITREP_LOG_LEVEL"),
     ],
 )
 async def test_serve_with_bad_configuration_prints_one_line_and_exits_2(

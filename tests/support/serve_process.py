@@ -7,6 +7,7 @@ import asyncio
 import signal
 import socket
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,9 +64,11 @@ class ServeProcess:
         await self.client.close()
 
 
-async def start_serve_process(settings: Settings, slack: SlackEmulator,
-                              cwd: Path) -> ServeProcess:
-    """`sitrep serve` on a free port, with `settings` as its environment, once healthy."""
+async def start_serve_process(settings: Settings, slack: SlackEmulator, cwd: Path, *,
+                              more_environment: Mapping[str, str] | None = None,
+                              ) -> ServeProcess:
+    """`sitrep serve` on a free port, with `settings` (and `more_environment`) as its
+    environment, once healthy."""
     port = free_port()
     environment = {"SLACK_BOT_TOKEN": settings.slack_bot_token or "",
                    "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -73,6 +76,7 @@ async def start_serve_process(settings: Settings, slack: SlackEmulator,
                    "DATABASE_URL": settings.database_url}
     if settings.announce_channel is not None:
         environment["SITREP_ANNOUNCE_CHANNEL"] = settings.announce_channel
+    environment.update(more_environment or {})
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "serve", "--port", str(port),
         env=clean_environment(**environment), cwd=cwd,

@@ -76,3 +76,24 @@ def test_who_may_resolve_or_reopen_is_refused_by_name_when_wrong(variable: str,
     said = str(refused.value)
     assert said.startswith(f"{variable} is invalid: write member")
     assert "commander,reporter" in said and "\n" not in said
+
+
+def test_logs_are_text_at_info_unless_set_otherwise() -> None:
+    settings = load_settings(_env_file=None)
+    assert (settings.log_format, settings.log_level) == ("text", "INFO")
+    chosen = load_settings(_env_file=None, SITREP_LOG_FORMAT=" JSON ", SITREP_LOG_LEVEL="debug")
+    assert (chosen.log_format, chosen.log_level) == ("json", "DEBUG")
+
+
+@pytest.mark.parametrize(("variable", "value", "advice"), [
+    ("SITREP_LOG_FORMAT", "xml", "write text"),
+    ("SITREP_LOG_FORMAT", "", "write text"),
+    ("SITREP_LOG_LEVEL", "LOUD", "write one of DEBUG, INFO, WARNING, ERROR"),
+    ("SITREP_LOG_LEVEL", "10", "write one of DEBUG"),
+])
+def test_a_wrong_log_setting_is_refused_by_name(variable: str, value: str, advice: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(_env_file=None, **{variable: value})
+    said = str(refused.value)
+    assert said.startswith(f"{variable} is invalid: {advice}")
+    assert repr(value) in said and "\n" not in said

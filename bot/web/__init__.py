@@ -1,0 +1,1 @@
+"""HTTP pages beside Slack's endpoint: metrics, and the access log's choice of lines."""
