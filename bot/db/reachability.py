@@ -51,9 +51,9 @@ async def wait_for_database(engine: AsyncEngine, *, wait_s: float) -> None:
             if left <= 0:
                 raise ConfigError(
                     f"DATABASE_URL: {shown(url)} did not answer within {wait_s:g} s "
-                    f"({attempts} tries; {_first_line(failure)}); check that the database server is running "
-                    "and the URL's host and port (SITREP_DATABASE_WAIT sets how long to "
-                    "wait).") from None
+                    f"({attempts} tries; {_first_line(failure)}); check that the database "
+                    "server is running and the URL's host and port (SITREP_DATABASE_WAIT sets "
+                    "how long to wait).") from None
             # Quiet: if it never answers, the one line that ends start-up says so.
             log.debug("the database does not answer yet (%s); trying again in %.1f s",
                       _first_line(failure), min(pause, left))

@@ -42,7 +42,10 @@ async def _ask(call: Awaitable[object], *, setting: str, fix: str, base_url: str
     try:
         await call
     except SlackApiError as refusal:
-        error = str(refusal.response.get("error") or f"HTTP {refusal.response.status_code}")
+        said = refusal.response.data
+        # Slack's trouble may come as a bare 5xx page rather than JSON.
+        error = str((said.get("error") if isinstance(said, dict) else None)
+                    or f"HTTP {refusal.response.status_code}")
         if error in _SLACK_TROUBLE or refusal.response.status_code >= 500:
             log.warning("could not check %s: Slack answered %s; starting anyway", setting,
                         error)
