@@ -184,8 +184,11 @@ def _listening_socket(settings: Settings, port: int | None) -> socket.socket:
     setting = "PORT" if port is None else "--port"
     number = settings.port if port is None else port
     try:
-        return socket.create_server((settings.host, number), backlog=128,
-                                    dualstack_ipv6=settings.host == "::")
+        ipv6 = ":" in settings.host
+        return socket.create_server(
+            (settings.host, number), backlog=128,
+            family=socket.AF_INET6 if ipv6 else socket.AF_INET,
+            dualstack_ipv6=settings.host == "::" and socket.has_dualstack_ipv6())
     except OSError as failure:
         if failure.errno == errno.EADDRINUSE:
             raise ConfigError(f"{setting}: port {number} on {settings.host} is already in use "

@@ -28,11 +28,7 @@ def async_database_url(written: str) -> str:
     if named and named != driver:
         raise ValueError(f"the {named} driver is not installed; write {backend}+{driver}://… "
                          f"(or {backend}://…, which means {driver})")
-    url = url.set(drivername=f"{backend}+{driver}")
-    if backend == "sqlite" and not url.database:
-        raise ValueError("it names no file; write sqlite+aiosqlite:///sitrep.db (three "
-                         "slashes for a relative path, four for an absolute one)")
-    return url.render_as_string(hide_password=False)
+    return url.set(drivername=f"{backend}+{driver}").render_as_string(hide_password=False)
 
 
 def shown(url: str) -> str:

@@ -43,7 +43,6 @@ def _upgrade_on(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-
 @dataclass(frozen=True)
 class Revisions:
     current: str | None
