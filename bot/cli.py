@@ -1,4 +1,7 @@
-"""The `sitrep` command line."""
+"""The `sitrep` command line.
+
+Only the standard library is imported at module level: `sitrep --help` and a mistyped
+command answer at once, and each command imports what it needs when it runs."""
 
 from __future__ import annotations
 
@@ -7,17 +10,53 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
-from bot.core.logging import configure_for_command
-from bot.core.settings import ConfigError, Settings, load_settings
-from bot.db import migrate
-from bot.db.engine import create_engine
+if TYPE_CHECKING:
+    from bot.core.settings import Settings
 
 EXIT_USAGE = 2
 
+SERVE_EPILOG = """\
+Settings come from the environment and from a .env file in the current directory.
+
+Over HTTP (Slack POSTs every request to /slack/events):
+  SLACK_BOT_TOKEN       the Bot User OAuth Token (xoxb-...)                 required
+  SLACK_SIGNING_SECRET  the app's Signing Secret (Basic Information)        required
+Socket Mode (no public address: Sitrep connects out to Slack):
+  SLACK_BOT_TOKEN       as above                                            required
+  SLACK_APP_TOKEN       an App-Level Token (xapp-..., connections:write);
+                        when it is set, serve uses Socket Mode
+Either way:
+  DATABASE_URL          sqlite+aiosqlite:///sitrep.db (the default) or
+                        postgresql://user:password@host:5432/sitrep
+  SITREP_HOST, PORT     where /healthz (and, over HTTP, /slack/events) listen;
+                        default 0.0.0.0 and 3000
+  SITREP_DATABASE_WAIT  how long to wait for the database at start-up; 30s
+
+Every other setting is in the README's "Settings". Pending migrations are applied
+first. A wrong setting, a database that does not answer, a token Slack refuses or a
+port in use stops serve with exit status 2 and one line naming the setting to fix.
+SIGTERM or Ctrl-C: no new requests; work in hand finishes; exits within 10 s."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line, like every other refusal of the command line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "run", None) is None:
+        # `sitrep` or `sitrep db` alone: what can follow.
+        (args.help_for or parser).print_help()
+        return 0
+    from bot.core.logging import configure_for_command
+    from bot.core.settings import ConfigError, load_settings
+
     try:
         settings = load_settings()
         configure_for_command(settings.log_format, settings.log_level,
@@ -31,12 +70,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sitrep", description="Slack incident bot.")
+    parser = _Parser(prog="sitrep", description="Slack incident bot.")
+    parser.add_argument("--version", action="version", version=f"sitrep {_version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    commands = parser.add_subparsers(required=True, metavar="command")
+    parser.set_defaults(run=None, help_for=None)
+    commands = parser.add_subparsers(metavar="command")
 
-    serve = commands.add_parser("serve", help="run the bot (migrates the database first)")
-    serve.add_argument("--port", type=int, help="HTTP port (default: $PORT or 3000)")
+    serve = commands.add_parser(
+        "serve", help="run the bot, over HTTP or Socket Mode (migrates the database first)",
+        description="Run the bot: over HTTP, or over Socket Mode when SLACK_APP_TOKEN is set.",
+        epilog=SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve.add_argument("--port", type=_port,
+                       help="HTTP port (default: $PORT or 3000; 0: any free port)")
     serve.set_defaults(run=_serve)
 
     demo = commands.add_parser(
@@ -52,13 +97,40 @@ def _parser() -> argparse.ArgumentParser:
     retro.set_defaults(run=_retro)
 
     db = commands.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(required=True, metavar="action")
+    db.set_defaults(help_for=db)
+    db_commands = db.add_subparsers(metavar="action")
     upgrade = db_commands.add_parser("upgrade", help="apply pending migrations")
     upgrade.set_defaults(run=_db_upgrade)
+    current = db_commands.add_parser(
+        "current", help="print the database's migration revision and whether it is up to "
+                        "date (exit status 1 when migrations are pending)")
+    current.set_defaults(run=_db_current)
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sitrep")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def _port(written: str) -> int:
+    """--port 0 asks for any free port (the tests and the demo use it)."""
+    try:
+        port = int(written)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{written!r} is not a port: give a number from 1 to 65535 (0: any free port)")
+    return port
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+
     from bot.server import serve_until_stopped
 
     settings.check_can_serve()
@@ -67,30 +139,38 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(_args: argparse.Namespace, _settings: Settings) -> int:
+
     from bot.devtools.demo import run_demo
 
     return asyncio.run(run_demo(sys.stdout))
 
 
 def _retro(args: argparse.Namespace, settings: Settings) -> int:
+
     from bot.usecases.retro_printing import RetroNotFound, parse_incident_number, retrospective
 
+    database = _existing_database(settings)
     try:
         number = parse_incident_number(args.incident)
         markdown = asyncio.run(retrospective(settings, number, team_id=args.team,
                                              regenerate=args.regenerate))
     except RetroNotFound as missing:
-        print(f"sitrep: {missing}", file=sys.stderr)
+        print(f"sitrep: {missing} (read {database})", file=sys.stderr)
         return EXIT_USAGE
     if args.output is None:
         sys.stdout.write(markdown)
     else:
         args.output.write_text(markdown, encoding="utf-8")
-        print(f"Wrote INC-{number}'s retrospective to {args.output}.")
+        print(f"Wrote INC-{number}'s retrospective from {database} to {args.output}.")
     return 0
 
 
 def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
+
+    from bot.core.database_url import shown
+    from bot.db import migrate
+    from bot.db.engine import create_engine
+
     async def run() -> None:
         engine = create_engine(settings.database_url)
         try:
@@ -99,14 +179,49 @@ def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
             await engine.dispose()
 
     asyncio.run(run())
-    print(f"Database is up to date ({_safe_url(settings.database_url)}).")
+    print(f"Database is up to date ({shown(settings.database_url)}).")
     return 0
 
 
-def _safe_url(database_url: str) -> str:
-    from sqlalchemy.engine import make_url
+def _db_current(_args: argparse.Namespace, settings: Settings) -> int:
 
-    return make_url(database_url).render_as_string(hide_password=True)
+    from bot.db import migrate
+    from bot.db.engine import create_engine
+
+    database = _existing_database(settings)
+
+    async def run() -> migrate.Revisions:
+        engine = create_engine(settings.database_url)
+        try:
+            return await migrate.revisions(engine)
+        finally:
+            await engine.dispose()
+
+    revisions = asyncio.run(run())
+    at = revisions.current or "no revision (never migrated)"
+    if revisions.up_to_date:
+        print(f"{database}: at {at}, up to date.")
+        return 0
+    print(f"{database}: at {at}; the newest is {revisions.head}: run `sitrep db upgrade` "
+          "(`sitrep serve` applies them too).")
+    return 1
+
+
+def _existing_database(settings: Settings) -> str:
+    """The database reading commands use, named for the person; an SQLite file that is not
+    there is said, never created empty (as opening it would)."""
+    from bot.core.database_url import shown, sqlite_path
+    from bot.core.settings import ConfigError
+
+    path = sqlite_path(settings.database_url)
+    if path is None:
+        return shown(settings.database_url)
+    absolute = Path(path).expanduser().absolute()
+    if not absolute.is_file():
+        raise ConfigError(f"DATABASE_URL: there is no SQLite database at {absolute}; run this "
+                          "in the directory `sitrep serve` runs in, or set DATABASE_URL to "
+                          "its database.")
+    return f"the SQLite database {absolute}"
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
 import socket
@@ -17,18 +18,20 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_app, build_deps, build_http_session
+from bot.app import build_app, build_deps, build_http_session, build_web_client
 from bot.core.clock import Clock, SystemClock
 from bot.core.metrics import observe_request
-from bot.core.settings import Settings
+from bot.core.settings import ConfigError, Settings
 from bot.core.work_queue import WorkQueue
 from bot.db import migrate
 from bot.db.engine import create_engine, session_factory
+from bot.db.reachability import wait_for_database
 from bot.deps import Deps
 from bot.retro.render import renderer_for
+from bot.slack.credentials import check_app_token, check_bot_token
 from bot.slack.request_kinds import EVENT, UNREAD, kind_of, outcome_of
 from bot.slack.signatures import SlackSignatures
-from bot.slack.socket_mode import MeteredSocketModeHandler
+from bot.socket_mode import SocketModeConnection
 from bot.usecases.card_repair import CardRepair
 from bot.usecases.event_inbox import EventInbox
 from bot.usecases.opening_recovery import OpeningRecovery
@@ -60,6 +63,7 @@ BOLT_APP: web.AppKey[AsyncApp] = web.AppKey("bolt_app", AsyncApp)
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine", AsyncEngine)
 AFTER_ACK: web.AppKey[WorkQueue] = web.AppKey("after_ack", WorkQueue)
 HEALTH_PROBE: web.AppKey[DatabaseProbe] = web.AppKey("health_probe")
+SOCKET_MODE: web.AppKey[SocketModeConnection] = web.AppKey("socket_mode", SocketModeConnection)
 FAST_EVENTS: web.AppKey[TimelineEventsFastPath] = web.AppKey("fast_events",
                                                              TimelineEventsFastPath)
 SIGNATURES: web.AppKey[SlackSignatures] = web.AppKey("signatures", SlackSignatures)
@@ -73,7 +77,7 @@ class RunningBot:
     deps: Deps
     bolt_app: AsyncApp
     runner: web.AppRunner
-    socket_mode: MeteredSocketModeHandler | None
+    socket_mode: SocketModeConnection | None
     url: str
     recovery: asyncio.Task[None]
     opening_recovery: asyncio.Task[None]
@@ -94,7 +98,7 @@ class RunningBot:
             with suppress(asyncio.CancelledError):
                 await endless
         if self.socket_mode is not None:
-            await self.socket_mode.close_async()  # type: ignore[no-untyped-call]
+            await self.socket_mode.close(in_hand_timeout=IN_FLIGHT_TIMEOUT_S)
         await self.runner.cleanup()
         if not await self.deps.after_ack.drain(_left(deadline)):
             log.warning("%d acknowledged events left for the next start to replay",
@@ -117,19 +121,31 @@ async def start_bot(
     sock: socket.socket | None = None,
     clock: Clock | None = None,
 ) -> RunningBot:
-    """Apply pending migrations, then start listening. Nothing is served before the schema
-    is current, so the first request never meets an old table."""
+    """Check what a wrong setting would break (the template, the database, the tokens, the
+    port), apply pending migrations, then start listening. A wrong setting raises ConfigError
+    before anything is served; nothing is served before the schema is current, so the first
+    request never meets an old table."""
     # A broken retrospective template stops start-up here, not at the first resolve.
     renderer = renderer_for(settings)
     engine = create_engine(settings.database_url)
     # One HTTP session for every Web API call: connections are reused, not opened per call.
     http = build_http_session()
+    socket_mode: SocketModeConnection | None = None
     try:
+        await wait_for_database(engine, wait_s=settings.database_wait_s)
+        checks = build_web_client(settings, session=http)
+        await check_bot_token(checks)
+        if settings.slack_app_token is not None:
+            await check_app_token(checks, settings.slack_app_token)
+        if sock is None:
+            sock = _listening_socket(settings, port)
         await migrate.upgrade(engine)
         deps = build_deps(settings, session_factory(engine), clock=clock or SystemClock(),
                           renderer=renderer, http=http)
         deps.after_ack.start()
         bolt_app = build_app(deps)
+        if settings.slack_app_token is not None:
+            socket_mode = SocketModeConnection(bolt_app, settings.slack_app_token)
         # Over HTTP the timeline's events skip Bolt's chain (handlers/timeline_events.py).
         fast_events = (TimelineEventsFastPath(deps)
                        if settings.slack_signing_secret and not settings.socket_mode else None)
@@ -137,25 +153,24 @@ async def start_bot(
                       if settings.slack_signing_secret else None)
         runner = web.AppRunner(build_web_app(bolt_app, engine, deps.after_ack,
                                              signatures=signatures, fast_events=fast_events,
-                                             metrics=MetricsPage(deps)),
+                                             metrics=MetricsPage(deps),
+                                             socket_mode=socket_mode),
                                handle_signals=False, shutdown_timeout=IN_FLIGHT_TIMEOUT_S,
                                access_log_class=AccessLog)
         await runner.setup()
+        site = web.SockSite(runner, sock)
+        await site.start()
+        # /healthz answers 503 until this connects, and whenever it is not connected.
+        if socket_mode is not None:
+            await socket_mode.connect()
     except BaseException:
+        if socket_mode is not None:
+            await socket_mode.close(in_hand_timeout=0)
+        if sock is not None:
+            sock.close()
         await http.close()
         await engine.dispose()
         raise
-    site: web.BaseSite
-    if sock is not None:
-        site = web.SockSite(runner, sock)
-    else:
-        site = web.TCPSite(runner, host="0.0.0.0",
-                           port=settings.port if port is None else port)
-    await site.start()
-    socket_mode = None
-    if settings.slack_app_token is not None:
-        socket_mode = MeteredSocketModeHandler(bolt_app, settings.slack_app_token)
-        await socket_mode.connect_async()  # type: ignore[no-untyped-call]
     # Events a previous process received but did not finish are replayed now, and starts
     # it cut short are finished or abandoned.
     recovery = asyncio.create_task(EventInbox(deps).keep_recovering())
@@ -171,11 +186,36 @@ async def start_bot(
                       stopping=stopping, http=http)
 
 
+def _listening_socket(settings: Settings, port: int | None) -> socket.socket:
+    """Bound before the migrations run, so a port in use is said at once."""
+    setting = "PORT" if port is None else "--port"
+    number = settings.port if port is None else port
+    try:
+        ipv6 = ":" in settings.host
+        return socket.create_server(
+            (settings.host, number), backlog=128,
+            family=socket.AF_INET6 if ipv6 else socket.AF_INET,
+            dualstack_ipv6=settings.host == "::" and socket.has_dualstack_ipv6())
+    except OSError as failure:
+        if failure.errno == errno.EADDRINUSE:
+            raise ConfigError(f"{setting}: port {number} on {settings.host} is already in use "
+                              f"by another program; stop it or choose another {setting}."
+                              ) from None
+        if failure.errno == errno.EACCES:
+            raise ConfigError(f"{setting}: port {number} needs privileges Sitrep does not "
+                              f"have; choose a port above 1023.") from None
+        raise ConfigError(f"SITREP_HOST: cannot listen on {settings.host} port {number} "
+                          f"({failure.strerror or failure}); set SITREP_HOST to an address "
+                          "of this machine, such as 0.0.0.0 or 127.0.0.1.") from None
+
+
 def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue, *,
                   signatures: SlackSignatures | None = None,
                   fast_events: TimelineEventsFastPath | None = None,
-                  metrics: MetricsPage | None = None) -> web.Application:
-    """`signatures` None (Socket Mode without a signing secret): nothing over HTTP is Slack's."""
+                  metrics: MetricsPage | None = None,
+                  socket_mode: SocketModeConnection | None = None) -> web.Application:
+    """`signatures` None (Socket Mode without a signing secret): nothing over HTTP is Slack's.
+    `socket_mode`: healthy only while it is connected."""
     web_app = web.Application()
     web_app[BOLT_APP] = bolt_app
     web_app[ENGINE] = engine
@@ -185,6 +225,8 @@ def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue,
         web_app[SIGNATURES] = signatures
     if fast_events is not None:
         web_app[FAST_EVENTS] = fast_events
+    if socket_mode is not None:
+        web_app[SOCKET_MODE] = socket_mode
     web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get(HEALTH_PATH, healthz)
     if metrics is not None:
@@ -253,13 +295,19 @@ def _bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest | None:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 while the bot can do its work: it is up, migrated, and its database answers;
-    503 naming the cause otherwise, within `HEALTH_DB_TIMEOUT_S` either way."""
+    """200 while the bot can do its work: it is up, migrated, its database answers and (in
+    Socket Mode) it is connected to Slack; 503 naming the cause otherwise, within
+    `HEALTH_DB_TIMEOUT_S` either way."""
     problem = await request.app[HEALTH_PROBE].database_problem()
     if problem is not None:
         log.warning("health check failed: %s", problem)
         return web.json_response({"ok": False, "error": "database_unreachable",
                                   "reason": problem}, status=503)
+    socket_mode = request.app.get(SOCKET_MODE)
+    if socket_mode is not None and not await socket_mode.connected():
+        return web.json_response({"ok": False, "error": "slack_not_connected",
+                                  "reason": "Socket Mode is not connected to Slack"},
+                                 status=503)
     return web.json_response({"ok": True})
 
 
@@ -314,9 +362,19 @@ async def serve_until_stopped(settings: Settings, port: int | None = None) -> No
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    bot = await start_bot(settings, port=port)
+    starting = asyncio.create_task(start_bot(settings, port=port))
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        # Stopped while waiting for the database or for Slack: nothing was served yet.
+        starting.cancel()
+        with suppress(asyncio.CancelledError):
+            await starting
+        log.info("Stopped before start-up finished")
+        return
+    bot = starting.result()
     try:
-        await stop.wait()
+        await stopped
         log.info("Stopping: no new requests; finishing work already acknowledged")
     finally:
         await bot.stop(every_task=True)

@@ -18,8 +18,9 @@ _NOTHING: Mapping[str, object] = {}
 _context: ContextVar[Mapping[str, object]] = ContextVar("sitrep_log_context", default=_NOTHING)
 
 # Libraries whose INFO lines say nothing an operator acts on (alembic names its dialect at
-# every start); their warnings still show.
-_CHATTY = ("alembic.runtime.migration",)
+# every start, and its plugins as it is imported, which the command line now does after
+# logging is set up); their warnings still show.
+_CHATTY = ("alembic",)
 
 
 def bind(**fields: object) -> None:

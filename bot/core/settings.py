@@ -11,11 +11,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.database_url import async_database_url
+
 # Slack signing secrets are hex strings; anything else is almost always a pasted token or a
 # copy of the wrong field from the app's "Basic Information" page.
 _SIGNING_SECRET = re.compile(r"^[0-9a-fA-F]{16,}$")
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]{1,100}$")
+_SECONDS = re.compile(r"^(\d+)\s*([smh])$")
+_SECONDS_IN = {"s": 1, "m": 60, "h": 3600}
 COMMANDER = "commander"
 DEFAULT_TIMELINE_EMOJI = {"pushpin": "key_event"}
 DEFAULT_ROLES = (COMMANDER, "comms", "scribe", "ops")
@@ -48,7 +52,12 @@ class Settings(BaseSettings):
     slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     database_url: str = Field(default="sqlite+aiosqlite:///sitrep.db", alias="DATABASE_URL")
+    # How long `serve` waits at start-up for a database that does not answer yet (a
+    # PostgreSQL container started beside it), trying again with back-off, before it gives up.
+    database_wait_s: Annotated[float, NoDecode] = Field(default=30.0,
+                                                        alias="SITREP_DATABASE_WAIT")
     port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
+    host: str = Field(default="0.0.0.0", min_length=1, alias="SITREP_HOST")
     announce_channel: str | None = Field(default=None, alias="SITREP_ANNOUNCE_CHANNEL")
     timezone_name: str = Field(default="UTC", alias="SITREP_TIMEZONE")
     retro_template: Path | None = Field(default=None, alias="SITREP_RETRO_TEMPLATE")
@@ -75,6 +84,29 @@ class Settings(BaseSettings):
         # `FOO=` in a .env file means "not set", not "set to the empty string".
         if isinstance(value, str) and not value.strip():
             return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_url(cls, value: str) -> str:
+        return async_database_url(value)
+
+    @field_validator("database_wait_s", mode="before")
+    @classmethod
+    def _wait_duration(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        written = value.strip().lower()
+        if written in {"0", "off"}:
+            return 0.0
+        found = _SECONDS.match(written)
+        if found is None:
+            raise ValueError(f"write a duration such as 30s, 2m or off (not {value!r})")
+        return float(int(found.group(1)) * _SECONDS_IN[found.group(2)])
+
+    @field_validator("host", mode="before")
+    @classmethod
+    def _host_is_trimmed(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
 
     @field_validator("roles", mode="before")

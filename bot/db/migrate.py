@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
@@ -64,3 +67,22 @@ def _upgrade_on(connection: Connection) -> None:
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 
+
+@dataclass(frozen=True)
+class Revisions:
+    current: str | None
+    head: str
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+async def revisions(engine: AsyncEngine) -> Revisions:
+    """Where the database is, and where the code's migrations end; changes nothing."""
+    async with engine.connect() as connection:
+        current = await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision())
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return Revisions(current=current, head=head)

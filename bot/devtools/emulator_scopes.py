@@ -35,6 +35,8 @@ _MANAGE = {PUBLIC: "channels:manage", PRIVATE: "groups:write", IM: "im:write",
 # Method → conversation type (or ANY) → the scope it needs. Empty: no scope needed.
 METHOD_SCOPES: dict[str, Mapping[str, str]] = {
     "api.test": {},
+    # Called with the app-level token (connections:write), never the bot's: no bot scope.
+    "apps.connections.open": {},
     "auth.test": {},
     "conversations.create": _MANAGE,
     "conversations.info": _per_type("read"),

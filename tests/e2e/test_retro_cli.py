@@ -4,10 +4,12 @@ retrospective, writes it to a file, drafts a new version, and says plainly what 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.devtools.slack_emulator import SlackEmulator
 from tests.support import rows
@@ -63,7 +65,21 @@ async def test_sitrep_retro_of_an_unknown_incident_is_a_clear_error(
     failed = await _sitrep(bot, "retro", typed, cwd=tmp_path)
     assert failed.returncode == 2
     assert failed.stderr.strip().startswith(f"sitrep: {told}")
+    # Which database was read: the wrong one is the usual reason an incident is missing.
+    database = make_url(bot.settings.database_url).database
+    assert database and database in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+async def test_sitrep_retro_never_creates_a_database(tmp_path: Path) -> None:
+    """Run from the wrong directory, it says where it looked instead of making an empty
+    database there and finding no incident in it."""
+    failed = await run_sitrep("retro", "3", env=clean_environment(), cwd=tmp_path)
+    assert failed.returncode == 2
+    (line,) = failed.stderr.strip().splitlines()
+    assert line.startswith(f"sitrep: DATABASE_URL: there is no SQLite database at "
+                           f"{tmp_path / 'sitrep.db'}")
+    assert not os.listdir(tmp_path)
 
 
 async def test_sitrep_retro_before_resolve_says_how_to_draft_one(bot: AppUnderTest,

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import inspect
 
 from bot.db.engine import create_engine
+from bot.devtools.slack_emulator import SlackEmulator
 from tests.support import databases
 from tests.support.settings import SIGNING_SECRET
 from tests.support.sitrep_cli import clean_environment
@@ -42,13 +43,13 @@ async def _wait_until_healthy(url: str, process: asyncio.subprocess.Process) -> 
     raise AssertionError("sitrep serve never answered /healthz")
 
 
-async def test_serve_migrates_answers_healthz_and_stops_on_sigterm(empty_database_url: str,
-                                                                   tmp_path: Path) -> None:
+async def test_serve_migrates_answers_healthz_and_stops_on_sigterm(
+        empty_database_url: str, slack: SlackEmulator, tmp_path: Path) -> None:
     database_url = empty_database_url
     port = _free_port()
     env = clean_environment(SLACK_BOT_TOKEN="xoxb-sitrep-test",
                             SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                            SLACK_API_URL="http://127.0.0.1:9/api/", DATABASE_URL=database_url)
+                            SLACK_API_URL=slack.api_url, DATABASE_URL=database_url)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "serve", "--port", str(port), env=env,
         cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)

@@ -71,12 +71,15 @@ async def start_serve_process(settings: Settings, slack: SlackEmulator, cwd: Pat
     environment, once healthy."""
     port = free_port()
     environment = {"SLACK_BOT_TOKEN": settings.slack_bot_token or "",
-                   "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                   "SLACK_SIGNING_SECRET": settings.slack_signing_secret or "",
                    "SLACK_API_URL": settings.slack_api_url,
-                   "DATABASE_URL": settings.database_url}
+                   "DATABASE_URL": settings.database_url,
+                   "SITREP_HOST": "127.0.0.1"}
     if settings.announce_channel is not None:
         environment["SITREP_ANNOUNCE_CHANNEL"] = settings.announce_channel
     environment.update(more_environment or {})
+    if settings.slack_app_token is not None:
+        environment["SLACK_APP_TOKEN"] = settings.slack_app_token
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "serve", "--port", str(port),
         env=clean_environment(**environment), cwd=cwd,

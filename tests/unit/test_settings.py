@@ -16,6 +16,8 @@ def test_defaults_match_the_documented_contract() -> None:
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.database_url == "sqlite+aiosqlite:///sitrep.db"
     assert settings.port == 3000
+    assert settings.host == "0.0.0.0"
+    assert settings.database_wait_s == 30
     assert settings.timezone_name == "UTC"
     assert settings.announce_channel is None
     assert not settings.socket_mode
@@ -50,6 +52,25 @@ def test_serving_needs_usable_credentials(environment: dict[str, str], variable:
     settings = Settings(_env_file=None, **environment)  # type: ignore[call-arg]
     with pytest.raises(ConfigError, match=variable):
         settings.check_can_serve()
+
+
+@pytest.mark.parametrize(("written", "meant"), [
+    ("postgres://sitrep:s%40cret@db.internal:5432/sitrep",
+     "postgresql+asyncpg://sitrep:s%40cret@db.internal:5432/sitrep"),
+    ("postgresql://sitrep@db.internal/sitrep?ssl=require",
+     "postgresql+asyncpg://sitrep@db.internal/sitrep?ssl=require"),
+    ("postgresql+asyncpg://sitrep@db.internal/sitrep",
+     "postgresql+asyncpg://sitrep@db.internal/sitrep"),
+    ("sqlite:///data/sitrep.db", "sqlite+aiosqlite:///data/sitrep.db"),
+])
+def test_database_urls_as_hosting_providers_write_them_mean_the_async_drivers(
+        written: str, meant: str) -> None:
+    assert load_settings(DATABASE_URL=written).database_url == meant
+
+
+@pytest.mark.parametrize(("written", "seconds"), [("45s", 45), ("2m", 120), ("off", 0)])
+def test_the_database_wait_is_a_duration(written: str, seconds: float) -> None:
+    assert load_settings(SITREP_DATABASE_WAIT=written).database_wait_s == seconds
 
 
 def test_socket_mode_needs_no_signing_secret() -> None:
