@@ -37,6 +37,7 @@ from bot.usecases.event_inbox import EventInbox
 from bot.usecases.opening_recovery import OpeningRecovery
 from bot.web.access_log import AccessLog
 from bot.web.metrics import METRICS_PATH, MetricsPage
+from handlers.request_gate import VERIFIED_AT_THE_EDGE
 from handlers.timeline_events import TimelineEventsFastPath
 
 log = logging.getLogger(__name__)
@@ -288,7 +289,8 @@ def _bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest | None:
     JSON that is not an object): Bolt parses it as it builds the request."""
     try:
         return AsyncBoltRequest(body=body.decode(), query=request.query_string,
-                                headers=request.headers)  # type: ignore[arg-type]
+                                headers=request.headers,  # type: ignore[arg-type]
+                                context={VERIFIED_AT_THE_EDGE: True})
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as bad:
         log.warning("refused a signed request Bolt cannot read (%s)", type(bad).__name__)
         return None

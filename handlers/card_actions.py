@@ -18,6 +18,7 @@ from bot.slack import blocks
 from bot.slack.request_shapes import MalformedRequest
 from bot.usecases.lifecycle import Lifecycle, Where
 from handlers import replies
+from handlers.form_values import option_value
 from handlers.installation import installation_id
 
 
@@ -101,5 +102,4 @@ def _where(body: dict[str, Any]) -> Where:
 
 
 def _selected(body: dict[str, Any]) -> str:
-    option = body["actions"][0].get("selected_option") or {}
-    return str(option.get("value") or "") if isinstance(option, dict) else ""
+    return option_value(body["actions"][0].get("selected_option"))

@@ -19,6 +19,7 @@ from bot.slack import blocks, wording
 from bot.slack.request_shapes import MalformedRequest
 from bot.usecases.lifecycle import Lifecycle, Where
 from handlers import replies
+from handlers.form_values import chosen, option_value, typed
 from handlers.installation import installation_id
 
 T = TypeVar("T")
@@ -32,13 +33,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         values = body["view"]["state"]["values"]
         errors: dict[str, str] = {}
         title = _checked(errors, "title_block", lambda: incidents.check_title(
-            _value(values, "title_block", "title")))
+            typed(values, "title_block", "title")))
         severity = _checked(errors, "severity_block", lambda: incidents.parse_severity(
-            _selected(values, "severity_block", "severity")))
-        description = _value(values, "description_block", "description")
-        chosen = values.get("private_block", {}).get("private", {}).get("selected_options")
-        private = any(isinstance(option, dict) and option.get("value") == blocks.PRIVATE_CHOICE
-                      for option in chosen or [])
+            chosen(values, "severity_block", "severity")))
+        description = typed(values, "description_block", "description")
+        ticked = values.get("private_block", {}).get("private", {}).get("selected_options")
+        private = any(option_value(option) == blocks.PRIVATE_CHOICE for option in ticked or [])
         if len(description) > MAX_TEXT_LENGTH:
             errors["description_block"] = wording.keep_it_under(MAX_TEXT_LENGTH)
         if errors or title is None or severity is None:
@@ -58,7 +58,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def update_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         where = _where(body)
         try:
-            text = incidents.check_text(_value(body["view"]["state"]["values"], "update_block",
+            text = incidents.check_text(typed(body["view"]["state"]["values"], "update_block",
                                                "update"), "An update", "What changed?")
         except IncidentError as mistake:
             await ack(response_action="errors", errors={"update_block": str(mistake)})
@@ -70,8 +70,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def resolve_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         where = _where(body)
         values = body["view"]["state"]["values"]
-        summary = _value(values, "summary_block", "summary")
-        impact = _value(values, "impact_block", "impact")
+        summary = typed(values, "summary_block", "summary")
+        impact = typed(values, "impact_block", "impact")
         too_long = {block: wording.keep_it_under(MAX_TEXT_LENGTH)
                     for block, text in (("summary_block", summary), ("impact_block", impact))
                     if len(text) > MAX_TEXT_LENGTH}
@@ -96,10 +96,6 @@ def _where(body: dict[str, Any]) -> Where:
                  user_id=body["user"]["id"])
 
 
-def _value(values: dict[str, Any], block_id: str, action_id: str) -> str:
-    return str(values.get(block_id, {}).get(action_id, {}).get("value") or "").strip()
-
-
 def _checked(errors: dict[str, str], block_id: str, check: Callable[[], T]) -> T | None:
     """The checked value, or None with the rule's sentence put next to the field."""
     try:
@@ -109,7 +105,3 @@ def _checked(errors: dict[str, str], block_id: str, check: Callable[[], T]) -> T
         return None
 
 
-def _selected(values: dict[str, Any], block_id: str, action_id: str) -> str:
-    """A select's chosen value; "" when none is (the rule checking it says what to do)."""
-    option = values.get(block_id, {}).get(action_id, {}).get("selected_option") or {}
-    return str(option.get("value") or "") if isinstance(option, dict) else ""

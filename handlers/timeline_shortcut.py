@@ -14,6 +14,7 @@ from bot.usecases.lifecycle import Lifecycle, Where
 from bot.usecases.timeline_marking import TimelineMarking
 from bot.usecases.timeline_sync import MessageRef
 from handlers import replies
+from handlers.form_values import chosen, typed
 from handlers.installation import installation_id
 
 MAX_COMMENT = 300
@@ -42,10 +43,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(blocks.TIMELINE_MODAL)
     async def timeline_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         values = body["view"]["state"]["values"]
-        comment = str(values.get("comment_block", {}).get("comment", {}).get("value")
-                      or "").strip()
-        option = values.get("kind_block", {}).get("kind", {}).get("selected_option") or {}
-        kind = str(option.get("value") or "") if isinstance(option, dict) else ""
+        comment = typed(values, "comment_block", "comment")
+        kind = chosen(values, "kind_block", "kind")
         errors: dict[str, str] = {}
         if len(comment) > MAX_COMMENT:
             errors["comment_block"] = wording.keep_it_under(MAX_COMMENT)

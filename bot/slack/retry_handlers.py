@@ -63,19 +63,22 @@ class CarefulServerErrorRetryHandler(AsyncServerErrorRetryHandler):
     async def _can_retry_async(self, *, state: RetryState, request: HttpRequest,
                                response: HttpResponse | None = None,
                                error: Exception | None = None) -> bool:
-        if _method(request) in NOT_REPEATED_BLINDLY or not await super()._can_retry_async(
-                state=state, request=request, response=response, error=error):
-            return False
-        await slowness.report()
-        return True
+        return await _carefully(request, await super()._can_retry_async(
+            state=state, request=request, response=response, error=error))
 
 
 class CarefulConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
     async def _can_retry_async(self, *, state: RetryState, request: HttpRequest,
                                response: HttpResponse | None = None,
                                error: Exception | None = None) -> bool:
-        if _method(request) in NOT_REPEATED_BLINDLY or not await super()._can_retry_async(
-                state=state, request=request, response=response, error=error):
-            return False
-        await slowness.report()
-        return True
+        return await _carefully(request, await super()._can_retry_async(
+            state=state, request=request, response=response, error=error))
+
+
+async def _carefully(request: HttpRequest, retryable: bool) -> bool:
+    """A retry slack-sdk would make, unless the call must not be repeated blindly; the
+    person waiting hears that Slack is slow."""
+    if not retryable or _method(request) in NOT_REPEATED_BLINDLY:
+        return False
+    await slowness.report()
+    return True
