@@ -7,7 +7,7 @@ every path that stores text (tests/domain/test_schema.py checks that none is mis
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -164,6 +164,9 @@ class ActionItem(SQLModel, table=True):
     owner_id: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
     created_by: str = Field(sa_type=NulFreeString(SLACK_ID))
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # A calendar day in the team's time zone, not an instant: "due 2026-12-04" means by
+    # the end of that day where the team works.
+    due_on: date | None = Field(default=None)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
