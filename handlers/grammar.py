@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import NamedTuple
 
+from bot.core import durations
 from bot.domain.errors import InvalidInput
 from bot.domain.incidents import parse_severity
-from bot.slack import wording
+from bot.slack import reminder_wording, wording
 from bot.slack.mrkdwn import readable, split_leading_mention, split_trailing_mention
 
 
@@ -30,6 +32,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("sev", "<1-4>"),
     Subcommand("status", "<investigating|identified|monitoring|resolved>"),
     Subcommand("update", "<text>"),
+    Subcommand("snooze", "<duration>"),
     Subcommand("note", "<text>"),
     Subcommand("action", "<text> [@owner]"),
     Subcommand("timeline", ""),
@@ -125,6 +128,16 @@ def parse_action(rest: str) -> tuple[str, str | None]:
     """`<text> [@owner]`: a mention at the very end names the owner."""
     text, owner = split_trailing_mention(rest)
     return readable(text, keep_mentions=True), owner
+
+
+def parse_snooze(rest: str) -> timedelta | None:
+    """`30m`, `2h`, `1d`…; `off` turns the reminders back on (None)."""
+    if not rest.strip():
+        raise UsageError(reminder_wording.SNOOZE_USAGE)
+    try:
+        return durations.parse(rest)
+    except durations.BadDuration:
+        raise UsageError(reminder_wording.SNOOZE_USAGE) from None
 
 
 def usage() -> str:

@@ -102,6 +102,11 @@ async def memo_of(session: AsyncSession, *, kind: str, subject: str) -> Memo:
     return json.loads(row.memo) if row is not None else {}
 
 
+async def due_at_of(session: AsyncSession, *, kind: str, subject: str) -> datetime | None:
+    row = await session.get(DueJob, (kind, subject))
+    return row.due_at if row is not None else None
+
+
 async def claim_due(session: AsyncSession, *, owner: str, now: datetime,
                     kinds: Sequence[str], limit: int = CLAIMED_AT_ONCE) -> Sequence[Due]:
     """Rows of `kinds` whose time has come and that nobody holds, now held by `owner`
