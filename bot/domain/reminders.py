@@ -138,7 +138,7 @@ def next_stale_nudge(last_activity: datetime, *, last_nudge: datetime | None, nu
     starts the count again)."""
     if stale_after is None:
         return None
-    if last_nudge is None or nudges == 0 or last_activity > last_nudge:
+    if last_nudge is None or nudges == 0 or last_activity >= last_nudge:
         due = last_activity + stale_after
     else:
         due = last_nudge + stale_after * 2 ** nudges

@@ -154,7 +154,7 @@ class StaleNudges(DueWork):
             commander = await reminders.commander_since(session, incident)
         nudged_at = _when(due.memo, "nudged_at")
         nudges = int(due.memo.get("nudges", 0))
-        if nudged_at is not None and activity > nudged_at:
+        if nudged_at is not None and activity >= nudged_at:
             nudges, nudged_at = 0, None
         at = reminders.next_stale_nudge(activity, last_nudge=nudged_at, nudges=nudges,
                                         stale_after=settings.stale_after, tz=settings.timezone)
