@@ -96,9 +96,10 @@ class Demo:
         await self.slack.wait_for_call("chat.postMessage", count=before + 1,
                                        timeout=STEP_TIMEOUT_S)
         await self.slack.wait_until_quiet()
-        reminder = next(message for message in reversed(self.slack.messages(channel))
-                        if message.get("blocks") and message["blocks"][0].get("block_id")
-                        == reminder_blocks.REMINDER_BLOCK)
+        reminder: dict[str, Any] = next(
+            message for message in reversed(self.slack.messages(channel))
+            if message.get("blocks")
+            and message["blocks"][0].get("block_id") == reminder_blocks.REMINDER_BLOCK)
         shown = self.readable(self._card_lines(reminder)).replace("\n", "\n    ")
         self.out.write(f"  Sitrep: {shown}\n")
         return reminder
