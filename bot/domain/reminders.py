@@ -49,6 +49,13 @@ def incident_id_of(subject: str) -> int:
     return int(subject.removeprefix("incident:"))
 
 
+async def open_incidents(session: AsyncSession) -> Sequence[Incident]:
+    """Incidents open now, with their channel made."""
+    return (await session.exec(
+        select(Incident).where(col(Incident.status) != Status.RESOLVED,
+                               col(Incident.channel_id).is_not(None)))).all()
+
+
 # --- update reminders -----------------------------------------------------------------------
 
 @dataclass(frozen=True)

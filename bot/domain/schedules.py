@@ -71,6 +71,15 @@ async def due_now(session: AsyncSession, *, kind: str, subject: str,
                 version=col(DueJob.version) + 1))
 
 
+async def ensure(session: AsyncSession, *, kind: str, subject: str, team_id: str | None,
+                 at: datetime) -> None:
+    """A row for `kind`'s work about `subject`, due `at`, unless there is one already
+    (whose time stands)."""
+    await insert_unless_present(session, DueJob, key=["kind", "subject"], kind=kind,
+                                subject=subject, team_id=team_id, due_at=at, version=0,
+                                memo="{}", failures=0)
+
+
 async def arm(session: AsyncSession, *, kind: str, subject: str, team_id: str | None,
               at: datetime | None) -> None:
     """Set when `kind`'s work about `subject` falls due (None: not until asked again),

@@ -56,9 +56,27 @@ def _gone_for_good(failure: SlackFailure, what: str, incident: Incident) -> Ran:
     return Ran(next_due=None)
 
 
-class UpdateReminders(DueWork):
+class _PerIncident(DueWork):
+    """Work about each open incident, armed by the changes to it (`Lifecycle._changing`)."""
+
+    kind: DueKind
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+
+    async def prepare(self) -> None:
+        """Incidents opened before this kind of work existed (an upgrade) get their row;
+        the others keep theirs."""
+        now = self.deps.clock.now()
+        async with transaction(self.deps.sessions) as session:
+            for incident in await reminders.open_incidents(session):
+                await schedules.ensure(session, kind=self.kind,
+                                       subject=reminders.incident_subject(incident.id or 0),
+                                       team_id=incident.team_id, at=now)
+
+
+class UpdateReminders(_PerIncident):
+    kind = DueKind.UPDATE_REMINDER
 
     async def run(self, due: Due, now: datetime) -> Ran:
         settings = self.deps.settings
@@ -139,9 +157,8 @@ class UpdateReminders(DueWork):
         return await self.deps.slack.post(channel_id, text, blocks=shown)
 
 
-class StaleNudges(DueWork):
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
+class StaleNudges(_PerIncident):
+    kind = DueKind.STALE_NUDGE
 
     async def run(self, due: Due, now: datetime) -> Ran:
         settings = self.deps.settings

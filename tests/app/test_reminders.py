@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
 from bot.devtools import payloads
 from bot.devtools.slack_emulator import SlackEmulator
@@ -255,3 +256,18 @@ async def test_a_restart_neither_loses_nor_repeats_a_reminder(
         assert len(slack.calls_to("chat.update")) == edits + 1
         await after.later(minutes=1)
         assert len(slack.calls_to("chat.update")) == edits + 2
+
+
+async def test_incidents_open_before_an_upgrade_are_reminded_too(
+        database_url: str, slack: SlackEmulator, clock: MovableClock,
+        reminder_settings: dict[str, object]) -> None:
+    settings = make_settings(database_url, slack, **reminder_settings)
+    async with reminding_bot(settings, slack, clock) as before:
+        opened = await _start(before, "sev1 Checkout returns 500s")
+        async with before.bot.engine.begin() as connection:
+            # As a version without reminders left it.
+            await connection.execute(text("DELETE FROM due_job"))
+    clock.advance(minutes=45)
+    async with reminding_bot(settings, slack, clock) as after:
+        await after.run_due()
+        assert len(waiting_reminders(slack, opened.channel_id)) == 1
