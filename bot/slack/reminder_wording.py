@@ -17,6 +17,9 @@ from bot.slack.wording import SEVERITY_EMOJI, STATUS_EMOJI
 SNOOZE_CHOICES: Final = ("30m", "1h", "2h")
 # The longest snooze: longer than that, the incident is stale rather than quiet.
 LONGEST_SNOOZE: Final = timedelta(days=7)
+# A message's text is cut by Slack at 40,000 characters; a digest of a hundred incidents
+# stays well under this.
+DIGEST_CHARS: Final = 35_000
 # A digest line quotes the start of the last update.
 DIGEST_QUOTE_CHARS: Final = 200
 
@@ -91,10 +94,9 @@ def stale_nudge(*, number: int, commander_id: str | None, quiet_for: timedelta,
 def digest(lines: Sequence[DigestLine], *, now: datetime,
            names: Mapping[str, str | None]) -> str:
     """The morning's open incidents, one paragraph each; `names`: commander id → name."""
-    head = (f":sunrise: *Open incidents: {len(lines)}*"
-            if len(lines) != 1 else ":sunrise: *Open incidents: 1*")
+    head = f":sunrise: *Open incidents: {len(lines)}*"
     return clip("\n".join([head, *(_digest_line(line, now=now, names=names)
-                                   for line in lines)]))
+                                   for line in lines)]), DIGEST_CHARS)
 
 
 def _digest_line(line: DigestLine, *, now: datetime, names: Mapping[str, str | None]) -> str:

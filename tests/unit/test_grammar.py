@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from handlers import grammar as commands
@@ -49,3 +51,18 @@ def test_start_reads_private_and_severity_in_either_order(
 def test_help_shows_how_to_start_a_private_incident() -> None:
     (start,) = [line for line in commands.usage().splitlines() if "/incident start" in line]
     assert "`/incident start [--private] [sev1-4] <title>`" in start
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("30m", timedelta(minutes=30)),
+                                              (" 2H ", timedelta(hours=2)),
+                                              ("1d", timedelta(days=1)),
+                                              ("off", None)])
+def test_snooze_takes_a_duration_or_off(typed: str, meant: timedelta | None) -> None:
+    assert commands.parse_snooze(typed) == meant
+
+
+@pytest.mark.parametrize("typed", ["", "soon", "0m", "2 hours", "-1h"])
+def test_a_snooze_without_a_duration_shows_how(typed: str) -> None:
+    with pytest.raises(commands.UsageError) as refused:
+        commands.parse_snooze(typed)
+    assert "`/incident snooze 30m`" in str(refused.value)
