@@ -121,6 +121,8 @@ class UpdateReminders(_PerIncident):
             ts = await self._say(incident.channel_id, waiting, text, shown)
         except SlackFailure as failure:
             return _gone_for_good(failure, "update reminders", incident)
+        log.info("%s: reminded its channel of an update (reminder %d, none for %s)",
+                 label(incident.number), times, now - reminders.silent_since(clock))
         memo |= {"waiting_ts": ts, "reminded_at": now.isoformat(), "times": times}
         return Ran(next_due=reminders.next_update_reminder(
             replace(clock, reminded_at=now), settings.update_reminders), memo=memo)
@@ -192,6 +194,8 @@ class StaleNudges(_PerIncident):
         except SlackFailure as failure:
             return _gone_for_good(failure, "stale nudges", incident)
         nudges += 1
+        log.info("%s: nudged, quiet since %s (nudge %d)", label(incident.number),
+                 activity.isoformat(timespec="minutes"), nudges)
         return Ran(next_due=reminders.next_stale_nudge(
             activity, last_nudge=now, nudges=nudges, stale_after=settings.stale_after,
             tz=settings.timezone), memo={"nudged_at": now.isoformat(), "nudges": nudges})
@@ -236,6 +240,7 @@ class DailyDigest(DueWork):
                      for line in shown if line.commander_id}
             await self.deps.slack.post(channel, reminder_wording.digest(shown, now=now,
                                                                         names=names))
+            log.info("posted the daily digest of %d open incidents", len(shown))
         return Ran(next_due=self._next(now), memo={"posted_at": now.isoformat()})
 
     async def _private(self, channel_id: str | None) -> bool:
