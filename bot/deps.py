@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.core.clock import Clock
 from bot.core.settings import Settings
+from bot.core.wakeup import Wakeup
 from bot.core.work_queue import WorkQueue
 from bot.db.engine import SessionFactory
 from bot.db.group_commit import GroupCommit
@@ -41,3 +42,6 @@ class Deps:
     # Counts of what Slack told us about ourselves (`app_rate_limited` notices…), for
     # whoever reports on the bot's health.
     tallies: Counter[str] = field(default_factory=Counter)
+    # Poked after a change that may move a due time, so the scheduler looks at once
+    # (`bot/usecases/scheduler.py`).
+    schedule_changed: Wakeup = field(default_factory=Wakeup)

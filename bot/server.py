@@ -33,6 +33,7 @@ from bot.slack.request_kinds import EVENT, UNREAD, kind_of, outcome_of
 from bot.slack.signatures import SlackSignatures
 from bot.socket_mode import SocketModeConnection
 from bot.usecases.card_repair import CardRepair
+from bot.usecases.due_work import scheduled_work
 from bot.usecases.event_inbox import EventInbox
 from bot.usecases.opening_recovery import OpeningRecovery
 from bot.web.access_log import AccessLog
@@ -83,6 +84,7 @@ class RunningBot:
     recovery: asyncio.Task[None]
     opening_recovery: asyncio.Task[None]
     card_repair: asyncio.Task[None]
+    scheduler: asyncio.Task[None]
     stopping: asyncio.Event
     http: ClientSession
 
@@ -106,6 +108,9 @@ class RunningBot:
                         self.deps.after_ack.backlog)
         await self.deps.after_ack.stop()
         await _finish(self.opening_recovery, deadline)
+        # A reminder being posted is finished and recorded; one cut off is run again by
+        # the next start or another replica once its lease runs out.
+        await _finish(self.scheduler, deadline)
         # Only requests write to the inbox, and they are answered by now.
         if self.deps.inbox_writes is not None:
             await self.deps.inbox_writes.stop()
@@ -178,13 +183,15 @@ async def start_bot(
     stopping = asyncio.Event()
     opening_recovery = asyncio.create_task(OpeningRecovery(deps).keep_recovering(stopping))
     card_repair = asyncio.create_task(CardRepair(deps).keep_redrawing())
+    # Reminders, digests and nudges, each once whatever the number of replicas.
+    scheduler = asyncio.create_task(scheduled_work(deps).keep_running(stopping))
     url = site.name
     log.info("Sitrep is serving on %s (%s)", url,
              "Socket Mode" if socket_mode is not None else f"HTTP, {EVENTS_PATH}")
     return RunningBot(engine=engine, deps=deps, bolt_app=bolt_app, runner=runner,
                       socket_mode=socket_mode, url=url, recovery=recovery,
                       opening_recovery=opening_recovery, card_repair=card_repair,
-                      stopping=stopping, http=http)
+                      scheduler=scheduler, stopping=stopping, http=http)
 
 
 def _listening_socket(settings: Settings, port: int | None) -> socket.socket:

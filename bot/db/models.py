@@ -267,3 +267,31 @@ class KeptReaction(SQLModel, table=True):
     user_id: str = Field(primary_key=True, sa_type=NulFreeString(SLACK_ID))
     present: bool
     as_of: str = Field(sa_type=NulFreeString(SLACK_TS))
+
+
+class DueJob(SQLModel, table=True):
+    """Timed work: what is due (`kind`), about what (`subject`), and when. The scheduler
+    (`bot.usecases.scheduler`) claims rows whose time has come under a lease, so one
+    replica runs each, and writes the next due time the work computes from the record.
+
+    `version` grows each time a use case asks for the work to be looked at again
+    (`bot.domain.schedules.due_now`), so a run that started before the change does not
+    overwrite the due time the change asked for."""
+
+    __tablename__ = "due_job"
+
+    kind: str = Field(primary_key=True, sa_type=NulFreeString(40))
+    # What the work is about, such as "incident:12"; the kind decides the spelling.
+    subject: str = Field(primary_key=True, sa_type=NulFreeString(64))
+    # None for work that belongs to no one workspace (the daily digest of a deployment).
+    team_id: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
+    # None: nothing due until a use case asks again; the row stays for its memory.
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    version: int = Field(default=0)
+    lease_owner: str | None = Field(default=None, sa_type=NulFreeString(64))
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What the work remembers between runs (JSON): the ts of the reminder waiting in the
+    # channel, a snooze, how many nudges so far.
+    memo: str = Field(default="{}", sa_type=NulFreeText)
+    # Runs that failed in a row; the wait before the next try grows with them.
+    failures: int = Field(default=0)
