@@ -9,20 +9,23 @@ due day is worth one reminder in the channel, on the next working morning."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.settings import ReviewDeadline
 from bot.db.models import Incident, TimelineEntry
+from bot.domain import schedules
 from bot.domain.errors import WrongState
 from bot.domain.vocabulary import Kind, Status, label
 
+# The scheduler's kind for the reminder (`bot.usecases.follow_up_schedule`).
+REVIEW_REMINDER = "review_reminder"
 # When the reminder is said: the morning after the deadline, when people read the channel.
 REMIND_AT = time(9, 0)
 _SATURDAY = 5
@@ -80,13 +83,25 @@ def reminder_is_due(incident: Incident, *, now: datetime, zone: ZoneInfo) -> boo
             and now >= reminder_at(incident.review_due_on, zone))
 
 
-def set_deadline(session: AsyncSession, incident: Incident, due: date | None) -> None:
-    """At each resolve, until a review is held: a reopened incident resolved again is
-    counted from its new resolve."""
-    if incident.reviewed_at is None:
-        incident.review_due_on = due
-        incident.review_reminded_at = None
-        session.add(incident)
+def subject(incident_id: int) -> str:
+    """The review reminder's row in the scheduler (`bot.domain.schedules`)."""
+    return f"incident:{incident_id}"
+
+
+async def set_deadline(session: AsyncSession, incident: Incident, due: date | None, *,
+                       zone: ZoneInfo) -> None:
+    """At each resolve, until a review is held (a reopened incident resolved again is
+    counted from its new resolve): the deadline on the incident's row, and its reminder
+    armed in the scheduler in the same transaction."""
+    if incident.reviewed_at is not None:
+        return
+    incident.review_due_on = due
+    incident.review_reminded_at = None
+    session.add(incident)
+    assert incident.id is not None
+    await schedules.arm(session, kind=REVIEW_REMINDER, subject=subject(incident.id),
+                        team_id=incident.team_id,
+                        at=reminder_at(due, zone) if due is not None else None)
 
 
 async def mark_reviewed(session: AsyncSession, incident: Incident, *, by: str,
@@ -100,6 +115,9 @@ async def mark_reviewed(session: AsyncSession, incident: Incident, *, by: str,
     incident.reviewed_at, incident.reviewed_by = now, by
     session.add(incident)
     assert incident.id is not None
+    # Held: nothing left to remind of.
+    await schedules.arm(session, kind=REVIEW_REMINDER, subject=subject(incident.id),
+                        team_id=incident.team_id, at=None)
     session.add(TimelineEntry(team_id=incident.team_id, incident_id=incident.id,
                               kind=Kind.REVIEWED, text="Retrospective review held",
                               author_id=by, occurred_at=now, created_by=by, created_at=now))
@@ -129,13 +147,3 @@ async def release_reminder(session: AsyncSession, incident_id: int) -> None:
     """Give a claimed reminder back (Slack refused it), so a later call says it."""
     await session.exec(update(Incident).where(col(Incident.id) == incident_id)
                        .values(review_reminded_at=None))
-
-
-async def awaiting_review(session: AsyncSession) -> Sequence[Incident]:
-    """Resolved incidents with a review deadline, no review held and no reminder said yet,
-    soonest first."""
-    return (await session.exec(select(Incident).where(
-        col(Incident.status) == Status.RESOLVED, col(Incident.reviewed_at).is_(None),
-        col(Incident.review_reminded_at).is_(None),
-        col(Incident.review_due_on).is_not(None)).order_by(col(Incident.review_due_on),
-                                                            col(Incident.id)))).all()

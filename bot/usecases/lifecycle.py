@@ -451,9 +451,11 @@ class Lifecycle:
             await incidents.resolve(session, incident, summary=summary, by=where.user_id,
                                     now=self._now(), impact=impact)
             assert incident.resolved_at is not None
-            reviews.set_deadline(session, incident, reviews.due_on(
+            zone = self.deps.settings.timezone
+            await reviews.set_deadline(session, incident, reviews.due_on(
                 resolved_at=incident.resolved_at, severity=incident.severity,
-                rules=self.deps.settings.review_within, zone=self.deps.settings.timezone))
+                rules=self.deps.settings.review_within, zone=zone), zone=zone)
+        self.deps.schedule_changed.poke()
         took = incident.resolved_at - incident.created_at
         incident_log.resolved(incident, took=took, by=where.user_id)
         await self._tell_channel(incident, wording.resolved(

@@ -8,7 +8,6 @@ hands out."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from bot.db.engine import transaction
@@ -18,8 +17,6 @@ from bot.domain import incidents, permissions, reviews
 from bot.domain.permissions import Deed
 from bot.slack import follow_up_blocks, follow_up_wording
 from bot.slack.failures import SlackFailure
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,17 +78,3 @@ class Reviews:
                 await reviews.release_reminder(session, incident_id)
             raise
         return True
-
-    async def remind_all_due(self) -> int:
-        """Every review reminder due now, said once; how many were said. For a caller
-        that runs on a schedule (the scheduler's job, or a periodic sweep)."""
-        async with self.deps.sessions() as session:
-            waiting = [i.id for i in await reviews.awaiting_review(session) if i.id is not None]
-        said = 0
-        for incident_id in waiting:
-            try:
-                said += await self.remind(incident_id)
-            except SlackFailure as failure:
-                log.warning("could not remind incident %s of its review (%s); trying later",
-                            incident_id, failure.error)
-        return said

@@ -1,7 +1,7 @@
 """action items record who closed them; the retrospective review's deadline and state
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-30 11:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import bot.db.types
 
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0010"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

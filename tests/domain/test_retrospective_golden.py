@@ -91,7 +91,7 @@ async def _fixed_incident(sessions: SessionFactory) -> retro_facts.RetroFacts:
         await incidents.resolve(session, incident, summary="Deploy 4512 broke the tokeniser.",
                                 impact="About 30% of card payments failed for 39 minutes.",
                                 by="U0BOB", now=_at(134))
-        reviews.set_deadline(session, incident, date(2026, 3, 16))
+        await reviews.set_deadline(session, incident, date(2026, 3, 16), zone=BERLIN)
         facts = await retro_facts.gather(session, incident, zone=BERLIN)
     return retro_facts.RetroFacts(incident=facts.incident, roles=facts.roles, entries=facts.entries,
                             actions=facts.actions, people=PEOPLE)
