@@ -34,7 +34,9 @@ DEFAULT_REOPEN_BY = (COMMANDER, REPORTER)
 LOG_FORMATS = ("text", "json")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _REVIEW_RULE = re.compile(r"^(?:sev)?\s*-?\s*([1-4])\s*=\s*(?:(\d+)\s*(d|wd)|(off))$")
-_WEEKLY = re.compile(r"^([a-z]{3})[a-z]*\s+(\d{1,2}):(\d{2})$")
+_WEEKLY = re.compile(r"^([a-z]+)\s+(\d{1,2}):(\d{2})$")
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                  "sunday")
 
 
 @dataclass(frozen=True)
@@ -201,10 +203,13 @@ class Settings(BaseSettings):
             return None
         found = _WEEKLY.match(written)
         hour, minute = (int(found.group(2)), int(found.group(3))) if found else (99, 99)
-        if found is None or found.group(1) not in WEEKDAYS or hour > 23 or minute > 59:
+        day = found.group(1) if found else ""
+        weekday = (WEEKDAYS.index(day) if day in WEEKDAYS
+                   else _WEEKDAY_NAMES.index(day) if day in _WEEKDAY_NAMES else None)
+        if weekday is None or hour > 23 or minute > 59:
             raise ValueError(f"write a weekday and a time such as mon 09:00, or off "
                              f"(not {value!r})")
-        return WeeklyAt(WEEKDAYS.index(found.group(1)), time(hour, minute))
+        return WeeklyAt(weekday, time(hour, minute))
 
     @field_validator("log_format")
     @classmethod
