@@ -53,11 +53,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         tell = _tell(body, respond)
         await ack()
         user_id, value = body["user"]["id"], _value(body)
-        team_id = str((body.get("team") or {}).get("id") or "")
 
         async def work() -> str:
             changed = await follow_ups.mark_done(user_id=user_id, item_value=value)
-            mine = await follow_ups.owners_open_items(user_id, team_id or changed.team_id)
+            # The item's workspace, not the presser's (theirs differs in Slack Connect).
+            mine = await follow_ups.owners_open_items(user_id, changed.team_id)
             await respond(text=follow_up_wording.owners_fallback(mine.items),
                           blocks=follow_up_blocks.owners_message(mine.items),
                           replace_original=True)

@@ -161,8 +161,11 @@ class FollowUps:
         async with self.deps.sessions() as session:
             by_owner: dict[str, list[OwnedItem]] = {}
             for team_id in await action_items.teams_with_open_items(session):
-                by_owner |= await action_items.open_items_by_owner(session, team_id=team_id,
-                                                                   on=today)
+                owners = await action_items.open_items_by_owner(session, team_id=team_id,
+                                                                on=today)
+                # One message per person, even one who owns items in several workspaces.
+                for owner_id, items in owners.items():
+                    by_owner.setdefault(owner_id, []).extend(items)
         sent: dict[str, int] = {}
         failed: dict[str, str] = {}
         for owner_id, items in sorted(by_owner.items()):
