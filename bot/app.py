@@ -39,6 +39,7 @@ from handlers import (
     incident_command,
     log_context,
     modals,
+    reminder_actions,
     slack_notices,
     timeline_events,
     timeline_shortcut,
@@ -57,7 +58,7 @@ SERVER_ERROR_RETRIES = 2
 WEB_API_TIMEOUT_S = 30
 
 SURFACES = (slack_notices, incident_command, card_actions, modals, timeline_events,
-            timeline_shortcut, follow_up_actions)
+            timeline_shortcut, follow_up_actions, reminder_actions)
 
 
 def build_http_session() -> ClientSession:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import NamedTuple
 
+from bot.core import durations
 from bot.domain.action_items import parse_due
 from bot.domain.errors import InvalidInput
 from bot.domain.incidents import parse_severity
-from bot.slack import wording
+from bot.slack import reminder_wording, wording
 from bot.slack.mrkdwn import readable, split_leading_mention, split_trailing_mention
 
 
@@ -32,6 +33,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("sev", "<1-4>"),
     Subcommand("status", "<investigating|identified|monitoring|resolved>"),
     Subcommand("update", "<text>"),
+    Subcommand("snooze", "<duration>"),
     Subcommand("note", "<text>"),
     Subcommand("action", "<text> [@owner] [due YYYY-MM-DD]"),
     Subcommand("actions", ""),
@@ -150,6 +152,16 @@ def parse_action(rest: str) -> ActionRequest:
             text, owner = split_trailing_mention(text)
     return ActionRequest(text=readable(text, keep_mentions=True), owner_id=owner,
                          due_on=due_on)
+
+
+def parse_snooze(rest: str) -> timedelta | None:
+    """`30m`, `2h`, `1d`…; `off` turns the reminders back on (None)."""
+    if not rest.strip():
+        raise UsageError(reminder_wording.SNOOZE_USAGE)
+    try:
+        return durations.parse(rest)
+    except durations.BadDuration:
+        raise UsageError(reminder_wording.SNOOZE_USAGE) from None
 
 
 def usage() -> str:

@@ -18,11 +18,13 @@ from bot.slack import blocks, wording
 from bot.slack.mrkdwn import readable
 from bot.usecases.follow_ups import FollowUps
 from bot.usecases.lifecycle import Lifecycle, Where
+from bot.usecases.reminders import Snoozing
 from bot.usecases.reviews import Reviews
 from bot.usecases.timeline_listing import TimelineListing
 from handlers import grammar as commands
 from handlers import replies
 from handlers.installation import installation_id
+from handlers.reminder_replies import snoozed
 
 T = TypeVar("T")
 
@@ -108,6 +110,9 @@ def _plan(lifecycle: Lifecycle, listing: TimelineListing, deps: Deps,
         case "update":
             text = incidents.check_text(_typed(rest), "An update", "/incident update <text>")
             return lambda: _then(lifecycle.post_update(where, text), replies.nothing)
+        case "snooze":
+            duration = commands.parse_snooze(rest)
+            return lambda: _then(Snoozing(deps).snooze(where, duration), snoozed)
         case "note":
             text = incidents.check_text(_typed(rest), "A note", "/incident note <text>")
             return lambda: _then(lifecycle.add_note(where, text), replies.note_added)

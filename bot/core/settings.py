@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core import durations
 from bot.core.database_url import async_database_url
 
 # Slack signing secrets are hex strings; anything else is almost always a pasted token or a
@@ -31,6 +32,13 @@ MEMBER = "member"
 REPORTER = "reporter"
 DEFAULT_RESOLVE_BY = (MEMBER,)
 DEFAULT_REOPEN_BY = (COMMANDER, REPORTER)
+# How long an open incident may go without an update before the channel is reminded, per
+# severity (SITREP_UPDATE_REMINDERS); None: never. PagerDuty asks for one every 20 minutes
+# early in a major incident; these are a little gentler.
+DEFAULT_UPDATE_REMINDERS: dict[int, timedelta | None] = {
+    1: timedelta(minutes=30), 2: timedelta(hours=1), 3: timedelta(hours=4), 4: None}
+_REMINDER_SEVERITY = re.compile(r"^(?:sev|s)?\s*-?\s*([1-4])$")
+_CLOCK_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 LOG_FORMATS = ("text", "json")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _REVIEW_RULE = re.compile(r"^(?:sev)?\s*-?\s*([1-4])\s*=\s*(?:(\d+)\s*(d|wd)|(off))$")
@@ -111,6 +119,18 @@ class Settings(BaseSettings):
     # None for "off").
     action_items_dm: Annotated[WeeklyAt | None, NoDecode] = Field(
         default=DEFAULT_ACTION_ITEMS_DM, alias="SITREP_ACTION_ITEMS_DM")
+    update_reminders: Annotated[dict[int, timedelta | None], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_UPDATE_REMINDERS),
+        alias="SITREP_UPDATE_REMINDERS")
+    # Local time (SITREP_TIMEZONE) of the daily digest in the announce channel; None: off.
+    digest_at: Annotated[time | None, NoDecode] = Field(default=time(9, 0),
+                                                        alias="SITREP_DIGEST_AT")
+    stale_after: Annotated[timedelta | None, NoDecode] = Field(default=timedelta(days=3),
+                                                              alias="SITREP_STALE_AFTER")
+    # A commander who has held the role this long is offered a handover in the update
+    # reminder (PagerDuty's guide: about three hours at most).
+    handover_after: Annotated[timedelta | None, NoDecode] = Field(
+        default=timedelta(hours=3), alias="SITREP_HANDOVER_AFTER")
     log_format: str = Field(default="text", alias="SITREP_LOG_FORMAT")
     log_level: str = Field(default="INFO", alias="SITREP_LOG_LEVEL")
 
@@ -140,6 +160,48 @@ class Settings(BaseSettings):
         if found is None:
             raise ValueError(f"write a duration such as 30s, 2m or off (not {value!r})")
         return float(int(found.group(1)) * _SECONDS_IN[found.group(2)])
+
+    @field_validator("update_reminders", mode="before")
+    @classmethod
+    def _reminder_cadence(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        cadence = dict(DEFAULT_UPDATE_REMINDERS)
+        for pair in filter(None, (part.strip() for part in value.split(","))):
+            severity, separator, every = (piece.strip() for piece in pair.partition("="))
+            found = _REMINDER_SEVERITY.match(severity.lower())
+            if not separator or found is None:
+                raise ValueError(f"write sevN=duration pairs separated by commas, such as "
+                                 f"sev1=30m,sev2=1h,sev3=4h,sev4=off (not {pair!r})")
+            try:
+                cadence[int(found.group(1))] = durations.parse(every)
+            except durations.BadDuration as bad:
+                raise ValueError(f"{severity}: {bad}") from None
+        return cadence
+
+    @field_validator("digest_at", mode="before")
+    @classmethod
+    def _digest_time(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        written = value.strip().lower()
+        if written == durations.OFF:
+            return None
+        found = _CLOCK_TIME.match(written)
+        if found is None:
+            raise ValueError(f"write a time of day as HH:MM, such as 09:00, or off "
+                             f"(not {value!r})")
+        return time(int(found.group(1)), int(found.group(2)))
+
+    @field_validator("stale_after", "handover_after", mode="before")
+    @classmethod
+    def _duration_or_off(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return durations.parse(value)
+        except durations.BadDuration as bad:
+            raise ValueError(str(bad)) from None
 
     @field_validator("host", mode="before")
     @classmethod

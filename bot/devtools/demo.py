@@ -11,6 +11,7 @@ import secrets
 import socket
 import tempfile
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,6 +21,7 @@ from bot.devtools import payloads
 from bot.devtools.signed_client import SignedSlackClient
 from bot.devtools.slack_emulator import SlackEmulator
 from bot.server import EVENTS_PATH, RunningBot, start_bot
+from bot.slack import reminder_blocks
 from bot.slack.mrkdwn import unescape
 
 GENERAL = "C0GENERAL"
@@ -47,11 +49,14 @@ class DemoClock:
 
 class Demo:
     def __init__(self, slack: SlackEmulator, client: SignedSlackClient, out: TextIO,
-                 clock: DemoClock) -> None:
+                 clock: DemoClock, wake: Callable[[], None] = lambda: None) -> None:
         self.slack = slack
         self.client = client
         self.out = out
         self.clock = clock
+        # The scheduler sleeps until something changes; the demo's clock jumps, so the
+        # demo tells it when time has moved on.
+        self.wake = wake
 
     def later(self, minutes: int, what: str = "") -> None:
         self.clock.advance(minutes)
@@ -83,6 +88,42 @@ class Demo:
             raise DemoFailed(f"no incident channel in the reply: {reply.get('text')}")
         self.out.write(f"  Sitrep (only to {self._name(user)}): {self.readable(reply['text'])}\n")
         return found.group(1)
+
+    async def reminded(self, channel: str) -> dict[str, Any]:
+        """Time has passed without an update: the scheduler posts a reminder."""
+        before = len(self.slack.calls_to("chat.postMessage"))
+        self.wake()
+        await self.slack.wait_for_call("chat.postMessage", count=before + 1,
+                                       timeout=STEP_TIMEOUT_S)
+        await self.slack.wait_until_quiet()
+        reminder: dict[str, Any] = next(
+            message for message in reversed(self.slack.messages(channel))
+            if message.get("blocks")
+            and message["blocks"][0].get("block_id") == reminder_blocks.REMINDER_BLOCK)
+        shown = self.readable(self._card_lines(reminder)).replace("\n", "\n    ")
+        self.out.write(f"  Sitrep: {shown}\n")
+        return reminder
+
+    async def press(self, user: str, channel: str, message: dict[str, Any],
+                    action_id: str, value: str, *, done_when: str) -> None:
+        """Press a button on one of the bot's messages; wait for what it does in Slack."""
+        label = next(element["text"]["text"] for block in message["blocks"]
+                     if block["type"] == "actions" for element in block["elements"]
+                     if element["action_id"] == action_id)
+        self.out.write(f"  {self._name(user)} presses [{label}]\n")
+        key = uuid.uuid4().hex
+        before = len(self.slack.calls_to(done_when))
+        response = await self.client.interaction(payloads.block_actions(
+            user_id=user, channel_id=channel, message=message, action_id=action_id,
+            value=value, response_url=self.slack.response_url(key),
+            block_id=reminder_blocks.REMINDER_ACTIONS_BLOCK))
+        if response.status != 200:
+            raise DemoFailed(f"the bot answered HTTP {response.status} to [{label}]")
+        reply = (await self.slack.wait_for_response(key, timeout=STEP_TIMEOUT_S)).body
+        await self.slack.wait_for_call(done_when, count=before + 1, timeout=STEP_TIMEOUT_S)
+        await self.slack.wait_until_quiet()
+        self.out.write(f"  Sitrep (only to {self._name(user)}): "
+                       f"{self.readable(str(reply.get('text', '')))}\n")
 
     def say(self, channel: str, user: str, text: str, *,
             thread_ts: str | None = None) -> dict[str, Any]:
@@ -176,7 +217,10 @@ async def whole_incident(demo: Demo) -> str:
     demo.later(45, "Alice's shift ends; Bob takes over.")
     await demo.command(ALICE, "handover <@U0BOB|bob>", channel=channel,
                        done_when="chat.postMessage", times=2)
-    demo.later(20)
+    demo.later(20, "no update for over an hour: Sitrep reminds the commander.")
+    reminder = await demo.reminded(channel)
+    await demo.press(BOB, channel, reminder, reminder_blocks.SNOOZE_BUTTON_PREFIX + "1h", "1h",
+                     done_when="chat.update")
     await demo.command(BOB, "action Add a canary stage for payment deploys <@U0ALICE|alice>",
                        channel=channel, done_when="chat.postMessage")
     # Resolving posts the closing message, the announcement and the retrospective's link.
@@ -202,7 +246,7 @@ async def run_demo(out: TextIO) -> int:
             running: RunningBot = await start_bot(settings, sock=listener, clock=clock)
             client = SignedSlackClient(url + EVENTS_PATH, settings.slack_signing_secret or "",
                                        slack)
-            demo = Demo(slack, client, out, clock)
+            demo = Demo(slack, client, out, clock, wake=running.deps.schedule_changed.poke)
             try:
                 out.write(f"Sitrep is serving on {url} against the built-in Slack at "
                           f"{slack.api_url}\n\n")

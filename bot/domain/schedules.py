@@ -71,6 +71,15 @@ async def due_now(session: AsyncSession, *, kind: str, subject: str,
                 version=col(DueJob.version) + 1))
 
 
+async def ensure(session: AsyncSession, *, kind: str, subject: str, team_id: str | None,
+                 at: datetime) -> None:
+    """A row for `kind`'s work about `subject`, due `at`, unless there is one already
+    (whose time stands)."""
+    await insert_unless_present(session, DueJob, key=["kind", "subject"], kind=kind,
+                                subject=subject, team_id=team_id, due_at=at, version=0,
+                                memo="{}", failures=0)
+
+
 async def arm(session: AsyncSession, *, kind: str, subject: str, team_id: str | None,
               at: datetime | None) -> None:
     """Set when `kind`'s work about `subject` falls due (None: not until asked again),
@@ -100,6 +109,11 @@ async def remember(session: AsyncSession, *, kind: str, subject: str,
 async def memo_of(session: AsyncSession, *, kind: str, subject: str) -> Memo:
     row = await session.get(DueJob, (kind, subject))
     return json.loads(row.memo) if row is not None else {}
+
+
+async def due_at_of(session: AsyncSession, *, kind: str, subject: str) -> datetime | None:
+    row = await session.get(DueJob, (kind, subject))
+    return row.due_at if row is not None else None
 
 
 async def claim_due(session: AsyncSession, *, owner: str, now: datetime,

@@ -171,6 +171,7 @@ class _Input(TypedDict, total=False):
     value: str | None
     selected_option: _Option | None
     selected_options: list[_Option] | None  # checkboxes (the start form's "private")
+    selected_user: str | None  # a users_select (the handover form's next commander)
 
 
 @with_config(_SHAPE)

@@ -49,6 +49,7 @@ SUBCOMMAND_SUMMARIES: Final[Mapping[str, str]] = {
     "sev": "change the severity (1 is the most severe)",
     "status": "change the status",
     "update": "post a status update here and to the announce channel (unless private)",
+    "snooze": "pause this incident's update reminders, e.g. `snooze 2h` (`snooze off`: resume)",
     "note": "add a line to the timeline",
     "action": "record a follow-up action item, with its owner and the day it is due",
     "actions": "the incident's action items, to mark done or hand on, only to you",

@@ -22,7 +22,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.db.engine import transaction
 from bot.db.models import Incident
 from bot.deps import Deps
-from bot.domain import action_items, incidents, openings, permissions, reviews, stale_cards
+from bot.domain import (
+    action_items,
+    incidents,
+    openings,
+    permissions,
+    reminders,
+    reviews,
+    schedules,
+    stale_cards,
+)
 from bot.domain.errors import Gone, TakenOver, WrongState
 from bot.domain.handover import handover_facts
 from bot.domain.incidents import Change, RoleChange
@@ -135,6 +144,18 @@ class Lifecycle:
             incident = await incidents.in_channel(session, where.channel_id, for_change=True)
             await self._check(session, incident, where, deed, is_member=is_member)
             yield session, incident
+            await self._look_again(session, incident)
+        self.deps.schedule_changed.poke()
+
+    # A change that is saved may move the incident's reminders (an update resets the clock,
+    # a severity changes the cadence, a resolve stops them): they look at the record again.
+    changing = _changing
+
+    async def _look_again(self, session: AsyncSession, incident: Incident) -> None:
+        for kind in (reminders.DueKind.UPDATE_REMINDER, reminders.DueKind.STALE_NUDGE):
+            await schedules.due_now(session, kind=kind,
+                                    subject=reminders.incident_subject(incident.id or 0),
+                                    team_id=incident.team_id, now=self._now())
 
     async def _is_member(self, where: Where) -> bool:
         # The channel must be an incident's first: a command run anywhere else is told so,
@@ -199,6 +220,7 @@ class Lifecycle:
                 severity=severity, description=description, now=self._now(),
                 private=private)
             await openings.begin(session, incident, owner=owner, now=self._now())
+            await self._look_again(session, incident)
         names = tuple(candidate_names(incident.number, incident.title,
                                       attempts=CHANNEL_NAME_ATTEMPTS))
         taken = _Taken(team_id=team_id, incident_id=incident.id or 0, number=incident.number,

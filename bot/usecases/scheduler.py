@@ -128,6 +128,14 @@ class Scheduler:
         async with self.deps.sessions() as session:
             return await schedules.next_wake(session, kinds=list(self._work))
 
+    async def sleep_for(self) -> float:
+        """Seconds until the next due time, between `NAP_S` and `POLL_S`."""
+        wake = await self.next_wake()
+        if wake is None:
+            return POLL_S
+        left = (wake - self.deps.clock.now()).total_seconds()
+        return min(POLL_S, max(NAP_S, left))
+
     async def keep_running(self, stopping: asyncio.Event) -> None:
         """Until `stopping` is set: a round, then sleep until the next due time, a poke
         (`deps.schedule_changed`) or `POLL_S`. A round under way is finished, not cut off
@@ -141,10 +149,7 @@ class Scheduler:
                 while (await self.run_due() >= schedules.CLAIMED_AT_ONCE
                        and not stopping.is_set()):
                     pass
-                wake = await self.next_wake()
-                if wake is not None:
-                    left = (wake - self.deps.clock.now()).total_seconds()
-                    sleep = min(POLL_S, max(NAP_S, left))
+                sleep = await self.sleep_for()
             except Exception:
                 log.exception("the scheduler's round failed; trying again later")
             if stopping.is_set():

@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.devtools.slack_emulator import SlackEmulator
 from bot.domain import schedules
 from bot.domain.schedules import Due
-from bot.usecases.scheduler import RETRY_FIRST, DueWork, Ran, Scheduler
+from bot.usecases.scheduler import NAP_S, POLL_S, RETRY_FIRST, DueWork, Ran, Scheduler
 from tests.support.app_under_test import make_deps, stop_background_work
 from tests.support.clock import MovableClock
 from tests.support.settings import make_settings
@@ -132,25 +132,46 @@ async def test_a_failing_run_is_tried_again_later_each_wait_longer(
         await deps.sessions.kw["bind"].dispose()
 
 
-async def test_the_loop_sleeps_until_poked_and_stops_when_asked(
+async def test_the_loop_sleeps_until_the_next_due_time_never_less_than_a_nap(
         database_url: str, slack: SlackEmulator, clock: MovableClock) -> None:
     said: list[tuple[str, datetime]] = []
     scheduler, deps = await _replica(database_url, slack, clock, said)
+    try:
+        assert await scheduler.sleep_for() == POLL_S  # nothing armed: a poll, for replicas
+        await _arm(scheduler, "incident:1", T0 + timedelta(seconds=20))
+        assert await scheduler.sleep_for() == 20
+        clock.advance(seconds=20)
+        await scheduler.run_due()
+        assert await scheduler.sleep_for() == POLL_S  # next in an hour
+        # Due but held by another replica's run: until its lease ends, not in a loop.
+        await _arm(scheduler, "incident:2", T0)
+        async with transaction(deps.sessions) as session:
+            await schedules.claim_due(session, owner="other replica", now=clock.now(),
+                                      kinds=[HOURLY])
+        assert await scheduler.sleep_for() == POLL_S
+        clock.advance(minutes=4, seconds=50)
+        assert await scheduler.sleep_for() == 10
+        clock.advance(seconds=10)  # its lease runs out now: claimable, so only a nap
+        assert await scheduler.sleep_for() == NAP_S
+    finally:
+        await stop_background_work(deps)
+        await deps.sessions.kw["bind"].dispose()
+
+
+async def test_the_loop_runs_at_a_poke_and_stops_when_asked(
+        database_url: str, slack: SlackEmulator, clock: MovableClock) -> None:
+    said: list[tuple[str, datetime]] = []
+    scheduler, deps = await _replica(database_url, slack, clock, said)
+    work = scheduler.kinds[HOURLY]
+    assert isinstance(work, Hourly)
     stopping = asyncio.Event()
     loop = asyncio.create_task(scheduler.keep_running(stopping))
     try:
-        await asyncio.sleep(0.2)  # it found nothing due, and sleeps
-        assert said == []
         await _arm(scheduler, "incident:1", T0)
         deps.schedule_changed.poke()
-        work = scheduler.kinds[HOURLY]
-        assert isinstance(work, Hourly)
         async with asyncio.timeout(10):
             await work.ran.wait()
         assert said == [("incident:1", T0)]
-        # Nothing is due for an hour of the test's clock: it sleeps, it does not spin.
-        await asyncio.sleep(0.2)
-        assert len(said) == 1
         stopping.set()
         async with asyncio.timeout(5):
             await loop

@@ -30,6 +30,14 @@ from tests.support.sitrep_cli import Finished, clean_environment, run_sitrep
           "SITREP_LOG_FORMAT": "logfmt"}, "SITREP_LOG_FORMAT"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "ab" * 16,
           "SITREP_LOG_LEVEL": "LOUD"}, "SITREP_LOG_LEVEL"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "ab" * 16,
+          "SITREP_UPDATE_REMINDERS": "sev1=soon"}, "SITREP_UPDATE_REMINDERS"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "ab" * 16,
+          "SITREP_DIGEST_AT": "9am"}, "SITREP_DIGEST_AT"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "ab" * 16,
+          "SITREP_STALE_AFTER": "3 days"}, "SITREP_STALE_AFTER"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "ab" * 16,
+          "SITREP_HANDOVER_AFTER": "-3h"}, "SITREP_HANDOVER_AFTER"),
     ],
 )
 async def test_serve_with_bad_configuration_prints_one_line_and_exits_2(

@@ -22,6 +22,12 @@ async def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_pat
     assert "@Bob is now *commander* (was @Alice)" in shown
     assert "@Bob, you have the incident. *Handover brief for INC-1*" in shown
     assert "@Bob resolved *INC-1* after 1 h 31 min." in shown
+    # An hour and more without an update: the commander is reminded, and snoozes.
+    assert ("Sitrep: :alarm_clock: @Bob *INC-1* has had no update for 1 h 23 min: one every "
+            "1 h while monitoring") in shown
+    assert "[Post update] [Snooze 30m] [Snooze 1h] [Snooze 2h]" in shown
+    assert "Bob presses [Snooze 1h]" in shown
+    assert "Sitrep: :zzz: Update reminders snoozed by @Bob until" in shown
     assert ":rotating_light: *INC-1* (SEV2) declared by @Alice" in shown  # the announcement
     # Pinned messages carry the bot's quiet confirmation, thread replies included.
     assert "Bob: Seeing 500s on /pay since 14:02, only card payments   [:pushpin: 1 " \

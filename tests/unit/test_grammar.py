@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -97,3 +97,16 @@ def test_actions_and_reviewed_are_subcommands_in_help() -> None:
     usage = commands.usage()
     assert "`/incident action <text> [@owner] [due YYYY-MM-DD]`" in usage
     assert "`/incident actions`" in usage and "`/incident reviewed`" in usage
+@pytest.mark.parametrize(("typed", "meant"), [("30m", timedelta(minutes=30)),
+                                              (" 2H ", timedelta(hours=2)),
+                                              ("1d", timedelta(days=1)),
+                                              ("off", None)])
+def test_snooze_takes_a_duration_or_off(typed: str, meant: timedelta | None) -> None:
+    assert commands.parse_snooze(typed) == meant
+
+
+@pytest.mark.parametrize("typed", ["", "soon", "0m", "2 hours", "-1h"])
+def test_a_snooze_without_a_duration_shows_how(typed: str) -> None:
+    with pytest.raises(commands.UsageError) as refused:
+        commands.parse_snooze(typed)
+    assert "`/incident snooze 30m`" in str(refused.value)

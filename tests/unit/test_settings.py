@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,30 @@ def test_follow_ups_default_to_the_issue_s_deadlines_and_monday_morning() -> Non
     assert settings.action_items_dm is not None
     assert (settings.action_items_dm.weekday, str(settings.action_items_dm.at)) == (
         0, "09:00:00")
+def test_reminder_settings_read_as_people_write_them() -> None:
+    settings = load_settings(SITREP_UPDATE_REMINDERS="sev1=15m, 4=2h",
+                             SITREP_DIGEST_AT="8:30", SITREP_STALE_AFTER="off",
+                             SITREP_HANDOVER_AFTER="2h")
+    # Severities not named keep their defaults.
+    assert settings.update_reminders == {1: timedelta(minutes=15), 2: timedelta(hours=1),
+                                         3: timedelta(hours=4), 4: timedelta(hours=2)}
+    assert settings.digest_at == time(8, 30)
+    assert settings.stale_after is None
+    assert settings.handover_after == timedelta(hours=2)
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (defaults.digest_at, defaults.stale_after, defaults.handover_after) == (
+        time(9, 0), timedelta(days=3), timedelta(hours=3))
+    assert defaults.update_reminders[4] is None
+
+
+@pytest.mark.parametrize(("variable", "written", "said"), [
+    ("SITREP_UPDATE_REMINDERS", "sev5=1h", "write sevN=duration pairs"),
+    ("SITREP_UPDATE_REMINDERS", "sev1=0m", "sev1: write a duration such as 30m"),
+    ("SITREP_DIGEST_AT", "25:00", "write a time of day as HH:MM"),
+    ("SITREP_STALE_AFTER", "3 days", "write a duration such as 30m, 2h or 3d or off"),
+])
+def test_a_wrong_reminder_setting_is_refused_by_name(variable: str, written: str,
+                                                     said: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(**{variable: written})
+    assert str(refused.value).startswith(f"{variable} is invalid: {said}")
