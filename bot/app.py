@@ -35,6 +35,7 @@ from bot.slack.retry_handlers import (
 from bot.slack.signatures import SlackSignatures
 from handlers import (
     card_actions,
+    follow_up_actions,
     incident_command,
     log_context,
     modals,
@@ -57,7 +58,7 @@ SERVER_ERROR_RETRIES = 2
 WEB_API_TIMEOUT_S = 30
 
 SURFACES = (slack_notices, incident_command, card_actions, modals, timeline_events,
-            timeline_shortcut, reminder_actions)
+            timeline_shortcut, follow_up_actions, reminder_actions)
 
 
 def build_http_session() -> ClientSession:

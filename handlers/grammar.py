@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from bot.core import durations
+from bot.domain.action_items import parse_due
 from bot.domain.errors import InvalidInput
 from bot.domain.incidents import parse_severity
 from bot.slack import reminder_wording, wording
@@ -34,10 +35,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("update", "<text>"),
     Subcommand("snooze", "<duration>"),
     Subcommand("note", "<text>"),
-    Subcommand("action", "<text> [@owner]"),
+    Subcommand("action", "<text> [@owner] [due YYYY-MM-DD]"),
+    Subcommand("actions", ""),
     Subcommand("timeline", ""),
     Subcommand("resolve", "[summary]"),
     Subcommand("reopen", ""),
+    Subcommand("reviewed", ""),
     Subcommand("help", ""),
 )
 
@@ -124,10 +127,31 @@ def parse_role(rest: str) -> tuple[str, str]:
     return role.lower(), parse_person(person, f"role {role.lower()}")
 
 
-def parse_action(rest: str) -> tuple[str, str | None]:
-    """`<text> [@owner]`: a mention at the very end names the owner."""
+# `due 2026-12-04` at the end; a word after `due` with a digit in it is meant as a date
+# (and refused if it is not one), while "…that was due yesterday" stays text.
+_TRAILING_DUE = re.compile(r"(?:^|\s)due\s+(\S*\d\S*)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    text: str  # as typed, people named kept as mentions
+    owner_id: str | None
+    due_on: date | None
+
+
+def parse_action(rest: str) -> ActionRequest:
+    """`<text> [@owner] [due YYYY-MM-DD]`: a mention at the very end names the owner, and
+    `due` with a day sets when it is due; the two may come in either order."""
     text, owner = split_trailing_mention(rest)
-    return readable(text, keep_mentions=True), owner
+    due_on = None
+    found = _TRAILING_DUE.search(text)
+    if found is not None:
+        due_on = parse_due(found.group(1))
+        text = text[:found.start()].rstrip()
+        if owner is None:
+            text, owner = split_trailing_mention(text)
+    return ActionRequest(text=readable(text, keep_mentions=True), owner_id=owner,
+                         due_on=due_on)
 
 
 def parse_snooze(rest: str) -> timedelta | None:

@@ -16,8 +16,10 @@ from bot.domain.errors import IncidentError
 from bot.domain.vocabulary import Role
 from bot.slack import blocks, wording
 from bot.slack.mrkdwn import readable
+from bot.usecases.follow_ups import FollowUps
 from bot.usecases.lifecycle import Lifecycle, Where
 from bot.usecases.reminders import Snoozing
+from bot.usecases.reviews import Reviews
 from bot.usecases.timeline_listing import TimelineListing
 from handlers import grammar as commands
 from handlers import replies
@@ -41,7 +43,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                       user_id=command["user_id"])
         try:
             parsed = commands.parse(command.get("text", ""))
-            work = _plan(lifecycle, listing, deps, parsed, where, command)
+            work = _plan(lifecycle, listing, deps, parsed, where, command, respond)
         except commands.UnknownSubcommand as unknown:
             await ack(text=commands.unknown_subcommand_reply(unknown.word))
             return
@@ -68,9 +70,11 @@ def _acknowledgement(parsed: commands.ParsedCommand) -> str | None:
 
 
 def _plan(lifecycle: Lifecycle, listing: TimelineListing, deps: Deps,
-          parsed: commands.ParsedCommand, where: Where, command: dict[str, Any]) -> Work | None:
+          parsed: commands.ParsedCommand, where: Where, command: dict[str, Any],
+          respond: AsyncRespond) -> Work | None:
     """Check the grammar now and return the work to do after the ack (None means help)."""
     rest = parsed.rest
+    follow_ups, reviews = FollowUps(deps), Reviews(deps)
     match parsed.name:
         case "help":
             return None
@@ -113,10 +117,17 @@ def _plan(lifecycle: Lifecycle, listing: TimelineListing, deps: Deps,
             text = incidents.check_text(_typed(rest), "A note", "/incident note <text>")
             return lambda: _then(lifecycle.add_note(where, text), replies.note_added)
         case "action":
-            text, owner = commands.parse_action(rest)
-            text = incidents.check_text(text, "An action item", "/incident action <text>")
-            return lambda: _then(lifecycle.add_action_item(where, text, owner),
+            item = commands.parse_action(rest)
+            text = incidents.check_text(item.text, "An action item",
+                                        "/incident action <text> [@owner] [due YYYY-MM-DD]")
+            return lambda: _then(lifecycle.add_action_item(where, text, item.owner_id,
+                                                           item.due_on),
                                  replies.nothing)
+        case "actions":
+            return lambda: _list_action_items(follow_ups, where.channel_id, respond)
+        case "reviewed":
+            return lambda: _then(reviews.mark_held(channel_id=where.channel_id,
+                                                   user_id=where.user_id), replies.nothing)
         case "resolve":
             summary = _typed(rest) or None
             return lambda: _then(lifecycle.resolve(where, summary=summary), replies.resolved)
@@ -125,6 +136,14 @@ def _plan(lifecycle: Lifecycle, listing: TimelineListing, deps: Deps,
         case "reopen":
             return lambda: _then(lifecycle.reopen(where), replies.nothing)
     raise commands.UnknownSubcommand(parsed.name)
+
+
+async def _list_action_items(follow_ups: FollowUps, channel_id: str,
+                             respond: AsyncRespond) -> None:
+    """Only to the person who asked: the list carries buttons, so it goes with its blocks."""
+    listed = await follow_ups.listed(channel_id)
+    await respond(text=listed.text, blocks=listed.blocks, response_type="ephemeral",
+                  replace_original=False)
 
 
 def _typed(rest: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import time, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -39,6 +40,34 @@ DEFAULT_UPDATE_REMINDERS: dict[int, timedelta | None] = {
 _REMINDER_SEVERITY = re.compile(r"^(?:sev|s)?\s*-?\s*([1-4])$")
 _CLOCK_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 LOG_FORMATS = ("text", "json")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_REVIEW_RULE = re.compile(r"^(?:sev)?\s*-?\s*([1-4])\s*=\s*(?:(\d+)\s*(d|wd)|(off))$")
+_WEEKLY = re.compile(r"^([a-z]+)\s+(\d{1,2}):(\d{2})$")
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                  "sunday")
+
+
+@dataclass(frozen=True)
+class ReviewDeadline:
+    """How long after the resolve a severity's retrospective review should be held by:
+    `days` calendar days, or working days (Monday to Friday) when `working`."""
+
+    days: int
+    working: bool = False
+
+
+@dataclass(frozen=True)
+class WeeklyAt:
+    """A moment of the week in SITREP_TIMEZONE: `weekday` 0 is Monday."""
+
+    weekday: int
+    at: time
+
+
+# sev1 within 3 calendar days, sev2 within 5 working days; the others may hold one if they
+# choose, with no deadline and no reminder.
+DEFAULT_REVIEW_WITHIN = {1: ReviewDeadline(3), 2: ReviewDeadline(5, working=True)}
+DEFAULT_ACTION_ITEMS_DM = WeeklyAt(0, time(9, 0))
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -83,6 +112,13 @@ class Settings(BaseSettings):
                                                              alias="SITREP_RESOLVE_BY")
     reopen_by: Annotated[tuple[str, ...], NoDecode] = Field(default=DEFAULT_REOPEN_BY,
                                                             alias="SITREP_REOPEN_BY")
+    # severity → when its retrospective review is due, e.g. "sev1=3d,sev2=5wd,sev3=off".
+    review_within: Annotated[dict[int, ReviewDeadline], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_REVIEW_WITHIN), alias="SITREP_REVIEW_WITHIN")
+    # When owners get their weekly direct message of open action items ("mon 09:00", or
+    # None for "off").
+    action_items_dm: Annotated[WeeklyAt | None, NoDecode] = Field(
+        default=DEFAULT_ACTION_ITEMS_DM, alias="SITREP_ACTION_ITEMS_DM")
     update_reminders: Annotated[dict[int, timedelta | None], NoDecode] = Field(
         default_factory=lambda: dict(DEFAULT_UPDATE_REMINDERS),
         alias="SITREP_UPDATE_REMINDERS")
@@ -199,6 +235,43 @@ class Settings(BaseSettings):
         typed = repr(",".join(words)) if words else "nothing"
         raise ValueError(f"write {MEMBER} (anyone in the incident's channel), or "
                          f"{COMMANDER}, {REPORTER} or {COMMANDER},{REPORTER} (not {typed})")
+
+    @field_validator("review_within", mode="before")
+    @classmethod
+    def _review_within(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        rules = dict(DEFAULT_REVIEW_WITHIN)
+        for pair in filter(None, (part.strip().lower() for part in value.split(","))):
+            found = _REVIEW_RULE.match(pair)
+            if found is None or (found.group(2) is not None and int(found.group(2)) < 1):
+                raise ValueError(f"write severity=deadline pairs such as sev1=3d,sev2=5wd,"
+                                 f"sev3=off (d: calendar days, wd: working days; not {pair!r})")
+            severity = int(found.group(1))
+            if found.group(4):
+                rules.pop(severity, None)
+            else:
+                rules[severity] = ReviewDeadline(int(found.group(2)),
+                                                 working=found.group(3) == "wd")
+        return rules
+
+    @field_validator("action_items_dm", mode="before")
+    @classmethod
+    def _weekly_at(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        written = value.strip().lower()
+        if written in {"off", "none"}:
+            return None
+        found = _WEEKLY.match(written)
+        hour, minute = (int(found.group(2)), int(found.group(3))) if found else (99, 99)
+        day = found.group(1) if found else ""
+        weekday = (WEEKDAYS.index(day) if day in WEEKDAYS
+                   else _WEEKDAY_NAMES.index(day) if day in _WEEKDAY_NAMES else None)
+        if weekday is None or hour > 23 or minute > 59:
+            raise ValueError(f"write a weekday and a time such as mon 09:00, or off "
+                             f"(not {value!r})")
+        return WeeklyAt(weekday, time(hour, minute))
 
     @field_validator("log_format")
     @classmethod

@@ -57,6 +57,16 @@ class Incident(SQLModel, table=True):
     detected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     mitigated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The retrospective review: the day it should be held by (a calendar day in the team's
+    # time zone, fixed at resolve from SITREP_REVIEW_WITHIN, so the promise made in the
+    # channel does not move when the setting does), and when it was marked held, by whom.
+    # Reviewed or not is the retrospective's state: draft until then.
+    review_due_on: date | None = Field(default=None)
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reviewed_by: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
+    # Set by the one reminder a review not held by its deadline gets, so a second replica,
+    # a retry or a restart never says it again.
+    review_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class IncidentOpening(SQLModel, table=True):
@@ -168,6 +178,7 @@ class ActionItem(SQLModel, table=True):
     # the end of that day where the team works.
     due_on: date | None = Field(default=None)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_by: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
 
 
 class Retrospective(SQLModel, table=True):

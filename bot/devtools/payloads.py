@@ -191,16 +191,21 @@ def block_actions(
     response_url: str,
     block_id: str = "incident_actions",
     selected_value: str | None = None,
+    selected_user: str | None = None,
     actor_team_id: str | None = None,
     org_install: bool = False,
+    is_ephemeral: bool = False,
 ) -> dict[str, Any]:
-    """A button press (or a select when `selected_value` is given) on a message."""
+    """A button press (or a select when `selected_value` is given, a person chosen in a
+    users_select when `selected_user` is) on a message, or on an ephemeral one."""
     action: dict[str, Any] = {
         "action_id": action_id,
         "block_id": block_id,
         "action_ts": f"{time.time():.6f}",
     }
-    if selected_value is None:
+    if selected_user is not None:
+        action |= {"type": "users_select", "selected_user": selected_user}
+    elif selected_value is None:
         action |= {"type": "button", "value": value,
                    "text": {"type": "plain_text", "text": action_id, "emoji": True}}
     else:
@@ -213,7 +218,7 @@ def block_actions(
         "api_app_id": APP_ID,
         "token": VERIFICATION_TOKEN,
         "container": {"type": "message", "message_ts": message.get("ts"),
-                      "channel_id": channel_id, "is_ephemeral": False},
+                      "channel_id": channel_id, "is_ephemeral": is_ephemeral},
         "trigger_id": trigger_id(),
         **_installation(actor_team_id, org_install),
         "channel": {"id": channel_id, "name": channel_id.lower()},

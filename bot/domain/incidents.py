@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, update
 from sqlmodel import col, func, select
@@ -338,10 +338,12 @@ async def add_note(session: AsyncSession, incident: Incident, *, text: str, by: 
 
 
 async def add_action_item(session: AsyncSession, incident: Incident, *, text: str,
-                          owner_id: str | None, by: str, now: datetime) -> ActionItem:
-    text = check_text(text, "An action item", "/incident action <text> [@owner]")
+                          owner_id: str | None, by: str, now: datetime,
+                          due_on: date | None = None) -> ActionItem:
+    text = check_text(text, "An action item",
+                      "/incident action <text> [@owner] [due YYYY-MM-DD]")
     item = ActionItem(team_id=incident.team_id, incident_id=_id(incident), text=text,
-                      owner_id=owner_id, created_by=by, created_at=now)
+                      owner_id=owner_id, created_by=by, created_at=now, due_on=due_on)
     session.add(item)
     _record(session, incident, Kind.ACTION, f"Action item: {text}", by=by, now=now,
             subject_id=owner_id)

@@ -5,7 +5,12 @@ incident is run, and membership is what a team already manages (a non-member cha
 severity, or making himself commander, is the mistake or the mischief this prevents).
 Resolving and reopening may be narrowed further by the team (SITREP_RESOLVE_BY,
 SITREP_REOPEN_BY). Whether someone is in a channel is Slack's to say; the use case asks
-and passes the answer in."""
+and passes the answer in.
+
+Follow-ups outlive the incident: an action item may be closed or handed on by anyone in the
+incident's channel (the team that owns the follow-up), and by its owner wherever they are
+(from their weekly direct message, long after they left the channel). Marking the review
+held is a change like any other: anyone in the channel."""
 
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ class Deed(StrEnum):
     CHANGE = "change"
     RESOLVE = "resolve"
     REOPEN = "reopen"
+    FOLLOW_UP = "follow up"
 
 
 @dataclass(frozen=True)
@@ -60,3 +66,12 @@ def check(deed: Deed, who: Actor, incident: Incident, *,
         return
     raise NotAllowed(number=incident.number, channel_id=channel_id, deed=deed,
                      allowed=tuple(allowed))
+
+
+def check_follow_up(who: Actor, incident: Incident, *, owner_id: str | None) -> None:
+    """Raise `NotAllowed` unless `who` may close or hand on an action item owned by
+    `owner_id` (None: nobody yet)."""
+    if who.is_member or (owner_id is not None and who.user_id == owner_id):
+        return
+    raise NotAllowed(number=incident.number, channel_id=incident.channel_id or "",
+                     deed=Deed.FOLLOW_UP)

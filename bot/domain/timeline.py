@@ -130,4 +130,9 @@ def sentence(entry: TimelineEntry, *, person: Callable[[str], str]) -> str:
         return f"{person(entry.subject_id)} is now {role}"
     if entry.kind == Kind.ACTION and entry.subject_id:
         return f"{entry.text} (owner {person(entry.subject_id)})"
+    if entry.kind == Kind.ACTION_DONE:
+        return f"Action item done: {entry.text}"
+    if entry.kind == Kind.ACTION_REASSIGNED and entry.subject_id:
+        was = f" (was {person(entry.previous_id)})" if entry.previous_id else ""
+        return f"Action item {entry.text} handed to {person(entry.subject_id)}{was}"
     return entry.text

@@ -46,8 +46,11 @@ class Kind(StrEnum):
     UPDATE = "update"
     NOTE = "note"
     ACTION = "action"
+    ACTION_DONE = "action_done"
+    ACTION_REASSIGNED = "action_reassigned"
     RESOLVED = "resolved"
     REOPENED = "reopened"
+    REVIEWED = "reviewed"
 
 
 class Via(StrEnum):

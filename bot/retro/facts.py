@@ -9,13 +9,16 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Incident
+from bot.db.models import ActionItem, Incident
 from bot.domain import incidents
+from bot.domain.action_items import ItemState, standing
+from bot.domain.reviews import RetroState, retro_state
 from bot.domain.timeline import sentence
 from bot.domain.vocabulary import Kind, label, severity_label
 
@@ -34,6 +37,11 @@ class IncidentFacts:
     first_status_change_at: datetime | None
     mitigated_at: datetime | None
     resolved_at: datetime | None
+    # The review meeting: `draft` until it is marked held, then `reviewed`.
+    review_state: str = RetroState.DRAFT
+    review_due_on: date | None = None
+    reviewed_at: datetime | None = None
+    reviewed_by: str | None = None
 
     @property
     def label(self) -> str:
@@ -72,6 +80,11 @@ class ActionFacts:
     text: str
     owner_id: str | None
     done: bool
+    due_on: date | None = None
+    # `open`, `overdue` or `done` as of when the document is written, and the day that
+    # state dates from (the day it was done, the first day it was overdue).
+    state: str = ItemState.OPEN
+    since: date | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,8 @@ class RetroFacts:
         """Everyone the document names, so their names can be looked up once."""
         ids = {span.user_id for span in self.roles}
         ids |= {item.owner_id for item in self.actions if item.owner_id}
+        if self.incident.reviewed_by:
+            ids.add(self.incident.reviewed_by)
         for text in [*(e.text for e in self.entries), *(e.comment or "" for e in self.entries),
                      *(a.text for a in self.actions)]:
             ids |= set(MENTION.findall(text))
@@ -93,7 +108,13 @@ class RetroFacts:
         return ids
 
 
-async def gather(session: AsyncSession, incident: Incident) -> RetroFacts:
+async def gather(session: AsyncSession, incident: Incident, *, now: datetime | None = None,
+                 zone: ZoneInfo | None = None) -> RetroFacts:
+    """The record as of `now` (by default the resolve, or the start of an open incident):
+    whether an action item is overdue depends on the day the document is written, counted
+    in the team's `zone`."""
+    zone = zone or ZoneInfo("UTC")
+    on = (now or incident.resolved_at or incident.created_at).astimezone(zone).date()
     entries = await incidents.timeline(session, incident)
     history = await incidents.role_history(session, incident)
     items = await incidents.action_items(session, incident)
@@ -103,15 +124,23 @@ async def gather(session: AsyncSession, incident: Incident) -> RetroFacts:
             number=incident.number, title=incident.title, severity=incident.severity,
             status=incident.status, summary=incident.summary, impact=incident.impact,
             started_at=incident.created_at, first_status_change_at=first_status,
-            mitigated_at=incident.mitigated_at, resolved_at=incident.resolved_at),
+            mitigated_at=incident.mitigated_at, resolved_at=incident.resolved_at,
+            review_state=retro_state(incident), review_due_on=incident.review_due_on,
+            reviewed_at=incident.reviewed_at, reviewed_by=incident.reviewed_by),
         roles=[RoleSpan(r.role, r.user_id, r.started_at, r.ended_at) for r in history],
         entries=[Entry(occurred_at=e.occurred_at, kind=e.kind,
                        author=e.author_name or (f"<@{e.author_id}>" if e.author_id else "Sitrep"),
                        text=sentence(e, person=_token), permalink=e.permalink,
                        comment=e.comment)
                  for e in entries],
-        actions=[ActionFacts(i.text, i.owner_id, i.done_at is not None) for i in items],
+        actions=[_action(item, on=on, zone=zone) for item in items],
     )
+
+
+def _action(item: ActionItem, *, on: date, zone: ZoneInfo) -> ActionFacts:
+    now = standing(item, on=on, zone=zone)
+    return ActionFacts(item.text, item.owner_id, item.done_at is not None, due_on=item.due_on,
+                       state=now.state, since=now.since)
 
 
 def people_json(people: Mapping[str, str]) -> str:

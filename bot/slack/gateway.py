@@ -226,6 +226,16 @@ class SlackGateway:
         """A direct message from the bot; works wherever the person started from."""
         await self.post(user_id, text)
 
+    async def direct_message(self, user_id: str, text: str, *,
+                             blocks: list[dict[str, Any]] | None = None) -> str:
+        """A message in the bot's direct conversation with a person, opened first as Slack
+        asks (conversations.open, scope im:write); returns the conversation's id."""
+        with as_failure("conversations.open"):
+            response = await self.client.conversations_open(users=user_id)
+        channel_id = str(response["channel"]["id"])
+        await self.post(channel_id, text, blocks=blocks)
+        return channel_id
+
     async def display_name(self, user_id: str) -> str | None:
         """What Slack shows for a person. None when Slack won't say (a change never fails
         on it)."""

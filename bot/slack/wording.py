@@ -10,7 +10,7 @@ them come from here. Use cases and handlers say things only through these functi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -51,10 +51,12 @@ SUBCOMMAND_SUMMARIES: Final[Mapping[str, str]] = {
     "update": "post a status update here and to the announce channel (unless private)",
     "snooze": "pause this incident's update reminders, e.g. `snooze 2h` (`snooze off`: resume)",
     "note": "add a line to the timeline",
-    "action": "record a follow-up action item",
+    "action": "record a follow-up action item, with its owner and the day it is due",
+    "actions": "the incident's action items, to mark done or hand on, only to you",
     "timeline": "show the timeline so far, only to you",
     "resolve": "resolve the incident",
     "reopen": "reopen a resolved incident",
+    "reviewed": "mark the retrospective review held (the retrospective is then reviewed)",
     "help": "show this help",
 }
 
@@ -207,6 +209,9 @@ _WHO: Final[Mapping[str, str]] = {"commander": "the commander",
 
 def not_allowed(refused: NotAllowed) -> str:
     """One sentence: who may do this, and (to a non-member) where to go first."""
+    if refused.deed == "follow up":
+        return (f"Only an action item's owner, or people in {channel_link(refused.channel_id)},"
+                f" can close or hand on {label(refused.number)}'s action items.")
     if not refused.allowed:
         return (f"Only people in {channel_link(refused.channel_id)} can {refused.deed} "
                 f"{label(refused.number)}; join the channel first.")
@@ -259,9 +264,11 @@ def update_announced(text: str, *, number: int, severity: int, status: str, titl
             f"{escape(title)}\n{_said(text)}\n{channel_link(channel_id)}")
 
 
-def action_item_recorded(text: str, *, owner_id: str | None, by: str) -> str:
+def action_item_recorded(text: str, *, owner_id: str | None, by: str,
+                         due_on: date | None = None) -> str:
     owner = f", owner {mention(owner_id)}" if owner_id else ", no owner yet"
-    return f":memo: Action item recorded by {mention(by)}{owner}: {_said(text)}"
+    due = f", due {due_on.isoformat()}" if due_on else ""
+    return f":memo: Action item recorded by {mention(by)}{owner}{due}: {_said(text)}"
 
 
 def resolved(*, number: int, took: timedelta, summary: str | None, by: str) -> str:

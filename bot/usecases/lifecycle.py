@@ -15,14 +15,23 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.engine import transaction
 from bot.db.models import Incident
 from bot.deps import Deps
-from bot.domain import incidents, openings, permissions, reminders, schedules, stale_cards
+from bot.domain import (
+    action_items,
+    incidents,
+    openings,
+    permissions,
+    reminders,
+    reviews,
+    schedules,
+    stale_cards,
+)
 from bot.domain.errors import Gone, TakenOver, WrongState
 from bot.domain.handover import handover_facts
 from bot.domain.incidents import Change, RoleChange
@@ -34,6 +43,7 @@ from bot.slack.failures import SlackFailure
 from bot.slack.gateway import SlackGateway
 from bot.usecases import incident_log
 from bot.usecases.retro_publishing import Published, RetroPublisher
+from bot.usecases.reviews import Reviews
 
 log = logging.getLogger(__name__)
 
@@ -445,12 +455,16 @@ class Lifecycle:
                                      now=self._now())
         return Recorded(number=incident.number)
 
-    async def add_action_item(self, where: Where, text: str, owner_id: str | None) -> Recorded:
+    async def add_action_item(self, where: Where, text: str, owner_id: str | None,
+                              due_on: date | None = None) -> Recorded:
+        # Due days are the team's calendar days: "today" is today where the team works.
+        action_items.check_due(due_on, on=action_items.today(self._now(),
+                                                             self.deps.settings.timezone))
         async with self._changing(where) as (session, incident):
             await incidents.add_action_item(session, incident, text=text, owner_id=owner_id,
-                                            by=where.user_id, now=self._now())
+                                            by=where.user_id, now=self._now(), due_on=due_on)
         await self.slack.post(where.channel_id, wording.action_item_recorded(
-            text, owner_id=owner_id, by=where.user_id))
+            text, owner_id=owner_id, by=where.user_id, due_on=due_on))
         return Recorded(number=incident.number)
 
     async def resolve(self, where: Where, *, summary: str | None,
@@ -458,7 +472,12 @@ class Lifecycle:
         async with self._changing(where, Deed.RESOLVE) as (session, incident):
             await incidents.resolve(session, incident, summary=summary, by=where.user_id,
                                     now=self._now(), impact=impact)
-        assert incident.resolved_at is not None
+            assert incident.resolved_at is not None
+            zone = self.deps.settings.timezone
+            await reviews.set_deadline(session, incident, reviews.due_on(
+                resolved_at=incident.resolved_at, severity=incident.severity,
+                rules=self.deps.settings.review_within, zone=zone), zone=zone)
+        self.deps.schedule_changed.poke()
         took = incident.resolved_at - incident.created_at
         incident_log.resolved(incident, took=took, by=where.user_id)
         await self._tell_channel(incident, wording.resolved(
@@ -477,8 +496,18 @@ class Lifecycle:
                 incident_log.retro_posted(incident, version=published.version,
                                           where=published.where)
             retro_problem = None
+        await self._prompt_review(incident)
         return Resolved(number=incident.number, channel_id=where.channel_id,
                         retro_problem=retro_problem)
+
+    async def _prompt_review(self, incident: Incident) -> None:
+        try:
+            await Reviews(self.deps).prompt(incident)
+        except SlackFailure as failure:
+            # The deadline is on the record and the reminder follows it; only the prompt
+            # is lost.
+            log.warning("could not ask %s's channel to schedule its review (%s)",
+                        label(incident.number), failure.error)
 
     async def reopen(self, where: Where) -> Reopened:
         async with self._changing(where, Deed.REOPEN) as (session, incident):

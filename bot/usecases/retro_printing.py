@@ -1,4 +1,10 @@
-"""`sitrep retro N`: the stored retrospective, or a fresh one from the current timeline."""
+"""`sitrep retro N`: the retrospective as it stands, or a fresh version from the current
+timeline.
+
+Printed, the latest stored version is drawn again from the record with its own number, time
+and names, so it shows the review's state and each action item's as they are today (a
+follow-up closed after the resolve shows done); were the template to fail on it, the stored
+text is printed as it was written."""
 
 from __future__ import annotations
 
@@ -11,12 +17,12 @@ from bot.core.clock import SystemClock
 from bot.core.settings import ConfigError, Settings
 from bot.db import migrate
 from bot.db.engine import create_engine, session_factory, transaction
-from bot.db.models import Incident, TimelineEntry
+from bot.db.models import Incident, Retrospective, TimelineEntry
 from bot.domain.incidents import by_number
 from bot.domain.vocabulary import label
 from bot.retro.facts import gather, people_from_json
-from bot.retro.render import RenderFailed, renderer_for
-from bot.retro.versions import latest, write_version
+from bot.retro.render import Renderer, RenderFailed, renderer_for
+from bot.retro.versions import draft, latest, write_version
 
 _NUMBER = re.compile(r"^(?:inc-?)?(\d+)$", re.IGNORECASE)
 
@@ -34,8 +40,8 @@ def parse_incident_number(text: str) -> int:
 
 async def retrospective(settings: Settings, number: int, *, team_id: str | None,
                         regenerate: bool) -> str:
-    # Printing a stored version needs no template; drafting checks it first.
-    renderer = renderer_for(settings) if regenerate else None
+    # Drafting checks the template first; printing falls back to the stored text without one.
+    renderer = renderer_for(settings) if regenerate else _renderer_if_it_works(settings)
     engine = create_engine(settings.database_url)
     try:
         await migrate.upgrade(engine)
@@ -51,8 +57,9 @@ async def retrospective(settings: Settings, number: int, *, team_id: str | None,
                     raise RetroNotFound(
                         f"{label(number)} has no retrospective yet (it is written at resolve);"
                         f" `sitrep retro {number} --regenerate` drafts one now.")
-                return stored.markdown
-            facts = await gather(session, incident)
+                return await _as_it_stands(session, incident, stored, renderer, settings)
+            facts = await gather(session, incident, now=SystemClock().now(),
+                                 zone=settings.timezone)
             people = people_from_json(stored.people if stored else None)
             # Names Slack gave when messages were marked fill in people met since.
             for entry in await _named_authors(session, incident):
@@ -69,6 +76,25 @@ async def retrospective(settings: Settings, number: int, *, team_id: str | None,
             return row.markdown
     finally:
         await engine.dispose()
+
+
+def _renderer_if_it_works(settings: Settings) -> Renderer | None:
+    try:
+        return renderer_for(settings)
+    except ConfigError:
+        return None
+
+
+async def _as_it_stands(session: AsyncSession, incident: Incident, stored: Retrospective,
+                        renderer: Renderer | None, settings: Settings) -> str:
+    if renderer is None:
+        return stored.markdown
+    facts = await gather(session, incident, now=SystemClock().now(), zone=settings.timezone)
+    try:
+        return draft(renderer, facts, people=people_from_json(stored.people),
+                     version=stored.version, generated_at=stored.generated_at)
+    except RenderFailed:
+        return stored.markdown
 
 
 async def _only_team(session: AsyncSession, number: int) -> str:

@@ -62,7 +62,8 @@ class RetroPublisher:
         transactions, so no write lock is held while a long incident renders."""
         sessions, slack = self.deps.sessions, self.deps.slack
         async with sessions() as session:
-            facts = await gather(session, incident)
+            facts = await gather(session, incident, now=self.deps.clock.now(),
+                                 zone=self.deps.settings.timezone)
             version = await next_version(session, incident)
         people = {user_id: name for user_id in sorted(facts.user_ids())
                   if (name := await slack.display_name(user_id)) is not None}

@@ -6,12 +6,12 @@ What the golden file says is checked in words in tests/unit/test_retrospective_r
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.settings import DEFAULT_ROLES
 from bot.db.engine import SessionFactory
-from bot.domain import incidents, timeline
+from bot.domain import action_items, incidents, reviews, timeline
 from bot.domain.messages import ChannelMessage
 from bot.retro import facts as retro_facts
 from bot.retro import render as retro
@@ -33,7 +33,8 @@ def _ts(minutes: int) -> str:
 
 async def _fixed_incident(sessions: SessionFactory) -> retro_facts.RetroFacts:
     """INC-1 as the bot would have recorded it: a thread message, an edited message, a
-    handover, an action item, and text that tries to break the document."""
+    handover, action items open (with a due day), done and unowned, a review deadline, and
+    text that tries to break the document."""
     async with sessions() as session, session.begin():
         incident = await incidents.open_incident(
             session, team_id="T1", reporter_id="U0ALICE",
@@ -78,11 +79,20 @@ async def _fixed_incident(sessions: SessionFactory) -> retro_facts.RetroFacts:
         await incidents.assign_role(session, incident, role="commander", user_id="U0BOB",
                                     by="U0ALICE", now=_at(60), allowed_roles=DEFAULT_ROLES)
         await incidents.add_action_item(session, incident, text="Canary stage for payments",
-                                        owner_id="U0ALICE", by="U0BOB", now=_at(70))
+                                        owner_id="U0ALICE", by="U0BOB", now=_at(70),
+                                        due_on=date(2026, 3, 20))
+        # One follow-up already done before the resolve, one with no owner or due day.
+        done = await incidents.add_action_item(session, incident, text="Roll back 4512",
+                                               owner_id="U0BOB", by="U0ALICE", now=_at(72))
+        await incidents.add_action_item(session, incident, text="Write the customer notice",
+                                        owner_id=None, by="U0ALICE", now=_at(73))
+        await session.flush()
+        await action_items.mark_done(session, done, incident, by="U0BOB", now=_at(80))
         await incidents.resolve(session, incident, summary="Deploy 4512 broke the tokeniser.",
                                 impact="About 30% of card payments failed for 39 minutes.",
                                 by="U0BOB", now=_at(134))
-        facts = await retro_facts.gather(session, incident)
+        await reviews.set_deadline(session, incident, date(2026, 3, 16), zone=BERLIN)
+        facts = await retro_facts.gather(session, incident, zone=BERLIN)
     return retro_facts.RetroFacts(incident=facts.incident, roles=facts.roles, entries=facts.entries,
                             actions=facts.actions, people=PEOPLE)
 

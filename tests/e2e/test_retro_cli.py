@@ -6,16 +6,18 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from bot.devtools.slack_emulator import SlackEmulator
+from bot.usecases.follow_ups import FollowUps
 from tests.support import rows
 from tests.support.app_under_test import AppUnderTest, app_under_test
-from tests.support.incident_steps import start_incident
-from tests.support.retro_steps import resolved_incident
+from tests.support.incident_steps import command, start_incident
+from tests.support.retro_steps import resolve, resolved_incident
 from tests.support.settings import make_settings
 from tests.support.sitrep_cli import Finished, clean_environment, run_sitrep
 
@@ -88,3 +90,30 @@ async def test_sitrep_retro_before_resolve_says_how_to_draft_one(bot: AppUnderTe
     failed = await _sitrep(bot, "retro", "1", cwd=tmp_path)
     assert failed.returncode == 2
     assert "--regenerate" in failed.stderr
+
+
+async def test_sitrep_retro_shows_follow_ups_as_they_stand_today(bot: AppUnderTest,
+                                                                 tmp_path: Path) -> None:
+    """An action item closed and the review held after the resolve: the stored document
+    (posted at resolve) said open and draft; `sitrep retro` says done and reviewed, with the
+    version and names it was written with."""
+    opened = await start_incident(bot, "sev1 Checkout down")
+    await command(bot, "action Add a canary stage <@U0BOB|bob>", channel=opened.channel_id)
+    await resolve(bot, "resolve Rolled back", channel=opened.channel_id)
+    (stored,) = await rows.retrospectives(bot.engine)
+    assert "Add a canary stage — owner @bob · open" in stored.markdown
+    assert "| Review | **draft**: the review meeting is due by " in stored.markdown
+
+    (item,) = await rows.action_items(bot.engine)
+    await FollowUps(bot.deps).mark_done(user_id="U0BOB", item_value=str(item.id))
+    await command(bot, "reviewed", channel=opened.channel_id)
+
+    printed = await _sitrep(bot, "retro", "1", cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    today = datetime.now(UTC).date().isoformat()
+    assert f"- [x] Add a canary stage — owner @bob · done on {today}" in printed.stdout
+    assert "| Review | **reviewed** on " in printed.stdout
+    assert "(marked by @alice)" in printed.stdout
+    assert "version 1, written" in printed.stdout
+    # Nothing new is stored by printing.
+    assert len(await rows.retrospectives(bot.engine)) == 1

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
+from bot.domain.errors import InvalidInput
 from handlers import grammar as commands
 
 
@@ -53,6 +54,49 @@ def test_help_shows_how_to_start_a_private_incident() -> None:
     assert "`/incident start [--private] [sev1-4] <title>`" in start
 
 
+# --- action items -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("typed", "text", "owner", "due"), [
+    ("Add a canary stage", "Add a canary stage", None, None),
+    ("Add a canary stage <@U0BOB|bob>", "Add a canary stage", "U0BOB", None),
+    ("Add a canary stage <@U0BOB|bob> due 2026-12-04", "Add a canary stage", "U0BOB",
+     date(2026, 12, 4)),
+    # Either order, and `due` in any case.
+    ("Add a canary stage DUE 2026-12-04 <@U0BOB|bob>", "Add a canary stage", "U0BOB",
+     date(2026, 12, 4)),
+    ("Add a canary stage due 2026-12-04", "Add a canary stage", None, date(2026, 12, 4)),
+    # "due" as a word of the text, not followed by a day, stays text.
+    ("Renew what was due yesterday", "Renew what was due yesterday", None, None),
+    ("Find out what is due", "Find out what is due", None, None),
+    # A mention inside the text is not the owner.
+    ("Ask <@U0CAROL|carol> about the due 2026-12-04 runbook",
+     "Ask <@U0CAROL> about the due 2026-12-04 runbook", None, None),
+])
+def test_an_action_item_names_its_owner_and_due_day_at_the_end(
+        typed: str, text: str, owner: str | None, due: date | None) -> None:
+    assert commands.parse_action(typed) == commands.ActionRequest(text=text, owner_id=owner,
+                                                                  due_on=due)
+
+
+@pytest.mark.parametrize(("typed", "told"), [
+    ("Canary due 04/12/2026", "`04/12/2026` is not a date: write the due day as YYYY-MM-DD"),
+    ("Canary due 2026-13-01", "`2026-13-01` is not a day of the calendar"),
+    ("Canary due 2026-02-30 <@U0BOB|bob>", "`2026-02-30` is not a day of the calendar"),
+    ("Canary due 12th", "`12th` is not a date"),
+])
+def test_a_due_day_that_is_not_a_day_is_refused_with_the_format(typed: str,
+                                                                 told: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        commands.parse_action(typed)
+    assert str(raised.value).startswith(told)
+
+
+def test_actions_and_reviewed_are_subcommands_in_help() -> None:
+    assert commands.parse("actions").name == "actions"
+    assert commands.parse("reviewed").name == "reviewed"
+    usage = commands.usage()
+    assert "`/incident action <text> [@owner] [due YYYY-MM-DD]`" in usage
+    assert "`/incident actions`" in usage and "`/incident reviewed`" in usage
 @pytest.mark.parametrize(("typed", "meant"), [("30m", timedelta(minutes=30)),
                                               (" 2H ", timedelta(hours=2)),
                                               ("1d", timedelta(days=1)),

@@ -43,7 +43,11 @@ def test_the_golden_file_reads_as_a_person_expects() -> None:
             "([reply in a thread](https://") in document
     assert "bob: Rollback started, errors at 3% (typo: 30%)" in document
     assert "update · @alice: Rolled back; watching @bob" in document
-    assert "- [ ] Canary stage for payments — owner @alice" in document
+    # Each follow-up with its state; the retrospective is a draft until its review is held.
+    assert "- [ ] Canary stage for payments — owner @alice · open, due 2026-03-20" in document
+    assert "- [x] Roll back 4512 — owner @bob · done on 2026-03-13" in document
+    assert "- [ ] Write the customer notice — _no owner yet_ · open" in document
+    assert "| Review | **draft**: the review meeting is due by 2026-03-16 |" in document
     # Slack text never adds structure: exactly the template's headings and table rows.
     assert [line for line in document.splitlines() if line.startswith("#")] == [
         "# INC-1: Checkout returns 500s \\| \\*card\\* payments", "## Summary", "## Impact",
@@ -51,7 +55,7 @@ def test_the_golden_file_reads_as_a_person_expects() -> None:
         "### What went well?", "### What was hard?", "### Where did we get lucky?",
         "### What will we change?"]
     timeline_lines = document.split("## Timeline")[1].split("##")[0].strip().splitlines()
-    assert len(timeline_lines) == 13 and all(line.startswith("- **") for line in timeline_lines)
+    assert len(timeline_lines) == 16 and all(line.startswith("- **") for line in timeline_lines)
     times = [re.match(r"- \*\*(\d\d:\d\d)\*\*", line).group(1)  # type: ignore[union-attr]
              for line in timeline_lines]
     assert times == sorted(times) and times[0] == "14:02"

@@ -121,6 +121,32 @@ def test_a_wrong_log_setting_is_refused_by_name(variable: str, value: str, advic
     assert repr(value) in said and "\n" not in said
 
 
+@pytest.mark.parametrize(("variable", "value", "advice"), [
+    ("SITREP_REVIEW_WITHIN", "sev1=3", "write severity=deadline pairs such as sev1=3d"),
+    ("SITREP_REVIEW_WITHIN", "sev5=3d", "write severity=deadline pairs"),
+    ("SITREP_REVIEW_WITHIN", "sev1=0d", "write severity=deadline pairs"),
+    ("SITREP_ACTION_ITEMS_DM", "monday", "write a weekday and a time such as mon 09:00"),
+    ("SITREP_ACTION_ITEMS_DM", "mon 25:00", "write a weekday and a time"),
+    ("SITREP_ACTION_ITEMS_DM", "someday 09:00", "write a weekday and a time"),
+    ("SITREP_ACTION_ITEMS_DM", "monkey 09:00", "write a weekday and a time"),
+])
+def test_a_wrong_follow_up_setting_is_refused_by_name(variable: str, value: str,
+                                                      advice: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(_env_file=None, **{variable: value})
+    said = str(refused.value)
+    assert said.startswith(f"{variable} is invalid: {advice}")
+    assert "\n" not in said
+
+
+def test_follow_ups_default_to_the_issue_s_deadlines_and_monday_morning() -> None:
+    settings = load_settings(_env_file=None)
+    assert {severity: (rule.days, rule.working)
+            for severity, rule in settings.review_within.items()} == {1: (3, False),
+                                                                      2: (5, True)}
+    assert settings.action_items_dm is not None
+    assert (settings.action_items_dm.weekday, str(settings.action_items_dm.at)) == (
+        0, "09:00:00")
 def test_reminder_settings_read_as_people_write_them() -> None:
     settings = load_settings(SITREP_UPDATE_REMINDERS="sev1=15m, 4=2h",
                              SITREP_DIGEST_AT="8:30", SITREP_STALE_AFTER="off",

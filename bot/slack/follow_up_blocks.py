@@ -1,0 +1,81 @@
+"""Block Kit for follow-ups: the action items list with its Done buttons and owner selects,
+the owners' weekly message, and the review prompt's button. Pure functions, words from
+`follow_up_wording`."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from bot.domain.action_items import ItemState, ListedItem, OwnedItem
+from bot.slack import follow_up_wording as words
+
+Block = dict[str, Any]
+
+# action_id values the handlers listen for. The item's id travels as the button's value,
+# or (for the select, which has no value of its own) in its block_id.
+ITEM_DONE: Final = "action_item_done"
+ITEM_REASSIGN: Final = "action_item_reassign"
+OWNED_ITEM_DONE: Final = "owned_action_item_done"
+REVIEW_HELD: Final = "retro_review_held"
+ITEM_BLOCK_PREFIX: Final = "action_item:"
+
+# Slack shows at most 50 blocks in a message; two per item, and room for the heading.
+MAX_LISTED: Final = 23
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _button(action_id: str, value: str, text: str, *, primary: bool = False) -> Block:
+    button: Block = {"type": "button", "action_id": action_id, "value": value,
+                     "text": {"type": "plain_text", "text": text, "emoji": True}}
+    if primary:
+        button["style"] = "primary"
+    return button
+
+
+def action_items(number: int, items: list[ListedItem]) -> list[Block]:
+    """`/incident actions`: each item with its state; an open one with Done and an owner
+    select to hand it on."""
+    if not items:
+        return [_section(words.no_action_items(number))]
+    blocks: list[Block] = [_section(words.actions_heading(number, items))]
+    for item in items[:MAX_LISTED]:
+        blocks.append(_section(words.listed_item(item)))
+        if item.standing.state == ItemState.DONE:
+            continue
+        select: Block = {"type": "users_select", "action_id": ITEM_REASSIGN,
+                         "placeholder": {"type": "plain_text", "text": words.REASSIGN}}
+        if item.owner_id:
+            select["initial_user"] = item.owner_id
+        blocks.append({"type": "actions", "block_id": f"{ITEM_BLOCK_PREFIX}{item.item_id}",
+                       "elements": [_button(ITEM_DONE, str(item.item_id), words.DONE,
+                                            primary=True), select]})
+    if len(items) > MAX_LISTED:
+        blocks.append(_section(words.more_items(len(items) - MAX_LISTED)))
+    return blocks
+
+
+def owners_message(items: list[OwnedItem]) -> list[Block]:
+    """An owner's weekly message: each open item with a Done button beside it."""
+    if not items:
+        return [_section(words.nothing_left_open())]
+    blocks: list[Block] = [_section(words.owners_intro(items))]
+    for item in items[:MAX_LISTED * 2]:
+        section = _section(words.owned_item(item))
+        section["accessory"] = _button(OWNED_ITEM_DONE, str(item.item_id), words.DONE)
+        blocks.append(section)
+    return blocks
+
+
+def review_prompt(text: str, number: int) -> list[Block]:
+    return [_section(text),
+            {"type": "actions", "block_id": "retro_review",
+             "elements": [_button(REVIEW_HELD, str(number), words.REVIEW_HELD)]}]
+
+
+def item_id_of_block(block_id: str) -> str:
+    """The item a select belongs to, from its actions block's id."""
+    return block_id.removeprefix(ITEM_BLOCK_PREFIX) if block_id.startswith(
+        ITEM_BLOCK_PREFIX) else ""
