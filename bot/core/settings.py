@@ -6,6 +6,7 @@ import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -31,6 +32,10 @@ DEFAULT_RESOLVE_BY = (MEMBER,)
 DEFAULT_REOPEN_BY = (COMMANDER, REPORTER)
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The dashboard's cookie key is derived from SITREP_SESSION_SECRET; this many characters
+# of randomness (`openssl rand -hex 32` gives 64) leave nothing to guess.
+MIN_SESSION_SECRET = 32
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class ConfigError(Exception):
@@ -76,9 +81,15 @@ class Settings(BaseSettings):
                                                             alias="SITREP_REOPEN_BY")
     log_format: str = Field(default="text", alias="SITREP_LOG_FORMAT")
     log_level: str = Field(default="INFO", alias="SITREP_LOG_LEVEL")
+    # Sign in with Slack on the dashboard: on when the client id is set.
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    public_url: str | None = Field(default=None, alias="SITREP_PUBLIC_URL")
+    session_secret: str | None = Field(default=None, alias="SITREP_SESSION_SECRET")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                     "announce_channel", "retro_template", mode="before")
+                     "announce_channel", "retro_template", "slack_client_id",
+                     "slack_client_secret", "public_url", "session_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `FOO=` in a .env file means "not set", not "set to the empty string".
@@ -215,6 +226,48 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
+    @property
+    def dashboard(self) -> bool:
+        return self.slack_client_id is not None
+
+    @property
+    def slack_origin(self) -> str:
+        """Slack's web address, where Sign in with Slack's pages and keys are: the origin
+        of SLACK_API_URL (https://slack.com in production, the emulator in tests)."""
+        parts = urlsplit(self.slack_api_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def check_dashboard(self) -> None:
+        """With SLACK_CLIENT_ID set, the dashboard needs the rest of its settings right."""
+        if not self.dashboard:
+            return
+        if self.slack_client_secret is None:
+            raise ConfigError(
+                "SLACK_CLIENT_SECRET is not set: copy the Client Secret from the Slack app's "
+                "Basic Information page (the dashboard is on because SLACK_CLIENT_ID is set).")
+        if self.session_secret is None or len(self.session_secret) < MIN_SESSION_SECRET:
+            said = "not set" if self.session_secret is None else "too short"
+            raise ConfigError(
+                f"SITREP_SESSION_SECRET is {said}: the dashboard signs its session cookies "
+                f"with it; set it to at least "
+                f"{MIN_SESSION_SECRET} random characters (e.g. the output of "
+                "`openssl rand -hex 32`).")
+        url = urlsplit(self.public_url or "")
+        if url.scheme not in {"http", "https"} or not url.hostname:
+            raise ConfigError(
+                "SITREP_PUBLIC_URL is not set to an address: set it to where people open the "
+                "dashboard, such as https://sitrep.example.com (Slack sends people back to "
+                "its /login/callback).")
+        if url.scheme == "http" and url.hostname not in LOCAL_HOSTS:
+            raise ConfigError(
+                f"SITREP_PUBLIC_URL is plain http on {url.hostname}: session cookies would "
+                "travel unencrypted; use https (plain http is only for localhost).")
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Secure cookies everywhere but a plain-HTTP dashboard on this machine."""
+        return urlsplit(self.public_url or "").scheme != "http"
+
     def check_can_serve(self) -> None:
         """Refuse to serve with credentials that cannot work, before Slack ever calls us."""
         token = self.slack_bot_token
@@ -228,6 +281,7 @@ class Settings(BaseSettings):
                 "SLACK_BOT_TOKEN does not look like a bot token: it must start with 'xoxb-' "
                 "(the Bot User OAuth Token on the app's OAuth & Permissions page)."
             )
+        self.check_dashboard()
         if self.socket_mode:
             assert self.slack_app_token is not None
             if not self.slack_app_token.startswith("xapp-"):

@@ -67,6 +67,7 @@ class SlackGateway:
         self._cosmetic_quiet_until = 0.0
         self._workspace_url: str | None = None
         self._bot_user_id: str | None = None
+        self._team_id: str | None = None
         self._workspace_url_lock = asyncio.Lock()
         # One users.info per person at a time and per hour, however many entries ask.
         self._name_of = alru_cache(maxsize=NAMES_KEPT, ttl=NAME_TTL_S)(self._ask_name)
@@ -351,12 +352,20 @@ class SlackGateway:
             await self._who_am_i()
         return self._bot_user_id or ""
 
+    async def team_id(self) -> str:
+        """The workspace the bot token belongs to: the one whose people may sign in to
+        the dashboard."""
+        if self._team_id is None:
+            await self._who_am_i()
+        return self._team_id or ""
+
     async def _who_am_i(self) -> None:
         async with self._workspace_url_lock:
             if self._workspace_url is None:
                 with as_failure("auth.test"):
                     response = await self.client.auth_test()
                 self._bot_user_id = str(response.get("user_id") or "")
+                self._team_id = str(response.get("team_id") or "")
                 self._workspace_url = str(response.get("url") or "https://slack.com/")
 
     async def create_channel_canvas(self, channel_id: str, title: str, markdown: str) -> str:
