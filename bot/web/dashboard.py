@@ -1,7 +1,7 @@
 """The dashboard, served by the bot's own aiohttp process (on when SLACK_CLIENT_ID is set):
 Sign in with Slack, sessions, who may see what, and the headers every answer carries.
 
-Routes (`install`): `GET /` the incident list, `/incidents/<N>`, `/login` (to Slack),
+Routes (`install`): `GET /` the incident list, `/incidents/<N>`, `/insights`, `/login` (to Slack),
 `/login/callback` (from Slack), `/logout` (GET asks, POST signs out), the JSON API under
 `/api/`, and `/static/`. Without a session a page answers 302 to `/login` and the API 401;
 a private incident exists only for the members of its channel."""
@@ -60,7 +60,6 @@ class Dashboard:
         self.sign_in = SlackSignIn(deps.settings, http, deps.clock, self.installed_team)
         self.templates = templates(deps.settings.timezone)
         self._origin = _origin(deps.settings.public_url or "")
-        self.insights_enabled = False
 
     async def installed_team(self) -> str:
         """The bot token's workspace (auth.test, asked once and kept)."""
@@ -70,11 +69,12 @@ class Dashboard:
 
     def install(self, app: web.Application) -> None:
         from bot.web.api import Api
+        from bot.web.insights_page import InsightsPage
         from bot.web.pages import Pages
 
         app.middlewares.extend([self._headers, self._no_stack_traces,
                                 session_middleware(sessions.session_storage(self.settings))])
-        pages, api = Pages(self), Api(self)
+        pages, api, insights = Pages(self), Api(self), InsightsPage(self)
         routes = [
             web.get("/", pages.incident_list, name=f"{DASHBOARD_ROUTE}.list"),
             web.get("/incidents/{number:\\d{1,9}}", pages.incident,
@@ -84,7 +84,7 @@ class Dashboard:
             web.get(LOGOUT_PATH, self.logout_page, name=f"{DASHBOARD_ROUTE}.logout"),
             web.post(LOGOUT_PATH, self.logout, name=f"{DASHBOARD_ROUTE}.logout_post"),
             *api.routes(),
-            *pages.extra_routes(),
+            *insights.routes(),
         ]
         app.router.add_routes(routes)
         app.router.add_static(STATIC_PATH, STATIC_FOLDER, name=f"{DASHBOARD_ROUTE}.static")
@@ -133,7 +133,6 @@ class Dashboard:
     def page(self, template: str, values: dict[str, Any], *, status: int = 200,
              viewer: Viewer | None = None, csrf: str = "") -> web.Response:
         html = render(self.templates, template, {"viewer": viewer, "csrf": csrf, "nav": "",
-                                                 "insights_enabled": self.insights_enabled,
                                                  **values})
         return web.Response(text=html, status=status, content_type="text/html",
                             charset="utf-8")

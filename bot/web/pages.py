@@ -18,9 +18,6 @@ class Pages:
         self.reading = dashboard.reading
         self.timezone = dashboard.settings.timezone
 
-    def extra_routes(self) -> list[web.RouteDef]:
-        return []
-
     async def incident_list(self, request: web.Request) -> web.StreamResponse:
         viewer = await self.dashboard.page_viewer(request)
         query = list_query.read(request.query)
