@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import matplotlib
 from markupsafe import escape
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 # Text stays text (smaller, and read as words rather than glyph outlines); ids in the SVG
 # are the same from one render to the next.
@@ -55,7 +56,8 @@ def heat_map(grid: Mapping[str, Sequence[int]], *, timezone: str) -> Chart:
     axes.set_yticks([i + 0.5 for i in range(7)], WEEKDAYS)
     axes.set_xticks([h + 0.5 for h in range(0, 24, 2)], [f"{h:02d}" for h in range(0, 24, 2)])
     axes.set_xlabel(f"hour the incident started ({timezone})")
-    figure.colorbar(mesh, ax=axes, label="incidents")
+    bar = figure.colorbar(mesh, ax=axes, label="incidents")
+    bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     title = "Incidents by weekday and hour"
     description = (f"{total} incidents started, by weekday and hour in {timezone}."
                    + (f" The busiest hour is {busiest[1]} {busiest[2]:02d}:00 with "
@@ -71,6 +73,7 @@ def severity_counts(counts: Mapping[str, int]) -> Chart:
                     color=[SEVERITY_COLOURS.get(int(s), "#888888") for s in severities])
     axes.bar_label(bars)
     axes.set_ylabel("incidents")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
     title = "Incidents by severity"
     description = ", ".join(f"SEV{s}: {counts[s]}" for s in severities) + "."
@@ -105,6 +108,7 @@ def resolve_times(months: Sequence[MonthSpread]) -> Chart:
                          f"p90 {_hours(p90)}")
     axes.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
     axes.set_ylabel("hours to resolve")
+    axes.set_ylim(bottom=0)
     axes.spines[["top", "right"]].set_visible(False)
     if described:
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")

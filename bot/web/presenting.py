@@ -20,8 +20,14 @@ from bot.domain.vocabulary import label, severity_label
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
-def markdown_html(markdown: str) -> Markup:
-    return Markup(_MARKDOWN.render(markdown))
+def markdown_html(markdown: str, *, top_heading: int = 3) -> Markup:
+    """The document as HTML, its headings moved down to start at `top_heading` (it sits
+    under the page's own headings, and a page has one h1)."""
+    tokens = _MARKDOWN.parse(markdown)
+    for token in tokens:
+        if token.type in {"heading_open", "heading_close"}:
+            token.tag = f"h{min(6, int(token.tag[1:]) + top_heading - 1)}"
+    return Markup(_MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {}))
 
 
 def templates(timezone: ZoneInfo) -> Environment:
