@@ -4,15 +4,19 @@ id_token, a private incident's non-member, a form from another page)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import text
 
+from bot.devtools.emulator_openid import CLIENT_ID, CLIENT_SECRET
 from bot.devtools.slack_emulator import SlackEmulator
 from tests.support.dashboard import Browser, browser, serve_dashboard
 from tests.support.incident_steps import command, start_incident
 from tests.support.served_bot import ServedBot, stop
+from tests.support.settings import BOT_TOKEN
 
 
 @pytest.fixture
@@ -182,3 +186,38 @@ async def test_every_answer_carries_the_security_headers(
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
     page = await (await visitor.get("/")).text()
     assert "<script>" not in page and " onclick=" not in page and "style=" not in page
+
+
+async def test_the_dashboards_slack_credentials_leave_the_bot_a_single_workspace_app(
+        database_url: str, slack: SlackEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bolt reads SLACK_CLIENT_ID and SLACK_CLIENT_SECRET from the environment by itself and
+    would then wait for OAuth installs, ignoring the bot token."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", CLIENT_SECRET)
+    served = await serve_dashboard(database_url, slack)
+    try:
+        opened = await start_incident(served, "sev2 Checkout returns 500s")
+        assert slack.channel(opened.channel_id).name.startswith("inc-")
+        assert {call.token for call in slack.calls_to("conversations.create")} == {BOT_TOKEN}
+        assert os.environ["SLACK_CLIENT_ID"] == CLIENT_ID
+    finally:
+        await stop(served)
+
+
+async def test_a_page_that_fails_says_so_in_a_sentence_never_a_trace(
+        bot: ServedBot, visitor: Browser) -> None:
+    opened = await start_incident(bot, "sev2 Checkout returns 500s")
+    await visitor.sign_in(bot.slack)
+    async with bot.engine.begin() as connection:
+        await connection.execute(text("DROP TABLE retrospective"))
+    page = await visitor.get(f"/incidents/{opened.number}")
+    assert page.status == 500
+    shown = await page.text()
+    assert "Something went wrong" in shown
+    for leak in ("Traceback", "sqlalchemy", "retrospective", 'File "'):
+        assert leak not in shown
+    answer = await visitor.get(f"/api/incidents/{opened.number}")
+    assert answer.status == 500
+    assert await answer.json() == {"error": "internal_error",
+                                   "message": "Something went wrong; it is logged."}
