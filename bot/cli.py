@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo", help="run a whole incident against the built-in Slack emulator (no workspace)")
+    demo.add_argument("--dashboard", action="store_true",
+                      help="then keep serving the dashboard with the demo's incident, "
+                           "signed in through the built-in Slack, until Ctrl-C")
+    demo.add_argument("--port", type=_port, default=0,
+                      help="the dashboard's port with --dashboard (default: any free port)")
     demo.set_defaults(run=_demo)
 
     retro = commands.add_parser("retro", help="print an incident's retrospective (Markdown)")
@@ -138,11 +143,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _demo(_args: argparse.Namespace, _settings: Settings) -> int:
+def _demo(args: argparse.Namespace, _settings: Settings) -> int:
 
     from bot.devtools.demo import run_demo
 
-    return asyncio.run(run_demo(sys.stdout))
+    return asyncio.run(run_demo(sys.stdout, dashboard=args.dashboard, port=args.port))
 
 
 def _retro(args: argparse.Namespace, settings: Settings) -> int:
