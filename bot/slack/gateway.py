@@ -165,6 +165,10 @@ class SlackGateway:
             except SlackFailure as failure:
                 if failure.error not in fine:
                     raise
+            finally:
+                # Whoever the bot invites is a member from now on (on the dashboard too),
+                # not once the kept list runs out.
+                self._members_of.cache_invalidate(channel_id)
 
     async def set_topic(self, channel_id: str, topic: str) -> None:
         """Topics are plain text to Slack (no formatting, no mentions); longer than Slack's
@@ -246,14 +250,17 @@ class SlackGateway:
         return str(profile.get("display_name") or profile.get("real_name")
                    or user.get("real_name") or user.get("name") or user_id)
 
-    async def is_member(self, channel_id: str, user_id: str) -> bool:
+    async def is_member(self, channel_id: str, user_id: str, *,
+                        recheck_no: bool = True) -> bool:
         """Whether the person is in the channel, as Slack says now (or up to MEMBERS_TTL_S
-        ago, for a yes). Raises `MembershipUnknown` when Slack won't say."""
+        ago, for a yes). Raises `MembershipUnknown` when Slack won't say. Without
+        `recheck_no` a kept "no" stands too (for reading, where someone who just joined can
+        wait a minute, while each look must not cost a call per channel)."""
         try:
             kept = self._members_of.cache_contains(channel_id)
             if user_id in await self._members_of(channel_id):
                 return True
-            if not kept:
+            if not kept or not recheck_no:
                 return False
             self._members_of.cache_invalidate(channel_id)
             return user_id in await self._members_of(channel_id)

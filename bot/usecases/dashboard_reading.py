@@ -150,7 +150,8 @@ class DashboardReading:
         async def member(channel_id: str) -> bool:
             async with turns:
                 try:
-                    return await self.deps.slack.is_member(channel_id, viewer.user_id)
+                    return await self.deps.slack.is_member(channel_id, viewer.user_id,
+                                                          recheck_no=False)
                 except MembershipUnknown as unknown:
                     log.warning("dashboard: Slack would not say who is in %s (%s); its "
                                 "incident stays hidden", channel_id, unknown.error)

@@ -4,11 +4,13 @@ OpenAPI document at /api/openapi.json describes it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.devtools.slack_emulator import SlackEmulator
 from tests.support.dashboard import Browser, browser, serve_dashboard
+from tests.support.clock import MovableClock
 from tests.support.incident_steps import command, start_incident
 from tests.support.openapi_check import ApiContract
 from tests.support.served_bot import ServedBot, stop
@@ -107,3 +109,29 @@ async def test_stats_are_the_insights_use_cases_object(
     assert stats["by_severity"]["1"] == 1
     assert stats["time_to_resolve"]["1"]["n"] == 1
     assert sum(stats["by_weekday"].values()) == 1
+
+
+async def test_dates_are_days_in_the_teams_time_zone_and_sessions_end(
+        database_url: str, slack: SlackEmulator, contract: ApiContract) -> None:
+    clock = MovableClock(datetime(2026, 10, 31, 23, 30, tzinfo=UTC))  # 31 Oct in UTC
+    served = await serve_dashboard(database_url, slack, clock=clock,
+                                   SITREP_TIMEZONE="Europe/Berlin")  # 1 Nov 00:30 there
+    try:
+        early = await start_incident(served, "sev3 Halloween night outage")
+        clock.advance(days=20)
+        late = await start_incident(served, "sev3 November outage")
+        async with browser(served.url) as visitor:
+            await visitor.sign_in(slack)
+            for query, expected in (("from=2026-11-01", [late.number, early.number]),
+                                    ("to=2026-10-31", []),
+                                    ("from=2026-11-02&to=2026-11-30", [late.number]),
+                                    ("to=2026-11-01", [early.number])):
+                answer = await visitor.get(f"/api/incidents?{query}")
+                await contract.check(answer)
+                assert [i["number"] for i in (await answer.json())["incidents"]] == expected, \
+                    query
+            clock.advance(hours=11)
+            assert (await visitor.get("/api/incidents")).status == 401
+            assert (await visitor.get("/", follow=False)).status == 302
+    finally:
+        await stop(served)
