@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.devtools.slack_emulator import SlackEmulator
-from tests.support.dashboard import Browser, browser, serve_dashboard
 from tests.support.clock import MovableClock
+from tests.support.dashboard import Browser, browser, serve_dashboard
 from tests.support.incident_steps import command, start_incident
 from tests.support.openapi_check import ApiContract
 from tests.support.served_bot import ServedBot, stop
