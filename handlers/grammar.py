@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from bot.domain.errors import InvalidInput
 from bot.domain.incidents import parse_severity
-from bot.slack import wording
+from bot.slack import insights_wording, wording
 from bot.slack.mrkdwn import readable, split_leading_mention, split_trailing_mention
 
 
@@ -35,6 +35,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("timeline", ""),
     Subcommand("resolve", "[summary]"),
     Subcommand("reopen", ""),
+    Subcommand("stats", "[chart]"),
     Subcommand("help", ""),
 )
 
@@ -125,6 +126,14 @@ def parse_action(rest: str) -> tuple[str, str | None]:
     """`<text> [@owner]`: a mention at the very end names the owner."""
     text, owner = split_trailing_mention(rest)
     return readable(text, keep_mentions=True), owner
+
+
+def parse_stats(rest: str) -> bool:
+    """`[chart]`: whether the heat map is wanted too."""
+    word = rest.strip().lower()
+    if word not in {"", "chart"}:
+        raise UsageError(insights_wording.STATS_USAGE)
+    return word == "chart"
 
 
 def usage() -> str:

@@ -29,6 +29,7 @@ confidence interval of the median is distribution-free, between the l-th and the
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -227,32 +228,42 @@ def utc_offsets(zone: ZoneInfo, low: datetime, high: datetime) -> list[tuple[dat
 
 
 class LocalTime:
-    """SQL fragments that turn a UTC column into epoch seconds and local seconds."""
+    """SQL fragments that turn UTC times into epoch seconds and local seconds.
+
+    Each query first reads a time's epoch seconds once per row (`utc_seconds`, in a
+    materialized CTE, so no database copies the expression into every use), and then its
+    local seconds (`local_seconds`): on PostgreSQL from the time itself with `AT TIME
+    ZONE`, on SQLite by adding the offset in force, chosen from the zone's offsets by a
+    binary search written as nested `CASE`s on the integer seconds."""
 
     def __init__(self, dialect: str, zone: ZoneInfo,
                  offsets: Sequence[tuple[datetime, int]] = ()) -> None:
         self.postgres = dialect == "postgresql"
         self.zone = zone
-        self.offsets = list(offsets)
+        self.offsets = [(int(starts.timestamp()), offset) for starts, offset in offsets]
 
     def utc_seconds(self, column: str) -> str:
+        # date_part is a double (extract's numeric is several times slower); unixepoch()
+        # is SQLite's fastest reading of its text times (3.38 and later).
         if self.postgres:
-            return f"CAST(floor(extract(epoch FROM {column})) AS BIGINT)"
+            return f"CAST(floor(date_part('epoch', {column})) AS BIGINT)"
+        if sqlite3.sqlite_version_info >= (3, 38):
+            return f"unixepoch({column})"
         return f"CAST(strftime('%s', {column}) AS INTEGER)"
 
-    def local_seconds(self, column: str) -> str:
+    def local_seconds(self, column: str, seconds: str) -> str:
+        """`column` a UTC time, `seconds` its epoch seconds (already read)."""
         if self.postgres:
-            return f"CAST(floor(extract(epoch FROM ({column} AT TIME ZONE :tz))) AS BIGINT)"
-        return f"({self.utc_seconds(column)} + {self._sqlite_offset(column)})"
+            return f"CAST(floor(date_part('epoch', {column} AT TIME ZONE :tz)) AS BIGINT)"
+        return f"({seconds} + {self._offset(seconds, self.offsets or [(0, 0)])})"
 
-    def _sqlite_offset(self, column: str) -> str:
-        if len(self.offsets) <= 1:
-            return str(self.offsets[0][1] if self.offsets else 0)
-        # SQLite keeps naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff', which sorts as time.
-        branches = " ".join(
-            f"WHEN {column} < '{starts.strftime('%Y-%m-%d %H:%M:%S')}' THEN {previous}"
-            for (starts, _), (_, previous) in zip(self.offsets[1:], self.offsets, strict=False))
-        return f"(CASE {branches} ELSE {self.offsets[-1][1]} END)"
+    def _offset(self, seconds: str, offsets: Sequence[tuple[int, int]]) -> str:
+        if len(offsets) == 1:
+            return str(offsets[0][1])
+        middle = len(offsets) // 2
+        return (f"(CASE WHEN {seconds} < {offsets[middle][0]} THEN "
+                f"{self._offset(seconds, offsets[:middle])} ELSE "
+                f"{self._offset(seconds, offsets[middle:])} END)")
 
     def params(self) -> dict[str, Any]:
         return {"tz": self.zone.key} if self.postgres else {}
@@ -359,57 +370,105 @@ async def severity_counts(session: AsyncSession, window: Window) -> dict[int, Se
             for sev, n, open_, mit, res in rows}
 
 
-async def starts_by_weekday_hour(session: AsyncSession, window: Window,
-                                 local: LocalTime) -> dict[tuple[int, int], int]:
-    """(weekday 0=Mon, local hour) -> incidents started then."""
-    start = local.local_seconds("i.created_at")
-    rows = await _rows(session, f"""
-        SELECT weekday, hour, count(*) FROM (
-            SELECT {weekday_of(start)} AS weekday, {hour_of(start)} AS hour
-            FROM incident i WHERE {{where}}) starts
-        GROUP BY weekday, hour""", window, **local.params())
-    return {(int(day), int(hour)): int(n) for day, hour, n in rows}
+@dataclass(frozen=True)
+class Starts:
+    """When the window's incidents started, in local time."""
+
+    # (weekday 0 = Monday, hour) -> incidents
+    by_weekday_hour: dict[tuple[int, int], int]
+    # local calendar day -> incidents
+    by_day: dict[date, int]
+
+    def by_month(self) -> dict[str, int]:
+        months: dict[str, int] = {}
+        for day, n in sorted(self.by_day.items()):
+            key = f"{day.year:04d}-{day.month:02d}"
+            months[key] = months.get(key, 0) + n
+        return months
 
 
-async def starts_by_month(session: AsyncSession, window: Window,
-                          local: LocalTime) -> dict[str, int]:
-    """'YYYY-MM' (local) -> incidents started that month."""
-    if local.postgres:
-        month = "to_char(i.created_at AT TIME ZONE :tz, 'YYYY-MM')"
-    else:
-        month = f"strftime('%Y-%m', {local.local_seconds('i.created_at')}, 'unixepoch')"
+async def starts(session: AsyncSession, window: Window, local: LocalTime) -> Starts:
+    """Incidents by local weekday and hour, and by local day, in one pass over the window."""
     rows = await _rows(session, f"""
-        SELECT month, count(*) FROM (SELECT {month} AS month FROM incident i WHERE {{where}})
-        months GROUP BY month ORDER BY month""", window, **local.params())
-    return {str(month): int(n) for month, n in rows}
+        WITH started AS MATERIALIZED (
+            SELECT i.created_at AS at, {local.utc_seconds("i.created_at")} AS utc
+            FROM incident i WHERE {{where}}),
+        local AS MATERIALIZED (
+            SELECT {local.local_seconds("at", "utc")} AS seconds FROM started)
+        SELECT 0, {weekday_of("seconds")}, {hour_of("seconds")}, count(*) FROM local
+        GROUP BY 2, 3
+        UNION ALL
+        SELECT 1, seconds / {DAY_S}, 0, count(*) FROM local GROUP BY 2""", window,
+        **local.params())
+    grid: dict[tuple[int, int], int] = {}
+    days: dict[date, int] = {}
+    epoch = date(1970, 1, 1)
+    for part, first, second, n in rows:
+        if part == 0:
+            grid[(int(first), int(second))] = int(n)
+        else:
+            days[epoch + timedelta(days=int(first))] = int(n)
+    return Starts(by_weekday_hour=grid, by_day=days)
 
 
 async def duration_spreads(session: AsyncSession, window: Window, local: LocalTime,
                            end_column: str, counts: Mapping[int, int]) -> dict[int, Spread]:
-    """Per severity, the spread of `end_column` - created_at, for `counts[severity]`
-    incidents that have it: only the values at the ranks needed are read."""
+    """Per severity, the spread of `end_column` - created_at (seconds, to the nearest),
+    for the `counts[severity]` incidents that have it: only the values at the ranks needed
+    are read.
+
+    On SQLite each value is the k-th along an index on the duration (migration 0013:
+    `julianday(end) - julianday(created_at)`, the very expression ordered by here), so
+    no query sorts the history. PostgreSQL sorts it once per metric, quickly, in a window
+    function."""
     ranks = {severity: ranks_for(n) for severity, n in counts.items() if n > 0}
     if not ranks:
         return {}
     if end_column not in {"mitigated_at", "resolved_at"}:
         raise ValueError(end_column)
-    wanted = " OR ".join(f"(severity = {int(severity)} AND rn IN "
-                         f"({', '.join(str(r) for r in ranked.all)}))"
-                         for severity, ranked in ranks.items())
-    seconds = (f"({local.utc_seconds('i.' + end_column)} - "
-               f"{local.utc_seconds('i.created_at')})")
-    rows = await _rows(session, f"""
-        SELECT severity, rn, seconds FROM (
-            SELECT i.severity AS severity, {seconds} AS seconds,
-                   row_number() OVER (PARTITION BY i.severity ORDER BY {seconds}) AS rn
-            FROM incident i
-            WHERE {{where}} AND i.{end_column} >= i.created_at) ranked
-        WHERE {wanted}""", window)
+    if local.postgres:
+        rows = await _ranked_in_postgres(session, window, end_column, ranks)
+    else:
+        rows = await _ranked_along_index(session, window, end_column, ranks)
     values: dict[int, dict[int, float]] = {severity: {} for severity in ranks}
     for severity, rank, value in rows:
         values[int(severity)][int(rank)] = float(value)
     return {severity: spread_from(counts[severity], ranked, values[severity])
             for severity, ranked in sorted(ranks.items())}
+
+
+async def _ranked_in_postgres(session: AsyncSession, window: Window, end_column: str,
+                              ranks: Mapping[int, Ranks]) -> Sequence[Any]:
+    wanted = " OR ".join(f"(severity = {int(severity)} AND rn IN "
+                         f"({', '.join(str(r) for r in ranked.all)}))"
+                         for severity, ranked in ranks.items())
+    return await _rows(session, f"""
+        WITH took AS MATERIALIZED (
+            SELECT i.severity AS severity,
+                   round(date_part('epoch', i.{end_column} - i.created_at)) AS seconds
+            FROM incident i WHERE {{where}} AND i.{end_column} >= i.created_at)
+        SELECT severity, rn, seconds FROM (
+            SELECT severity, seconds,
+                   row_number() OVER (PARTITION BY severity ORDER BY seconds) AS rn
+            FROM took) ranked
+        WHERE {wanted}""", window)
+
+
+def sqlite_duration(end_column: str, alias: str = "i.") -> str:
+    """The duration as SQLite's index on it (migration 0013) spells it, in days."""
+    return f"(julianday({alias}{end_column}) - julianday({alias}created_at))"
+
+
+async def _ranked_along_index(session: AsyncSession, window: Window, end_column: str,
+                              ranks: Mapping[int, Ranks]) -> Sequence[Any]:
+    took = sqlite_duration(end_column)
+    picks = [f"""SELECT {int(severity)}, {rank}, seconds FROM (
+                SELECT round({took} * {DAY_S}) AS seconds FROM incident i
+                WHERE {{where}} AND i.severity = {int(severity)}
+                  AND i.{end_column} >= i.created_at
+                ORDER BY {took} LIMIT 1 OFFSET {rank - 1})"""
+             for severity, ranked in ranks.items() for rank in ranked.all]
+    return await _rows(session, " UNION ALL ".join(picks), window)
 
 
 async def action_items(session: AsyncSession, window: Window, today: date) -> ActionItemCounts:
@@ -429,24 +488,39 @@ async def commander_loads(session: AsyncSession, window: Window, local: LocalTim
     """Per person, the window's incidents they commanded and the time they held the role,
     split into working hours, evenings and nights (most time first). A span ends at the
     handover, else at the resolve, else now."""
-    start, end = local.local_seconds("s.started"), local.local_seconds("s.ended")
-    real = f"({local.utc_seconds('s.ended')} - {local.utc_seconds('s.started')})"
-    working = f"({working_before(end, parts)} - {working_before(start, parts)})"
-    waking = f"({waking_before(end, parts)} - {waking_before(start, parts)})"
     rows = await _rows(session, f"""
-        SELECT s.user_id, count(DISTINCT s.incident_id),
-               sum({working}), sum({waking} - {working}), sum({real} - {waking})
-        FROM (
+        WITH span AS MATERIALIZED (
             SELECT r.user_id AS user_id, r.incident_id AS incident_id,
                    r.started_at AS started,
                    CASE WHEN i.resolved_at IS NOT NULL
                              AND i.resolved_at < coalesce(r.ended_at, :now)
                         THEN i.resolved_at ELSE coalesce(r.ended_at, :now) END AS ended
             FROM role_assignment r JOIN incident i ON i.id = r.incident_id
-            WHERE {{where}} AND r.role = '{Role.COMMANDER.value}') s
-        WHERE s.ended > s.started
-        GROUP BY s.user_id""", window, [bindparam("now", type_=UTCDateTime())], now=now,
-        **local.params())
+            WHERE {{where}} AND r.role = '{Role.COMMANDER.value}'),
+        utc AS MATERIALIZED (
+            SELECT user_id, incident_id, started, ended,
+                   {local.utc_seconds("started")} AS utc_start,
+                   {local.utc_seconds("ended")} AS utc_end
+            FROM span),
+        local AS MATERIALIZED (
+            SELECT user_id, incident_id, utc_end - utc_start AS real,
+                   {local.local_seconds("started", "utc_start")} AS start,
+                   {local.local_seconds("ended", "utc_end")} AS stop
+            FROM utc WHERE utc_end > utc_start),
+        held AS MATERIALIZED (
+            SELECT user_id, incident_id, real,
+                   {working_before("stop", parts)} - {working_before("start", parts)}
+                       AS working,
+                   {waking_before("stop", parts)} - {waking_before("start", parts)} AS waking
+            FROM local),
+        -- Per person and incident first (a hash aggregate, where count(DISTINCT) sorts).
+        per_incident AS (
+            SELECT user_id, sum(working) AS working, sum(waking) AS waking,
+                   sum(real) AS real
+            FROM held GROUP BY user_id, incident_id)
+        SELECT user_id, count(*), sum(working), sum(waking - working), sum(real - waking)
+        FROM per_incident GROUP BY user_id""", window, [bindparam("now", type_=UTCDateTime())],
+        now=now, **local.params())
     loads = [CommanderLoad(str(user), int(n), int(w or 0), int(e or 0), int(night or 0))
              for user, n, w, e, night in rows]
     return sorted(loads, key=lambda load: (-load.total_s, load.user_id))

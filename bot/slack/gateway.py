@@ -403,6 +403,24 @@ class SlackGateway:
         return str(file.get("id")), file.get("permalink")
 
 
+    async def open_direct_message(self, user_id: str) -> str:
+        """The bot's direct-message channel with a person (opened if it was not)."""
+        with as_failure("conversations.open"):
+            response = await self.client.conversations_open(users=[user_id])
+        return str(response["channel"]["id"])
+
+    async def upload_image(self, channel_id: str, *, filename: str, title: str,
+                           content: bytes, comment: str) -> str:
+        """Share an image in a channel (a direct message, for something private) with a
+        comment; returns the file's id. The same external upload flow as `upload_markdown`."""
+        with as_failure("files.completeUploadExternal"):
+            response = await self.client.files_upload_v2(
+                channel=channel_id, file=content, filename=filename, title=title,
+                initial_comment=comment)
+        file = (response.get("files") or [response.get("file") or {}])[0]
+        return str(file.get("id"))
+
+
 def _retry_after(exc: SlackApiError) -> float:
     """Slack's Retry-After in seconds (1 if it said nothing usable)."""
     for name, value in (getattr(exc.response, "headers", None) or {}).items():

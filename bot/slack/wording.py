@@ -54,6 +54,8 @@ SUBCOMMAND_SUMMARIES: Final[Mapping[str, str]] = {
     "timeline": "show the timeline so far, only to you",
     "resolve": "resolve the incident",
     "reopen": "reopen a resolved incident",
+    "stats": ("the last 90 days of incidents in numbers, only to you, in any channel "
+              "(`chart`: with a weekday-by-hour heat map by direct message)"),
     "help": "show this help",
 }
 

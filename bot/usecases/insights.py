@@ -26,12 +26,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.core.settings import Settings
-from bot.db.engine import SessionFactory
-from bot.deps import Deps
+from bot.db.engine import SessionFactory, create_engine, session_factory
 from bot.domain import stats
 from bot.domain.stats import (
     WEEKDAYS,
@@ -44,6 +43,11 @@ from bot.domain.stats import (
 )
 from bot.domain.vocabulary import SEVERITIES
 from bot.slack.insights_wording import weekday_sentence
+
+if TYPE_CHECKING:
+    # Only for a type: `sitrep stats` never builds the bot's wiring (Slack's client and
+    # all), which would double its start-up time.
+    from bot.deps import Deps
 
 
 @dataclass(frozen=True)
@@ -139,14 +143,23 @@ async def insights_for(deps: Deps, query: StatsQuery) -> Insights:
                                  parts=day_parts(deps.settings), now=deps.clock.now())
 
 
+async def insights_from(settings: Settings, query: StatsQuery, *, now: datetime) -> Insights:
+    """For the command line: its own engine on `DATABASE_URL`, for this one read."""
+    engine = create_engine(settings.database_url)
+    try:
+        return await gather_insights(session_factory(engine), query, zone=settings.timezone,
+                                     parts=day_parts(settings), now=now)
+    finally:
+        await engine.dispose()
+
+
 async def gather_insights(sessions: SessionFactory, query: StatsQuery, *, zone: ZoneInfo,
                           parts: DayParts, now: datetime) -> Insights:
     window = query.window(zone)
     async with sessions() as session:
         local = await stats.local_time(session, window, zone, now)
         counts = await stats.severity_counts(session, window)
-        grid = await stats.starts_by_weekday_hour(session, window, local)
-        months = await stats.starts_by_month(session, window, local)
+        started = await stats.starts(session, window, local)
         mitigate = await stats.duration_spreads(
             session, window, local, "mitigated_at",
             {sev: c.mitigated for sev, c in counts.items()})
@@ -157,11 +170,12 @@ async def gather_insights(sessions: SessionFactory, query: StatsQuery, *, zone: 
         people = await stats.commander_loads(session, window, local, parts, now)
     by_severity = {sev: 0 for sev in SEVERITIES if query.severity in (None, sev)}
     by_severity.update({sev: c.incidents for sev, c in counts.items()})
+    grid = started.by_weekday_hour
     weekdays = [sum(n for (day, _), n in grid.items() if day == d) for d in range(7)]
     return Insights(query=query, zone=zone, parts=parts,
                     incidents=sum(c.incidents for c in counts.values()),
                     open=sum(c.open for c in counts.values()), by_severity=by_severity,
-                    grid=grid, by_month=_every_month(months),
+                    grid=grid, by_month=_every_month(started.by_month()),
                     weekday_test=stats.weekday_test(weekdays), time_to_mitigate=mitigate,
                     time_to_resolve=resolve, action_items=items, people=people)
 
