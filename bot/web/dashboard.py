@@ -72,8 +72,17 @@ class Dashboard:
         from bot.web.insights_page import InsightsPage
         from bot.web.pages import Pages
 
-        app.middlewares.extend([self._headers, self._no_stack_traces,
-                                session_middleware(sessions.session_storage(self.settings))])
+        sessions_middleware = session_middleware(sessions.session_storage(self.settings))
+
+        @web.middleware
+        async def dashboard_sessions(request: web.Request,
+                                     handler: Handler) -> web.StreamResponse:
+            # Slack's requests, health checks and scrapes carry no session.
+            if not _is_dashboard(request):
+                return await handler(request)
+            return await sessions_middleware(request, handler)
+
+        app.middlewares.extend([self._headers, self._no_stack_traces, dashboard_sessions])
         pages, api, insights = Pages(self), Api(self), InsightsPage(self)
         routes = [
             web.get("/", pages.incident_list, name=f"{DASHBOARD_ROUTE}.list"),
