@@ -61,7 +61,6 @@ class OpenIdProvider:
         self.user_tokens: dict[str, _Grant] = {}
         self._next_claims: dict[str, Any] = {}
         self._reject_next: str | None = None
-        self.authorizations: list[dict[str, str]] = []
 
     # -- the test's side ------------------------------------------------------------------
 
@@ -84,7 +83,6 @@ class OpenIdProvider:
 
     async def authorize(self, request: web.Request) -> web.StreamResponse:
         query = request.query
-        self.authorizations.append(dict(query))
         client_id = query.get("client_id", "")
         redirect_uri = query.get("redirect_uri", "")
         if client_id not in self.clients:
