@@ -1,4 +1,5 @@
-"""`python -m bench burst [options]`: see bench/burst.py."""
+"""`python -m bench burst [options]`: see bench/burst.py; `python -m bench stats [options]`:
+see bench/stats.py."""
 
 from __future__ import annotations
 
@@ -75,4 +76,8 @@ def parse(argv: list[str]) -> BurstOptions:
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
+    if arguments[:1] == ["stats"]:
+        from bench.stats import main as stats_main
+
+        sys.exit(stats_main(arguments[1:]))
     sys.exit(main(parse(arguments), arguments))

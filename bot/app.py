@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout
@@ -104,7 +106,37 @@ def build_app(deps: Deps) -> AsyncApp:
     settings = deps.settings
     signatures = (SlackSignatures(settings.slack_signing_secret)
                   if settings.slack_signing_secret else None)
-    app = AsyncApp(
+    with _single_workspace():
+        app = _bolt_app(deps, signatures)
+    log_context.register(app)
+    for surface in SURFACES:
+        surface.register(app, deps)
+    app.error(error_handler(settings.slack_api_url, signatures))
+    return app
+
+
+# Bolt switches to OAuth-install mode by itself when these are in the environment, and then
+# ignores the bot token. Sitrep is installed in one workspace; the dashboard's Sign in with
+# Slack uses the same two variables (bot/web/sign_in.py).
+_OAUTH_INSTALL_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+
+
+@contextmanager
+def _single_workspace() -> Iterator[None]:
+    """Bolt's constructor does not see SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, so the app
+    stays the single-workspace app of SLACK_BOT_TOKEN. Only the constructor reads them,
+    once at start-up, before anything else runs."""
+    hidden = {name: os.environ.pop(name) for name in _OAUTH_INSTALL_VARIABLES
+              if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
+
+
+def _bolt_app(deps: Deps, signatures: SlackSignatures | None) -> AsyncApp:
+    settings = deps.settings
+    return AsyncApp(
         # One client for listeners and the gateway: one set of retry handlers and limits.
         client=deps.slack.client,
         signing_secret=settings.slack_signing_secret,
@@ -116,11 +148,6 @@ def build_app(deps: Deps) -> AsyncApp:
         raise_error_for_unhandled_request=True,
         logger=_bolt_logger(),
     )
-    log_context.register(app)
-    for surface in SURFACES:
-        surface.register(app, deps)
-    app.error(error_handler(settings.slack_api_url, signatures))
-    return app
 
 
 def _bolt_logger() -> logging.Logger:

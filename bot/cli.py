@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from bot.core.settings import Settings
 
 EXIT_USAGE = 2
@@ -86,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo", help="run a whole incident against the built-in Slack emulator (no workspace)")
+    demo.add_argument("--dashboard", action="store_true",
+                      help="then keep serving the dashboard with the demo's incident, "
+                           "signed in through the built-in Slack, until Ctrl-C")
+    demo.add_argument("--port", type=_port, default=0,
+                      help="the dashboard's port with --dashboard (default: any free port)")
     demo.set_defaults(run=_demo)
 
     retro = commands.add_parser("retro", help="print an incident's retrospective (Markdown)")
@@ -95,6 +102,22 @@ def _parser() -> argparse.ArgumentParser:
     retro.add_argument("--output", "-o", type=Path, help="write it to FILE instead of printing")
     retro.add_argument("--team", help="Slack team id, when the database holds several")
     retro.set_defaults(run=_retro)
+
+    stats = commands.add_parser(
+        "stats", help="insights over past incidents: when they start, how long they take, "
+                      "who carries them",
+        description="Insights over the incident history (recorded and imported incidents). "
+                    "Weekdays and hours are those of each start in SITREP_TIMEZONE; "
+                    "durations are medians and 90th percentiles with the median's 95%% "
+                    "interval; a chi-square test says whether a weekday stands out.")
+    stats.add_argument("--since", type=_day, metavar="YYYY-MM-DD",
+                       help="incidents started on this local day or later")
+    stats.add_argument("--until", type=_day, metavar="YYYY-MM-DD",
+                       help="incidents started on this local day or earlier")
+    stats.add_argument("--severity", type=_severity, metavar="N", help="only severity N (1-4)")
+    stats.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text tables (default) or one JSON object")
+    stats.set_defaults(run=_stats)
 
     db = commands.add_parser("db", help="database maintenance")
     db.set_defaults(help_for=db)
@@ -129,6 +152,22 @@ def _port(written: str) -> int:
     return port
 
 
+def _day(written: str) -> date:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(written)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{written!r} is not a day: write it as YYYY-MM-DD, e.g. 2026-01-31") from None
+
+
+def _severity(written: str) -> int:
+    if written.strip().lower().removeprefix("sev") not in {"1", "2", "3", "4"}:
+        raise argparse.ArgumentTypeError(f"{written!r} is not a severity: give 1, 2, 3 or 4")
+    return int(written.strip().lower().removeprefix("sev"))
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.server import serve_until_stopped
@@ -138,11 +177,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _demo(_args: argparse.Namespace, _settings: Settings) -> int:
+def _demo(args: argparse.Namespace, _settings: Settings) -> int:
 
     from bot.devtools.demo import run_demo
 
-    return asyncio.run(run_demo(sys.stdout))
+    return asyncio.run(run_demo(sys.stdout, dashboard=args.dashboard, port=args.port))
 
 
 def _retro(args: argparse.Namespace, settings: Settings) -> int:
@@ -162,6 +201,37 @@ def _retro(args: argparse.Namespace, settings: Settings) -> int:
     else:
         args.output.write_text(markdown, encoding="utf-8")
         print(f"Wrote INC-{number}'s retrospective from {database} to {args.output}.")
+    return 0
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+
+    import json
+
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.core.clock import SystemClock
+    from bot.usecases.insights import StatsQuery, insights_from
+    from bot.usecases.insights_table import table
+
+    database = _existing_database(settings)
+    if args.since and args.until and args.since > args.until:
+        print(f"sitrep: --since {args.since} is after --until {args.until}: nothing can "
+              "start in that window.", file=sys.stderr)
+        return EXIT_USAGE
+    query = StatsQuery(since=args.since, until=args.until, severity=args.severity)
+    try:
+        insights = asyncio.run(insights_from(settings, query, now=SystemClock().now()))
+    except DBAPIError as failed:
+        # A database no migration has brought up to date lacks tables or columns.
+        print(f"sitrep: could not read the history from {database} "
+              f"({type(failed.orig).__name__}); if it was never migrated or is behind, run "
+              "`sitrep db upgrade` first.", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps(insights.as_json()))
+    else:
+        sys.stdout.write(table(insights))
     return 0
 
 

@@ -37,6 +37,7 @@ from bot.usecases.due_work import scheduled_work
 from bot.usecases.event_inbox import EventInbox
 from bot.usecases.opening_recovery import OpeningRecovery
 from bot.web.access_log import AccessLog
+from bot.web.dashboard import Dashboard
 from bot.web.metrics import METRICS_PATH, MetricsPage
 from handlers.request_gate import VERIFIED_AT_THE_EDGE
 from handlers.timeline_events import TimelineEventsFastPath
@@ -131,6 +132,7 @@ async def start_bot(
     port), apply pending migrations, then start listening. A wrong setting raises ConfigError
     before anything is served; nothing is served before the schema is current, so the first
     request never meets an old table."""
+    settings.check_dashboard()
     # A broken retrospective template stops start-up here, not at the first resolve.
     renderer = renderer_for(settings)
     engine = create_engine(settings.database_url)
@@ -160,7 +162,9 @@ async def start_bot(
         runner = web.AppRunner(build_web_app(bolt_app, engine, deps.after_ack,
                                              signatures=signatures, fast_events=fast_events,
                                              metrics=MetricsPage(deps),
-                                             socket_mode=socket_mode),
+                                             socket_mode=socket_mode,
+                                             dashboard=(Dashboard(deps, http)
+                                                        if settings.dashboard else None)),
                                handle_signals=False, shutdown_timeout=IN_FLIGHT_TIMEOUT_S,
                                access_log_class=AccessLog)
         await runner.setup()
@@ -221,9 +225,11 @@ def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue,
                   signatures: SlackSignatures | None = None,
                   fast_events: TimelineEventsFastPath | None = None,
                   metrics: MetricsPage | None = None,
-                  socket_mode: SocketModeConnection | None = None) -> web.Application:
+                  socket_mode: SocketModeConnection | None = None,
+                  dashboard: Dashboard | None = None) -> web.Application:
     """`signatures` None (Socket Mode without a signing secret): nothing over HTTP is Slack's.
-    `socket_mode`: healthy only while it is connected."""
+    `socket_mode`: healthy only while it is connected. `dashboard`: its pages and API on the
+    same port (bot/web/dashboard.py)."""
     web_app = web.Application()
     web_app[BOLT_APP] = bolt_app
     web_app[ENGINE] = engine
@@ -239,6 +245,8 @@ def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue,
     web_app.router.add_get(HEALTH_PATH, healthz)
     if metrics is not None:
         web_app.router.add_get(METRICS_PATH, metrics.page)
+    if dashboard is not None:
+        dashboard.install(web_app)
     return web_app
 
 

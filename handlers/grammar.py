@@ -14,7 +14,7 @@ from bot.core import durations
 from bot.domain.action_items import parse_due
 from bot.domain.errors import InvalidInput
 from bot.domain.incidents import parse_severity
-from bot.slack import reminder_wording, wording
+from bot.slack import insights_wording, reminder_wording, wording
 from bot.slack.mrkdwn import readable, split_leading_mention, split_trailing_mention
 
 
@@ -41,6 +41,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("resolve", "[summary]"),
     Subcommand("reopen", ""),
     Subcommand("reviewed", ""),
+    Subcommand("stats", "[chart]"),
     Subcommand("help", ""),
 )
 
@@ -162,6 +163,14 @@ def parse_snooze(rest: str) -> timedelta | None:
         return durations.parse(rest)
     except durations.BadDuration:
         raise UsageError(reminder_wording.SNOOZE_USAGE) from None
+
+
+def parse_stats(rest: str) -> bool:
+    """`[chart]`: whether the heat map is wanted too."""
+    word = rest.strip().lower()
+    if word not in {"", "chart"}:
+        raise UsageError(insights_wording.STATS_USAGE)
+    return word == "chart"
 
 
 def usage() -> str:

@@ -17,6 +17,7 @@ from bot.domain.vocabulary import Role
 from bot.slack import blocks, wording
 from bot.slack.mrkdwn import readable
 from bot.usecases.follow_ups import FollowUps
+from bot.usecases.insights_in_slack import InsightsInSlack
 from bot.usecases.lifecycle import Lifecycle, Where
 from bot.usecases.reminders import Snoozing
 from bot.usecases.reviews import Reviews
@@ -35,6 +36,7 @@ Work = Callable[[], Awaitable[str | None]]
 def register(app: AsyncApp, deps: Deps) -> None:
     lifecycle = Lifecycle(deps)
     listing = TimelineListing(deps)
+    insights = InsightsInSlack(deps)
 
     @app.command(wording.COMMAND)
     async def incident_command(ack: AsyncAck, command: dict[str, Any],
@@ -43,7 +45,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
                       user_id=command["user_id"])
         try:
             parsed = commands.parse(command.get("text", ""))
-            work = _plan(lifecycle, listing, deps, parsed, where, command, respond)
+            work = (_plan_stats(insights, parsed, where, respond) if parsed.name == "stats"
+                    else _plan(lifecycle, listing, deps, parsed, where, command, respond))
         except commands.UnknownSubcommand as unknown:
             await ack(text=commands.unknown_subcommand_reply(unknown.word))
             return
@@ -135,6 +138,7 @@ def _plan(lifecycle: Lifecycle, listing: TimelineListing, deps: Deps,
             return lambda: listing.listing(where.channel_id)
         case "reopen":
             return lambda: _then(lifecycle.reopen(where), replies.nothing)
+    # `stats` is planned by `_plan_stats`, which needs the response URL for its blocks.
     raise commands.UnknownSubcommand(parsed.name)
 
 
@@ -144,6 +148,19 @@ async def _list_action_items(follow_ups: FollowUps, channel_id: str,
     listed = await follow_ups.listed(channel_id)
     await respond(text=listed.text, blocks=listed.blocks, response_type="ephemeral",
                   replace_original=False)
+def _plan_stats(insights: InsightsInSlack, parsed: commands.ParsedCommand, where: Where,
+                respond: AsyncRespond) -> Work:
+    """`stats [chart]`, in any channel: the headline only to the person who asked (at the
+    response URL, with its blocks), then the chart if they want it."""
+    chart = commands.parse_stats(parsed.rest)
+
+    async def work() -> str | None:
+        headline = await insights.headline(where.team_id)
+        await respond(text=headline.text, blocks=headline.blocks, response_type="ephemeral",
+                      replace_original=False)
+        return await insights.send_chart(where.user_id, headline) if chart else None
+
+    return work
 
 
 def _typed(rest: str) -> str:

@@ -8,6 +8,7 @@ from datetime import time, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -23,6 +24,7 @@ _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]{1,100}$")
 _SECONDS = re.compile(r"^(\d+)\s*([smh])$")
 _SECONDS_IN = {"s": 1, "m": 60, "h": 3600}
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 COMMANDER = "commander"
 DEFAULT_TIMELINE_EMOJI = {"pushpin": "key_event"}
 DEFAULT_ROLES = (COMMANDER, "comms", "scribe", "ops")
@@ -69,6 +71,10 @@ class WeeklyAt:
 DEFAULT_REVIEW_WITHIN = {1: ReviewDeadline(3), 2: ReviewDeadline(5, working=True)}
 DEFAULT_ACTION_ITEMS_DM = WeeklyAt(0, time(9, 0))
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The dashboard's cookie key is derived from SITREP_SESSION_SECRET; this many characters
+# of randomness (`openssl rand -hex 32` gives 64) leave nothing to guess.
+MIN_SESSION_SECRET = 32
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class ConfigError(Exception):
@@ -131,11 +137,24 @@ class Settings(BaseSettings):
     # reminder (PagerDuty's guide: about three hours at most).
     handover_after: Annotated[timedelta | None, NoDecode] = Field(
         default=timedelta(hours=3), alias="SITREP_HANDOVER_AFTER")
+    # `sitrep stats` splits the hours people held the commander role into working hours
+    # (Monday to Friday within these), nights (every day within SITREP_NIGHT_HOURS) and
+    # evenings (the rest); seconds after local midnight, the night's start up to 24 h.
+    working_hours: Annotated[tuple[int, int], NoDecode] = Field(
+        default=(9 * 3600, 18 * 3600), alias="SITREP_WORKING_HOURS")
+    night_hours: Annotated[tuple[int, int], NoDecode] = Field(
+        default=(23 * 3600, 7 * 3600), alias="SITREP_NIGHT_HOURS")
     log_format: str = Field(default="text", alias="SITREP_LOG_FORMAT")
     log_level: str = Field(default="INFO", alias="SITREP_LOG_LEVEL")
+    # Sign in with Slack on the dashboard: on when the client id is set.
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    public_url: str | None = Field(default=None, alias="SITREP_PUBLIC_URL")
+    session_secret: str | None = Field(default=None, alias="SITREP_SESSION_SECRET")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                     "announce_channel", "retro_template", mode="before")
+                     "announce_channel", "retro_template", "slack_client_id",
+                     "slack_client_secret", "public_url", "session_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `FOO=` in a .env file means "not set", not "set to the empty string".
@@ -272,6 +291,31 @@ class Settings(BaseSettings):
             raise ValueError(f"write a weekday and a time such as mon 09:00, or off "
                              f"(not {value!r})")
         return WeeklyAt(weekday, time(hour, minute))
+    @field_validator("working_hours", "night_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        found = _HOURS.match(value.strip())
+        if found is None:
+            raise ValueError(f"write a range of local times such as 09:00-18:00 "
+                             f"(not {value!r})")
+        start_h, start_m, end_h, end_m = (int(part) for part in found.groups())
+        if start_h > 23 or end_h > 23 or start_m > 59 or end_m > 59:
+            raise ValueError(f"{value!r} is not a range of times of day (00:00 to 23:59)")
+        return (start_h * 3600 + start_m * 60, end_h * 3600 + end_m * 60)
+
+    @model_validator(mode="after")
+    def _working_hours_are_awake(self) -> Settings:
+        work_start, work_end = self.working_hours
+        night_start, night_end = self.night_hours
+        # A night written as starting at 00:00 starts at the end of the day.
+        night_start = night_start or 24 * 3600
+        if not night_end <= work_start < work_end <= night_start:
+            raise ValueError("SITREP_WORKING_HOURS must lie within the day that "
+                             "SITREP_NIGHT_HOURS leaves, and the night must take in midnight "
+                             "(e.g. 09:00-18:00 and 23:00-07:00)")
+        return self
 
     @field_validator("log_format")
     @classmethod
@@ -351,6 +395,48 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
+    @property
+    def dashboard(self) -> bool:
+        return self.slack_client_id is not None
+
+    @property
+    def slack_origin(self) -> str:
+        """Slack's web address, where Sign in with Slack's pages and keys are: the origin
+        of SLACK_API_URL (https://slack.com in production, the emulator in tests)."""
+        parts = urlsplit(self.slack_api_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def check_dashboard(self) -> None:
+        """With SLACK_CLIENT_ID set, the dashboard needs the rest of its settings right."""
+        if not self.dashboard:
+            return
+        if self.slack_client_secret is None:
+            raise ConfigError(
+                "SLACK_CLIENT_SECRET is not set: copy the Client Secret from the Slack app's "
+                "Basic Information page (the dashboard is on because SLACK_CLIENT_ID is set).")
+        if self.session_secret is None or len(self.session_secret) < MIN_SESSION_SECRET:
+            said = "not set" if self.session_secret is None else "too short"
+            raise ConfigError(
+                f"SITREP_SESSION_SECRET is {said}: the dashboard signs its session cookies "
+                f"with it; set it to at least "
+                f"{MIN_SESSION_SECRET} random characters (e.g. the output of "
+                "`openssl rand -hex 32`).")
+        url = urlsplit(self.public_url or "")
+        if url.scheme not in {"http", "https"} or not url.hostname:
+            raise ConfigError(
+                "SITREP_PUBLIC_URL is not set to an address: set it to where people open the "
+                "dashboard, such as https://sitrep.example.com (Slack sends people back to "
+                "its /login/callback).")
+        if url.scheme == "http" and url.hostname not in LOCAL_HOSTS:
+            raise ConfigError(
+                f"SITREP_PUBLIC_URL is plain http on {url.hostname}: session cookies would "
+                "travel unencrypted; use https (plain http is only for localhost).")
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Secure cookies everywhere but a plain-HTTP dashboard on this machine."""
+        return urlsplit(self.public_url or "").scheme != "http"
+
     def check_can_serve(self) -> None:
         """Refuse to serve with credentials that cannot work, before Slack ever calls us."""
         token = self.slack_bot_token
@@ -364,6 +450,7 @@ class Settings(BaseSettings):
                 "SLACK_BOT_TOKEN does not look like a bot token: it must start with 'xoxb-' "
                 "(the Bot User OAuth Token on the app's OAuth & Permissions page)."
             )
+        self.check_dashboard()
         if self.socket_mode:
             assert self.slack_app_token is not None
             if not self.slack_app_token.startswith("xapp-"):

@@ -53,7 +53,8 @@ class Incident(SQLModel, table=True):
     card_stale: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     summary: str | None = Field(default=None, sa_type=NulFreeText)
     impact: str | None = Field(default=None, sa_type=NulFreeText)
-    created_at: datetime = Field(sa_type=UTCDateTime)
+    # Indexed for windows of the history (`sitrep stats --since`, `/incident stats`).
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     detected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     mitigated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -6,8 +6,10 @@ runs. What a person in Slack would have seen is printed at the end."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
+import signal
 import socket
 import tempfile
 import uuid
@@ -16,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.core.settings import Settings
+from bot.core.settings import ConfigError, Settings
+from bot.devtools import emulator_openid as openid
 from bot.devtools import payloads
 from bot.devtools.signed_client import SignedSlackClient
 from bot.devtools.slack_emulator import SlackEmulator
@@ -229,20 +232,31 @@ async def whole_incident(demo: Demo) -> str:
     return channel
 
 
-async def run_demo(out: TextIO) -> int:
+async def run_demo(out: TextIO, *, dashboard: bool = False, port: int = 0) -> int:
+    """With `dashboard`, the bot serves its dashboard too (on `port`, 0 for any free one),
+    and after the incident keeps serving it, signed in through the built-in Slack, until
+    SIGINT or SIGTERM."""
     with tempfile.TemporaryDirectory(prefix="sitrep-demo-") as folder:
         database = Path(folder) / "demo.db"
         clock = DemoClock(datetime.now(UTC).replace(hour=14, minute=2, second=0,
                                                     microsecond=0))
         async with SlackEmulator(clock=clock) as slack:
-            settings = Settings(
-                _env_file=None, SLACK_BOT_TOKEN=slack.bot_token,
-                SLACK_SIGNING_SECRET=secrets.token_hex(16), SLACK_API_URL=slack.api_url,
-                DATABASE_URL=f"sqlite+aiosqlite:///{database}",
-                SITREP_ANNOUNCE_CHANNEL=GENERAL)
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            listener.bind(("127.0.0.1", 0))
+            try:
+                listener.bind(("127.0.0.1", port if dashboard else 0))
+            except OSError as failure:
+                listener.close()
+                raise ConfigError(f"--port: cannot listen on 127.0.0.1 port {port} "
+                                  f"({failure.strerror or failure}); choose another port, "
+                                  "or leave --port out for any free one.") from None
             url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+            values = {"SLACK_BOT_TOKEN": slack.bot_token,
+                      "SLACK_SIGNING_SECRET": secrets.token_hex(16),
+                      "SLACK_API_URL": slack.api_url,
+                      "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+                      "SITREP_ANNOUNCE_CHANNEL": GENERAL,
+                      **(_dashboard_settings(url) if dashboard else {})}
+            settings = Settings(_env_file=None, **values)  # type: ignore[arg-type]
             running: RunningBot = await start_bot(settings, sock=listener, clock=clock)
             client = SignedSlackClient(url + EVENTS_PATH, settings.slack_signing_secret or "",
                                        slack)
@@ -251,19 +265,46 @@ async def run_demo(out: TextIO) -> int:
                 out.write(f"Sitrep is serving on {url} against the built-in Slack at "
                           f"{slack.api_url}\n\n")
                 channel = await whole_incident(demo)
+                _show(out, slack, demo, channel)
+                if dashboard:
+                    await _browse_until_stopped(out, url, slack)
             finally:
                 await client.close()
                 await running.stop()
-            out.write(f"\nWhat #{slack.channel(channel).name} shows:\n")
-            out.write("\n".join(demo.transcript(channel)) + "\n")
-            out.write("\nWhat #general shows:\n")
-            out.write("\n".join(demo.transcript(GENERAL)) + "\n")
-            for canvas_id, canvas in slack.canvases.items():
-                out.write(f"\nThe retrospective draft is the canvas {canvas_id} in "
-                          f"#{slack.channel(canvas.channel_id or channel).name} "
-                          f"({canvas.title}); this is what it says:\n\n")
-                out.write(canvas.markdown)
             calls = len(slack.calls)
     out.write(f"\nThe bot made {calls} Web API calls. Nothing left this machine, and the "
               "demo database is gone.\n")
     return 0
+
+
+def _show(out: TextIO, slack: SlackEmulator, demo: Demo, channel: str) -> None:
+    out.write(f"\nWhat #{slack.channel(channel).name} shows:\n")
+    out.write("\n".join(demo.transcript(channel)) + "\n")
+    out.write("\nWhat #general shows:\n")
+    out.write("\n".join(demo.transcript(GENERAL)) + "\n")
+    for canvas_id, canvas in slack.canvases.items():
+        out.write(f"\nThe retrospective draft is the canvas {canvas_id} in "
+                  f"#{slack.channel(canvas.channel_id or channel).name} "
+                  f"({canvas.title}); this is what it says:\n\n")
+        out.write(canvas.markdown)
+
+
+def _dashboard_settings(url: str) -> dict[str, str]:
+    return {"SLACK_CLIENT_ID": openid.CLIENT_ID, "SLACK_CLIENT_SECRET": openid.CLIENT_SECRET,
+            "SITREP_PUBLIC_URL": url, "SITREP_SESSION_SECRET": secrets.token_urlsafe(48)}
+
+
+async def _browse_until_stopped(out: TextIO, url: str, slack: SlackEmulator) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    person = slack.workspace.user(slack.openid.signed_in_user).real_name
+    out.write(f"\nThe dashboard is at {url}/ (you sign in through the built-in Slack as "
+              f"{person}). Press Ctrl-C to stop.\n")
+    out.flush()
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)

@@ -79,6 +79,10 @@ METHOD_SCOPES: dict[str, Mapping[str, str]] = {
     "canvases.edit": {ANY: "canvases:write"},
     "canvases.delete": {ANY: "canvases:write"},
     "canvases.access.set": {ANY: "canvases:write"},
+    # Sign in with Slack (the dashboard): the app's client id and secret, then the person's
+    # own token with the openid scope; never the bot's token, so no bot scope.
+    "openid.connect.token": {},
+    "openid.connect.userInfo": {},
 }
 
 _LIST_TYPES = {"public_channel": PUBLIC, "private_channel": PRIVATE, "im": IM, "mpim": MPIM}

@@ -138,6 +138,10 @@ class TsClock:
         self._now = now
         self._last = 0
 
+    def now(self) -> float:
+        """Slack's time now, in seconds (the clock the emulator was given)."""
+        return self._now()
+
     def next(self) -> str:
         micros = max(int(self._now() * 1_000_000), self._last + 1)
         self._last = micros

@@ -15,6 +15,7 @@ Run on its own (for a real ``sitrep serve`` to talk to) with
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import json
 import logging
@@ -31,6 +32,7 @@ from bot.core.clock import Clock
 from bot.devtools.emulator_args import Args, decode_json_arguments
 from bot.devtools.emulator_control import control_routes
 from bot.devtools.emulator_methods import WebApi
+from bot.devtools.emulator_openid import OpenIdProvider
 from bot.devtools.emulator_rate_tiers import RateTiers
 from bot.devtools.emulator_scopes import manifest_scopes, missing_scope
 from bot.devtools.emulator_state import (
@@ -58,6 +60,10 @@ BOT_TOKEN = "xoxb-sitrep-test"
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 # Methods Slack answers without any token.
 UNAUTHENTICATED_METHODS = frozenset({"api.test"})
+# Sign in with Slack's methods: the client's credentials, or the person's own token.
+OPENID_TOKEN = "openid.connect.token"
+OPENID_USER_INFO = "openid.connect.userInfo"
+OPENID_METHODS = frozenset({OPENID_TOKEN, OPENID_USER_INFO})
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 
@@ -120,6 +126,8 @@ class SlackEmulator:
             base_url=lambda: self.base_url,
             canvases_enabled=lambda: self.canvases_enabled,
         )
+        # Sign in with Slack: /openid/connect/authorize, its keys, token and userInfo.
+        self.openid = OpenIdProvider(self.workspace, issuer=lambda: self.base_url)
         self.calls: list[RecordedCall] = []
         self.responses: list[RecordedResponse] = []
         # Positions already handed out, so concurrent waits for different keys each get
@@ -161,6 +169,7 @@ class SlackEmulator:
         app.router.add_get("/files-pri/{file_id}/{tail:.*}", self._handle_file_download)
         app.router.add_post("/response/{key}", self._handle_response_url)
         app.router.add_get("/socket", self.socket_mode.handle)
+        app.router.add_routes(self.openid.routes())
         if self.control_api:
             app.router.add_routes(control_routes(self))
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -238,7 +247,7 @@ class SlackEmulator:
     # -- fault injection ----------------------------------------------------------------
 
     def _add_fault(self, method: str, fault: _Fault) -> None:
-        if method not in self.api.methods and method not in APP_TOKEN_METHODS:
+        if not self._knows(method):
             raise ValueError(f"the emulator does not implement {method!r}; check the name")
         if fault.remaining < 1:
             raise ValueError("times must be at least 1")
@@ -530,13 +539,16 @@ class SlackEmulator:
         args = decode_json_arguments(raw_args)
         token = self._token(request, args)
 
-        if method not in self.api.methods and method not in APP_TOKEN_METHODS:
+        if not self._knows(method):
             return self._answer(method, args, token, 404, {"ok": False, "error": "unknown_method"})
 
         fault = self._take_fault(method)
         if fault is not None and not fault.after_the_work:
             return self._fault_answer(method, args, token, fault)
-        response = self._do(method, args, token)
+        if method in OPENID_METHODS:
+            response = self._openid(method, args, token, request)
+        else:
+            response = self._do(method, args, token)
         if fault is None:
             return response
         if fault.kind == "slow":
@@ -546,6 +558,27 @@ class SlackEmulator:
         assert request.transport is not None
         request.transport.abort()
         return response
+
+    def _knows(self, method: str) -> bool:
+        return (method in self.api.methods or method in APP_TOKEN_METHODS
+                or method in OPENID_METHODS)
+
+    def _openid(self, method: str, args: dict[str, Any], token: str | None,
+                request: web.Request) -> web.Response:
+        """Sign in with Slack's methods take no bot token: the token exchange is
+        authenticated by the app's client id and secret (HTTP Basic, or form fields), and
+        userInfo by the person's own access token."""
+        try:
+            if method == OPENID_TOKEN:
+                body = self.openid.token(Args(args), basic_auth=_basic_auth(request))
+            else:
+                if token is None:
+                    raise SlackError("not_authed")
+                body = self.openid.user_info(token)
+        except SlackError as error:
+            return self._answer(method, args, token, error.status,
+                                {"ok": False, "error": error.code, **error.extra})
+        return self._answer(method, args, token, 200, {"ok": True, **body})
 
     def _do(self, method: str, args: dict[str, Any], token: str | None) -> web.Response:
         refusal = self._auth_refusal(method, token)
@@ -738,6 +771,18 @@ class SlackEmulator:
         self.responses.append(RecordedResponse(request.match_info["key"], body))
         self._changed()
         return web.Response(text="ok", content_type="text/plain")
+
+
+def _basic_auth(request: web.Request) -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header.removeprefix("Basic ").strip()).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    client_id, separator, secret = decoded.partition(":")
+    return (client_id, secret) if separator else None
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ class SlackGateway:
         self._cosmetic_quiet_until = 0.0
         self._workspace_url: str | None = None
         self._bot_user_id: str | None = None
+        self._team_id: str | None = None
         self._workspace_url_lock = asyncio.Lock()
         # One users.info per person at a time and per hour, however many entries ask.
         self._name_of = alru_cache(maxsize=NAMES_KEPT, ttl=NAME_TTL_S)(self._ask_name)
@@ -164,6 +165,10 @@ class SlackGateway:
             except SlackFailure as failure:
                 if failure.error not in fine:
                     raise
+            finally:
+                # Whoever the bot invites is a member from now on (on the dashboard too),
+                # not once the kept list runs out.
+                self._members_of.cache_invalidate(channel_id)
 
     async def set_topic(self, channel_id: str, topic: str) -> None:
         """Topics are plain text to Slack (no formatting, no mentions); longer than Slack's
@@ -255,14 +260,17 @@ class SlackGateway:
         return str(profile.get("display_name") or profile.get("real_name")
                    or user.get("real_name") or user.get("name") or user_id)
 
-    async def is_member(self, channel_id: str, user_id: str) -> bool:
+    async def is_member(self, channel_id: str, user_id: str, *,
+                        recheck_no: bool = True) -> bool:
         """Whether the person is in the channel, as Slack says now (or up to MEMBERS_TTL_S
-        ago, for a yes). Raises `MembershipUnknown` when Slack won't say."""
+        ago, for a yes). Raises `MembershipUnknown` when Slack won't say. Without
+        `recheck_no` a kept "no" stands too (for reading, where someone who just joined can
+        wait a minute, while each look must not cost a call per channel)."""
         try:
             kept = self._members_of.cache_contains(channel_id)
             if user_id in await self._members_of(channel_id):
                 return True
-            if not kept:
+            if not kept or not recheck_no:
                 return False
             self._members_of.cache_invalidate(channel_id)
             return user_id in await self._members_of(channel_id)
@@ -361,12 +369,20 @@ class SlackGateway:
             await self._who_am_i()
         return self._bot_user_id or ""
 
+    async def team_id(self) -> str:
+        """The workspace the bot token belongs to: the one whose people may sign in to
+        the dashboard."""
+        if self._team_id is None:
+            await self._who_am_i()
+        return self._team_id or ""
+
     async def _who_am_i(self) -> None:
         async with self._workspace_url_lock:
             if self._workspace_url is None:
                 with as_failure("auth.test"):
                     response = await self.client.auth_test()
                 self._bot_user_id = str(response.get("user_id") or "")
+                self._team_id = str(response.get("team_id") or "")
                 self._workspace_url = str(response.get("url") or "https://slack.com/")
 
     async def create_channel_canvas(self, channel_id: str, title: str, markdown: str) -> str:
@@ -395,6 +411,24 @@ class SlackGateway:
                 initial_comment=comment)
         file = (response.get("files") or [response.get("file") or {}])[0]
         return str(file.get("id")), file.get("permalink")
+
+
+    async def open_direct_message(self, user_id: str) -> str:
+        """The bot's direct-message channel with a person (opened if it was not)."""
+        with as_failure("conversations.open"):
+            response = await self.client.conversations_open(users=[user_id])
+        return str(response["channel"]["id"])
+
+    async def upload_image(self, channel_id: str, *, filename: str, title: str,
+                           content: bytes, comment: str) -> str:
+        """Share an image in a channel (a direct message, for something private) with a
+        comment; returns the file's id. The same external upload flow as `upload_markdown`."""
+        with as_failure("files.completeUploadExternal"):
+            response = await self.client.files_upload_v2(
+                channel=channel_id, file=content, filename=filename, title=title,
+                initial_comment=comment)
+        file = (response.get("files") or [response.get("file") or {}])[0]
+        return str(file.get("id"))
 
 
 def _retry_after(exc: SlackApiError) -> float:

@@ -57,6 +57,8 @@ SUBCOMMAND_SUMMARIES: Final[Mapping[str, str]] = {
     "resolve": "resolve the incident",
     "reopen": "reopen a resolved incident",
     "reviewed": "mark the retrospective review held (the retrospective is then reviewed)",
+    "stats": ("the last 90 days of incidents in numbers, only to you, in any channel "
+              "(`chart`: with a weekday-by-hour heat map by direct message)"),
     "help": "show this help",
 }
 

@@ -38,6 +38,10 @@ from tests.support.sitrep_cli import Finished, clean_environment, run_sitrep
           "SITREP_STALE_AFTER": "3 days"}, "SITREP_STALE_AFTER"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "ab" * 16,
           "SITREP_HANDOVER_AFTER": "-3h"}, "SITREP_HANDOVER_AFTER"),
+        # The dashboard is on once SLACK_CLIENT_ID is set, and needs its session key.
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "ab" * 16,
+          "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s",
+          "SITREP_PUBLIC_URL": "https://sitrep.example.com"}, "SITREP_SESSION_SECRET"),
     ],
 )
 async def test_serve_with_bad_configuration_prints_one_line_and_exits_2(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import sys
 from pathlib import Path
 
-from tests.support.sitrep_cli import clean_environment, run_sitrep
+from tests.support.dashboard import browser
+from tests.support.serve_process import free_port
+from tests.support.sitrep_cli import CLI_TIMEOUT_S, clean_environment, run_sitrep
 
 
 async def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_path: Path) -> None:
@@ -39,3 +43,33 @@ async def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_pat
     assert "- [ ] Add a canary stage for payment deploys — owner @alice" in shown
     assert "Traceback" not in finished.stderr
     assert await asyncio.to_thread(os.listdir, tmp_path) == []  # nothing left behind
+
+
+async def test_the_demo_leaves_its_incident_browsable_on_the_dashboard(tmp_path: Path) -> None:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "demo", "--dashboard", "--port", str(port),
+        env=clean_environment(), cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(CLI_TIMEOUT_S):
+            while b"The dashboard is at" not in (line := await process.stdout.readline()):
+                assert line, "the demo ended without serving the dashboard"
+        url = f"http://127.0.0.1:{port}"
+        assert f"The dashboard is at {url}/" in line.decode()
+        async with browser(url) as visitor:
+            listing = await visitor.get("/")  # signed in through the built-in Slack
+            assert "Checkout returns 500s for card payments" in await listing.text()
+            incident = await (await visitor.get("/incidents/1")).text()
+            assert "Add a canary stage for payment deploys" in incident
+            assert "Seeing 500s on /pay since 14:02" in incident
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(CLI_TIMEOUT_S):
+            rest, errors = await process.communicate()
+        assert process.returncode == 0, errors.decode()
+        assert b"demo database is gone" in rest
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

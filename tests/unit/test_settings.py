@@ -147,6 +147,8 @@ def test_follow_ups_default_to_the_issue_s_deadlines_and_monday_morning() -> Non
     assert settings.action_items_dm is not None
     assert (settings.action_items_dm.weekday, str(settings.action_items_dm.at)) == (
         0, "09:00:00")
+
+
 def test_reminder_settings_read_as_people_write_them() -> None:
     settings = load_settings(SITREP_UPDATE_REMINDERS="sev1=15m, 4=2h",
                              SITREP_DIGEST_AT="8:30", SITREP_STALE_AFTER="off",
@@ -174,3 +176,38 @@ def test_a_wrong_reminder_setting_is_refused_by_name(variable: str, written: str
     with pytest.raises(ConfigError) as refused:
         load_settings(**{variable: written})
     assert str(refused.value).startswith(f"{variable} is invalid: {said}")
+_DASHBOARD = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "ab" * 16,
+              "SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "c1ient-secret",
+              "SITREP_PUBLIC_URL": "https://sitrep.example.com",
+              "SITREP_SESSION_SECRET": "x" * 64}
+
+
+def test_the_dashboard_is_off_until_a_client_id_is_set() -> None:
+    assert not Settings(_env_file=None).dashboard  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **_DASHBOARD)  # type: ignore[arg-type]
+    settings.check_can_serve()
+    assert settings.dashboard
+    assert settings.cookies_secure
+    assert settings.slack_origin == "https://slack.com"
+
+
+@pytest.mark.parametrize(("changes", "variable"), [
+    ({"SLACK_CLIENT_SECRET": ""}, "SLACK_CLIENT_SECRET"),
+    ({"SITREP_SESSION_SECRET": ""}, "SITREP_SESSION_SECRET is not set"),
+    ({"SITREP_SESSION_SECRET": "short"}, "SITREP_SESSION_SECRET is too short"),
+    ({"SITREP_PUBLIC_URL": ""}, "SITREP_PUBLIC_URL"),
+    ({"SITREP_PUBLIC_URL": "sitrep.example.com"}, "SITREP_PUBLIC_URL"),
+    ({"SITREP_PUBLIC_URL": "http://sitrep.example.com"}, "SITREP_PUBLIC_URL is plain http"),
+])
+def test_the_dashboard_refuses_settings_that_cannot_work(changes: dict[str, str],
+                                                         variable: str) -> None:
+    settings = Settings(_env_file=None, **{**_DASHBOARD, **changes})  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=variable):
+        settings.check_can_serve()
+
+
+def test_plain_http_is_for_a_dashboard_on_this_machine_and_its_cookies_are_not_secure() -> None:
+    settings = Settings(_env_file=None,  # type: ignore[arg-type]
+                        **{**_DASHBOARD, "SITREP_PUBLIC_URL": "http://localhost:3000"})
+    settings.check_can_serve()
+    assert not settings.cookies_secure

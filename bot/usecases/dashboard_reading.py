@@ -1,0 +1,175 @@
+"""What the dashboard shows a signed-in person: the incident list and one incident's record,
+read-only, with private incidents left out for whoever is not in their channel.
+
+Slack says who is in a private incident's channel (`gateway.is_member`, cached briefly);
+when Slack will not say, the incident stays hidden: a dashboard that fails open would show
+a security incident to the person it is about."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.db.models import Incident
+from bot.deps import Deps
+from bot.domain import incident_listing, incidents
+from bot.domain.incident_listing import IncidentFilter, IncidentPage
+from bot.domain.timeline import sentence
+from bot.retro.facts import people_from_json
+from bot.slack.failures import MembershipUnknown, SlackFailure
+
+log = logging.getLogger(__name__)
+
+# conversations.members calls at a time when a person's private incidents are checked
+# (each is cached for a minute; Slack allows about 100 a minute).
+MEMBERSHIP_CHECKS_AT_ONCE = 8
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in person: their Slack user id and workspace."""
+
+    user_id: str
+    team_id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class RoleSpan:
+    role: str
+    user_id: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TimelineLine:
+    occurred_at: datetime
+    kind: str
+    author: str
+    text: str
+    permalink: str | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    text: str
+    owner_id: str | None
+    due_on: date | None
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RetroVersion:
+    version: int
+    generated_at: datetime
+    permalink: str | None
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    incident: Incident
+    current_roles: Mapping[str, str]
+    roles: Sequence[RoleSpan]
+    timeline: Sequence[TimelineLine]
+    actions: Sequence[ActionLine]
+    retro_versions: Sequence[RetroVersion]
+    # The version asked for (the latest by default), None when there is none yet.
+    retro_version: int | None
+    retro_markdown: str | None
+    channel_url: str | None
+    people: Mapping[str, str] = field(default_factory=dict)
+
+
+class DashboardReading:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def incidents(self, viewer: Viewer, wanted: IncidentFilter, *, page: int,
+                        per_page: int = incident_listing.PER_PAGE) -> IncidentPage:
+        seen = await self._private_channels_seen(viewer)
+        async with self.deps.sessions() as session:
+            return await incident_listing.page_of(session, viewer.team_id, wanted,
+                                                  private_channels_seen=seen, page=page,
+                                                  per_page=per_page)
+
+    async def incident(self, viewer: Viewer, number: int, *,
+                       retro_version: int | None = None) -> IncidentRecord | None:
+        """Incident `number` as recorded, or None when there is none this person may see."""
+        seen = await self._private_channels_seen(viewer)
+        async with self.deps.sessions() as session:
+            incident = await incident_listing.one(session, viewer.team_id, number,
+                                                  private_channels_seen=seen)
+            if incident is None:
+                return None
+            current = await incidents.current_roles(session, incident)
+            history = await incidents.role_history(session, incident)
+            entries = await incidents.timeline(session, incident)
+            items = await incidents.action_items(session, incident)
+            versions = await incident_listing.retrospectives(session, incident)
+        chosen = next((v for v in versions if v.version == retro_version), None)
+        if chosen is None and versions:
+            chosen = versions[-1]
+        people = people_from_json(chosen.people) if chosen is not None else {}
+        ids = {incident.reporter_id, *current.values(), *(r.user_id for r in history),
+               *(i.owner_id for i in items if i.owner_id),
+               *(e.subject_id for e in entries if e.subject_id),
+               *(e.previous_id for e in entries if e.previous_id),
+               *(e.author_id for e in entries if e.author_id and not e.author_name)}
+        people = {**people, **await self._names(ids - set(people))}
+
+        def name(user_id: str) -> str:
+            return people.get(user_id, user_id)
+
+        return IncidentRecord(
+            incident=incident, current_roles=current,
+            roles=[RoleSpan(r.role, r.user_id, r.started_at, r.ended_at) for r in history],
+            timeline=[TimelineLine(occurred_at=e.occurred_at, kind=e.kind,
+                                   author=e.author_name or (name(e.author_id) if e.author_id
+                                                            else "Sitrep"),
+                                   text=sentence(e, person=name), permalink=e.permalink,
+                                   comment=e.comment) for e in entries],
+            actions=[ActionLine(i.text, i.owner_id, i.due_on, i.done_at) for i in items],
+            retro_versions=[RetroVersion(v.version, v.generated_at, v.permalink)
+                            for v in versions],
+            retro_version=chosen.version if chosen is not None else None,
+            retro_markdown=chosen.markdown if chosen is not None else None,
+            channel_url=await self._channel_url(incident), people=people)
+
+    async def _private_channels_seen(self, viewer: Viewer) -> frozenset[str]:
+        async with self.deps.sessions() as session:
+            channels = await incident_listing.private_channels(session, viewer.team_id)
+        if not channels:
+            return frozenset()
+        turns = asyncio.Semaphore(MEMBERSHIP_CHECKS_AT_ONCE)
+
+        async def member(channel_id: str) -> bool:
+            async with turns:
+                try:
+                    return await self.deps.slack.is_member(channel_id, viewer.user_id,
+                                                          recheck_no=False)
+                except MembershipUnknown as unknown:
+                    log.warning("dashboard: Slack would not say who is in %s (%s); its "
+                                "incident stays hidden", channel_id, unknown.error)
+                    return False
+
+        answers = await asyncio.gather(*(member(channel) for channel in channels))
+        return frozenset(c for c, yes in zip(channels, answers, strict=True) if yes)
+
+    async def _names(self, user_ids: Iterable[str]) -> dict[str, str]:
+        ids = sorted(set(user_ids))
+        names = await asyncio.gather(*(self.deps.slack.display_name(i) for i in ids))
+        return {i: n for i, n in zip(ids, names, strict=True) if n}
+
+    async def _channel_url(self, incident: Incident) -> str | None:
+        if incident.channel_id is None:
+            return None
+        try:
+            workspace = await self.deps.slack.workspace_url()
+        except SlackFailure:  # a link is not worth failing the page for
+            return None
+        return f"{workspace.rstrip('/')}/archives/{incident.channel_id}"

@@ -1,0 +1,78 @@
+"""The incident list's query string (`?status=&severity=&from=&to=&q=&page=`), read the same
+way for the page and the API. A value that makes no sense is named, not guessed at."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.incident_listing import IncidentFilter
+from bot.domain.vocabulary import SEVERITIES, STATUSES
+
+MAX_SEARCH = 200
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    status: str = ""
+    severity: str = ""
+    started_from: str = ""
+    started_to: str = ""
+    text: str = ""
+    page: int = 1
+    problems: tuple[str, ...] = field(default=())
+
+    def filter(self, timezone: ZoneInfo) -> IncidentFilter:
+        """Dates are days in the team's time zone; `to` includes its whole day."""
+        since = _day(self.started_from)
+        until = _day(self.started_to)
+        return IncidentFilter(
+            status=self.status or None,
+            severity=int(self.severity) if self.severity else None,
+            started_from=(datetime.combine(since, time(), timezone)
+                          if since is not None else None),
+            started_before=(datetime.combine(until + timedelta(days=1), time(), timezone)
+                            if until is not None else None),
+            text=self.text or None)
+
+    def as_params(self, **changes: object) -> dict[str, str]:
+        """The query string of this list, with `changes` (another page, say)."""
+        params = {"status": self.status, "severity": self.severity,
+                  "from": self.started_from, "to": self.started_to, "q": self.text,
+                  "page": str(self.page)}
+        params.update({name: str(value) for name, value in changes.items()})
+        return {name: value for name, value in params.items()
+                if value and not (name == "page" and value == "1")}
+
+
+def read(query: Mapping[str, str]) -> ListQuery:
+    problems: list[str] = []
+    status = query.get("status", "").strip().lower()
+    if status and status not in STATUSES:
+        problems.append(f"“{status}” is not a status; showing every status.")
+        status = ""
+    severity = query.get("severity", "").strip().lower().removeprefix("sev")
+    if severity and (not severity.isdigit() or int(severity) not in SEVERITIES):
+        problems.append(f"“{severity}” is not a severity (1 to 4); showing every severity.")
+        severity = ""
+    dates = {}
+    for name, words in (("from", "start date"), ("to", "end date")):
+        written = query.get(name, "").strip()
+        if written and _day(written) is None:
+            problems.append(f"“{written}” is not a date (YYYY-MM-DD); the {words} is ignored.")
+            written = ""
+        dates[name] = written
+    page_written = query.get("page", "1").strip()
+    page = int(page_written) if page_written.isdigit() and int(page_written) > 0 else 1
+    return ListQuery(status=status, severity=severity, started_from=dates["from"],
+                     started_to=dates["to"], text=query.get("q", "").strip()[:MAX_SEARCH],
+                     page=page, problems=tuple(problems))
+
+
+def _day(written: str) -> date | None:
+    try:
+        return date.fromisoformat(written) if written else None
+    except ValueError:
+        return None

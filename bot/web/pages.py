@@ -1,0 +1,55 @@
+"""The dashboard's pages: the incident list and one incident, rendered on the server."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.domain.vocabulary import SEVERITIES, STATUSES, label
+from bot.web import list_query
+from bot.web.dashboard import Dashboard
+from bot.web.presenting import markdown_html
+
+
+class Pages:
+    def __init__(self, dashboard: Dashboard) -> None:
+        self.dashboard = dashboard
+        self.reading = dashboard.reading
+        self.timezone = dashboard.settings.timezone
+
+    async def incident_list(self, request: web.Request) -> web.StreamResponse:
+        viewer = await self.dashboard.page_viewer(request)
+        query = list_query.read(request.query)
+        listing = await self.reading.incidents(viewer, query.filter(self.timezone),
+                                               page=query.page)
+
+        def page_link(number: int) -> str:
+            params = query.as_params(page=number)
+            return "/" + (f"?{urlencode(params)}" if params else "")
+
+        return self.dashboard.page("incident_list.html.j2", {
+            "title": "Incidents", "nav": "list", "query": query, "listing": listing,
+            "statuses": STATUSES, "severities": SEVERITIES, "page_link": page_link,
+            "filtered": bool(query.as_params(page=1)),
+        }, viewer=viewer, csrf=await self.dashboard.csrf_token(request),
+            status=400 if query.problems else 200)
+
+    async def incident(self, request: web.Request) -> web.StreamResponse:
+        viewer = await self.dashboard.page_viewer(request)
+        number = int(request.match_info["number"])
+        version = request.query.get("version", "")
+        record = await self.reading.incident(
+            viewer, number, retro_version=int(version) if version.isdigit() else None)
+        csrf = await self.dashboard.csrf_token(request)
+        if record is None:
+            return self.dashboard.page("not_found.html.j2", {
+                "title": f"{label(number)} not found", "number": number,
+            }, viewer=viewer, csrf=csrf, status=404)
+        return self.dashboard.page("incident.html.j2", {
+            "title": f"{label(number)}: {record.incident.title}", "record": record,
+            "i": record.incident,
+            "retro_html": (markdown_html(record.retro_markdown)
+                           if record.retro_markdown is not None else None),
+            "name": lambda user_id: record.people.get(user_id, user_id),
+        }, viewer=viewer, csrf=csrf)

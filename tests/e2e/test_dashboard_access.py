@@ -1,0 +1,223 @@
+"""The dashboard's doors: Sign in with Slack through the emulator, and everything that must
+keep a stranger out (no session, a tampered cookie, another workspace's or a replayed
+id_token, a private incident's non-member, a form from another page)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import text
+
+from bot.devtools.emulator_openid import CLIENT_ID, CLIENT_SECRET
+from bot.devtools.slack_emulator import SlackEmulator
+from tests.support.dashboard import Browser, browser, serve_dashboard
+from tests.support.incident_steps import command, start_incident
+from tests.support.served_bot import ServedBot, stop
+from tests.support.settings import BOT_TOKEN
+
+
+@pytest.fixture
+async def bot(database_url: str, slack: SlackEmulator) -> AsyncIterator[ServedBot]:
+    running = await serve_dashboard(database_url, slack)
+    try:
+        yield running
+    finally:
+        await stop(running)
+
+
+@pytest.fixture
+async def visitor(bot: ServedBot) -> AsyncIterator[Browser]:
+    async with browser(bot.url) as opened:
+        yield opened
+
+
+async def test_without_a_session_pages_send_you_to_sign_in_and_the_api_says_401(
+        bot: ServedBot, visitor: Browser) -> None:
+    for path in ("/", "/incidents/1", "/?status=resolved"):
+        page = await visitor.get(path, follow=False)
+        assert page.status == 302
+        assert page.headers["Location"].startswith("/login?next=")
+    for path in ("/api/incidents", "/api/incidents/1", "/api/openapi.json"):
+        answer = await visitor.get(path)
+        assert answer.status == 401
+        assert (await answer.json())["error"] == "not_signed_in"
+
+
+async def test_login_asks_slack_for_openid_with_state_nonce_and_the_workspace(
+        bot: ServedBot, visitor: Browser) -> None:
+    sent = await visitor.get("/login", follow=False)
+    assert sent.status == 302
+    where = urlsplit(sent.headers["Location"])
+    assert f"{where.scheme}://{where.netloc}" == bot.slack.base_url
+    assert where.path == "/openid/connect/authorize"
+    asked = {name: values[0] for name, values in parse_qs(where.query).items()}
+    assert asked["scope"] == "openid profile email"
+    assert asked["response_type"] == "code"
+    assert asked["team"] == bot.slack.team_id
+    assert asked["client_id"] == bot.settings.slack_client_id
+    assert asked["redirect_uri"] == bot.url + "/login/callback"
+    assert len(asked["state"]) >= 32 and len(asked["nonce"]) >= 32
+
+
+async def test_signing_in_lands_on_the_incidents_and_comes_back_where_you_were(
+        bot: ServedBot, visitor: Browser) -> None:
+    opened = await start_incident(bot, "sev2 Checkout returns 500s")
+    landed = await visitor.get(f"/incidents/{opened.number}")
+    assert landed.status == 200
+    assert str(landed.url).endswith(f"/incidents/{opened.number}")
+    assert "Checkout returns 500s" in await landed.text()
+    exchange = bot.slack.calls_to("openid.connect.token")
+    assert [call.ok for call in exchange] == [True]
+    cookie = next(c for c in visitor.http.cookie_jar if c.key == "sitrep_session")
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["max-age"]
+    listing = await visitor.get("/")
+    assert "Alice Example" in await listing.text()
+
+
+async def test_a_tampered_cookie_is_no_session(bot: ServedBot, visitor: Browser) -> None:
+    await visitor.sign_in(bot.slack)
+    assert (await visitor.get("/", follow=False)).status == 200
+    cookie = visitor.session_cookie()
+    assert cookie is not None
+    flipped = cookie[:-6] + ("A" if cookie[-6] != "A" else "B") + cookie[-5:]
+    visitor.set_session_cookie(flipped)
+    assert (await visitor.get("/", follow=False)).status == 302
+    assert (await visitor.get("/api/incidents")).status == 401
+
+
+async def test_an_id_token_from_another_workspace_signs_nobody_in(
+        bot: ServedBot, visitor: Browser) -> None:
+    bot.slack.add_user("U0MALLORY", "mallory", "Mallory Other", team_id="T0OTHER")
+    landed = await visitor.sign_in(bot.slack, "U0MALLORY")
+    assert landed.status == 403
+    assert "another Slack workspace" in await landed.text()
+    assert (await visitor.get("/", follow=False)).status == 302
+    assert (await visitor.get("/api/incidents")).status == 401
+
+
+@pytest.mark.parametrize("claims", [
+    {"nonce": "a-nonce-this-browser-never-had"},
+    {"nonce": None},
+    {"aud": "someone-elses-client-id"},
+    {"iss": "https://evil.example"},
+    {"exp": 1_000_000},
+])
+async def test_an_id_token_with_a_wrong_claim_signs_nobody_in(
+        bot: ServedBot, visitor: Browser, claims: dict[str, object]) -> None:
+    bot.slack.openid.next_id_token(**claims)
+    landed = await visitor.sign_in(bot.slack)
+    assert landed.status == 403
+    assert "did not confirm who you are" in await landed.text()
+    assert (await visitor.get("/api/incidents")).status == 401
+
+
+async def test_a_callback_this_browser_did_not_start_is_refused(
+        bot: ServedBot, visitor: Browser) -> None:
+    # Someone else's sign-in link (their code, their state) opened in this browser.
+    async with browser(bot.url) as other:
+        sent = await other.get("/login", follow=False)
+        back = await other.http.get(sent.headers["Location"], allow_redirects=False)
+        callback = urlsplit(back.headers["Location"])
+    landed = await visitor.get(f"{callback.path}?{callback.query}")
+    assert landed.status == 403
+    assert (await visitor.get("/api/incidents")).status == 401
+    assert bot.slack.calls_to("openid.connect.token") == []
+
+
+async def test_a_cancelled_sign_in_says_so(bot: ServedBot, visitor: Browser) -> None:
+    bot.slack.openid.reject_next_authorization()
+    landed = await visitor.sign_in(bot.slack)
+    assert landed.status == 400
+    assert "cancelled" in await landed.text()
+
+
+async def test_a_private_incident_is_seen_only_by_its_channels_members(
+        bot: ServedBot, visitor: Browser) -> None:
+    public = await start_incident(bot, "sev3 Slow search")
+    private = await start_incident(bot, "--private sev1 Suspicious logins", user="U0BOB")
+    await visitor.sign_in(bot.slack, "U0ALICE")
+    listing = await (await visitor.get("/")).text()
+    assert "Slow search" in listing and "Suspicious logins" not in listing
+    assert (await visitor.get(f"/incidents/{private.number}")).status == 404
+    assert (await visitor.get(f"/api/incidents/{private.number}")).status == 404
+    found = await (await visitor.get("/api/incidents")).json()
+    assert [i["number"] for i in found["incidents"]] == [public.number]
+
+    async with browser(bot.url) as member:
+        await member.sign_in(bot.slack, "U0BOB")
+        assert (await member.get(f"/incidents/{private.number}")).status == 200
+        found = await (await member.get("/api/incidents")).json()
+        assert {i["number"] for i in found["incidents"]} == {public.number, private.number}
+
+    # Whoever the bot invites (given a role) sees it at once.
+    await command(bot, "role ops <@U0CAROL|carol>", channel=private.channel_id, user="U0BOB")
+    async with browser(bot.url) as invited:
+        await invited.sign_in(bot.slack, "U0CAROL")
+        assert (await invited.get(f"/incidents/{private.number}")).status == 200
+
+
+async def test_signing_out_needs_the_pages_token_and_then_ends_the_session(
+        bot: ServedBot, visitor: Browser) -> None:
+    await visitor.sign_in(bot.slack)
+    refused = await visitor.post("/logout", {"csrf": "guessed"}, follow=False)
+    assert refused.status == 403
+    assert (await visitor.get("/", follow=False)).status == 200
+    page = await (await visitor.get("/logout")).text()
+    token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    cross_site = await visitor.post("/logout", {"csrf": token}, follow=False,
+                                    headers={"Origin": "https://evil.example"})
+    assert cross_site.status == 403
+    signed_out = await visitor.post("/logout", {"csrf": token}, follow=False)
+    assert signed_out.status == 303
+    assert (await visitor.get("/", follow=False)).status == 302
+
+
+async def test_every_answer_carries_the_security_headers(
+        bot: ServedBot, visitor: Browser) -> None:
+    await visitor.sign_in(bot.slack)
+    for path in ("/", "/login/callback", "/api/incidents", "/healthz"):
+        answer = await visitor.get(path, follow=False)
+        policy = answer.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    page = await (await visitor.get("/")).text()
+    assert "<script>" not in page and " onclick=" not in page and "style=" not in page
+
+
+async def test_the_dashboards_slack_credentials_leave_the_bot_a_single_workspace_app(
+        database_url: str, slack: SlackEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bolt reads SLACK_CLIENT_ID and SLACK_CLIENT_SECRET from the environment by itself and
+    would then wait for OAuth installs, ignoring the bot token."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", CLIENT_SECRET)
+    served = await serve_dashboard(database_url, slack)
+    try:
+        opened = await start_incident(served, "sev2 Checkout returns 500s")
+        assert slack.channel(opened.channel_id).name.startswith("inc-")
+        assert {call.token for call in slack.calls_to("conversations.create")} == {BOT_TOKEN}
+        assert os.environ["SLACK_CLIENT_ID"] == CLIENT_ID
+    finally:
+        await stop(served)
+
+
+async def test_a_page_that_fails_says_so_in_a_sentence_never_a_trace(
+        bot: ServedBot, visitor: Browser) -> None:
+    opened = await start_incident(bot, "sev2 Checkout returns 500s")
+    await visitor.sign_in(bot.slack)
+    async with bot.engine.begin() as connection:
+        await connection.execute(text("DROP TABLE retrospective"))
+    page = await visitor.get(f"/incidents/{opened.number}")
+    assert page.status == 500
+    shown = await page.text()
+    assert "Something went wrong" in shown
+    for leak in ("Traceback", "sqlalchemy", "retrospective", 'File "'):
+        assert leak not in shown
+    answer = await visitor.get(f"/api/incidents/{opened.number}")
+    assert answer.status == 500
+    assert await answer.json() == {"error": "internal_error",
+                                   "message": "Something went wrong; it is logged."}

@@ -1,0 +1,137 @@
+"""The JSON API: the same record as the pages, under the same rules, every answer as the
+OpenAPI document at /api/openapi.json describes it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.devtools.slack_emulator import SlackEmulator
+from tests.support.clock import MovableClock
+from tests.support.dashboard import Browser, browser, serve_dashboard
+from tests.support.incident_steps import command, start_incident
+from tests.support.openapi_check import ApiContract
+from tests.support.served_bot import ServedBot, stop
+
+
+@pytest.fixture
+async def bot(database_url: str, slack: SlackEmulator) -> AsyncIterator[ServedBot]:
+    running = await serve_dashboard(database_url, slack)
+    try:
+        yield running
+    finally:
+        await stop(running)
+
+
+@pytest.fixture
+async def visitor(bot: ServedBot) -> AsyncIterator[Browser]:
+    async with browser(bot.url) as opened:
+        await opened.sign_in(bot.slack)
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def contract() -> ApiContract:
+    return ApiContract()
+
+
+async def test_the_served_document_is_the_one_answers_are_checked_against(
+        bot: ServedBot, visitor: Browser, contract: ApiContract) -> None:
+    served = await visitor.get("/api/openapi.json")
+    assert served.status == 200
+    document = await served.json()
+    assert {"/api/incidents", "/api/incidents/{number}", "/api/stats"} <= set(document["paths"])
+    await contract.check(served)
+
+
+async def test_an_incident_from_start_to_retrospective(
+        bot: ServedBot, visitor: Browser, contract: ApiContract) -> None:
+    opened = await start_incident(bot, "sev2 Checkout returns 500s")
+    await command(bot, "role scribe <@U0CAROL|carol>", channel=opened.channel_id)
+    await command(bot, "note Rolled back deploy 4512", channel=opened.channel_id)
+    await command(bot, "action Add a canary stage <@U0BOB|bob>", channel=opened.channel_id)
+    await command(bot, "resolve Deploy 4512 broke card payments", channel=opened.channel_id)
+    await bot.slack.wait_until_quiet()
+
+    answer = await visitor.get(f"/api/incidents/INC-{opened.number}")
+    await contract.check(answer)
+    record = await answer.json()
+    assert record["label"] == f"INC-{opened.number}"
+    assert record["status"] == "resolved"
+    assert record["summary"] == "Deploy 4512 broke card payments"
+    assert record["roles_now"]["scribe"] == {"id": "U0CAROL", "name": "carol"}
+    assert "Rolled back deploy 4512" in [line["text"] for line in record["timeline"]]
+    assert record["action_items"] == [{"text": "Add a canary stage", "owner": {
+        "id": "U0BOB", "name": "bob"}, "due_on": None, "done": False, "done_at": None}]
+    assert [v["version"] for v in record["retrospectives"]] == [1]
+    assert "Checkout returns 500s" in record["retrospective"]["markdown"]
+
+    listing = await visitor.get("/api/incidents?status=resolved&severity=2&q=checkout")
+    await contract.check(listing)
+    assert [i["number"] for i in (await listing.json())["incidents"]] == [opened.number]
+
+
+async def test_the_list_is_newest_first_and_paginated(
+        bot: ServedBot, visitor: Browser, contract: ApiContract) -> None:
+    numbers = [(await start_incident(bot, f"sev3 Problem {n}")).number for n in range(3)]
+    first = await visitor.get("/api/incidents?per_page=2")
+    await contract.check(first)
+    page = await first.json()
+    assert (page["total"], page["pages"]) == (3, 2)
+    assert [i["number"] for i in page["incidents"]] == numbers[::-1][:2]
+    second = await (await visitor.get("/api/incidents?per_page=2&page=2")).json()
+    assert [i["number"] for i in second["incidents"]] == [numbers[0]]
+
+
+async def test_refusals_are_described_too(
+        bot: ServedBot, visitor: Browser, contract: ApiContract) -> None:
+    for path, status in (("/api/incidents/999", 404), ("/api/incidents?from=yesterday", 400),
+                         ("/api/stats?severity=9", 400)):
+        answer = await visitor.get(path)
+        assert answer.status == status
+        await contract.check(answer)
+    async with browser(bot.url) as stranger:
+        refused = await stranger.get("/api/incidents")
+        assert refused.status == 401
+        await contract.check(refused)
+
+
+async def test_stats_are_the_insights_use_cases_object(
+        bot: ServedBot, visitor: Browser, contract: ApiContract) -> None:
+    opened = await start_incident(bot, "sev1 Database down")
+    await command(bot, "resolve Failed over", channel=opened.channel_id)
+    answer = await visitor.get("/api/stats")
+    await contract.check(answer)
+    stats = await answer.json()
+    assert stats["incidents"] == 1
+    assert stats["by_severity"]["1"] == 1
+    assert stats["time_to_resolve"]["1"]["n"] == 1
+    assert sum(stats["by_weekday"].values()) == 1
+
+
+async def test_dates_are_days_in_the_teams_time_zone_and_sessions_end(
+        database_url: str, slack: SlackEmulator, contract: ApiContract) -> None:
+    clock = MovableClock(datetime(2026, 10, 31, 23, 30, tzinfo=UTC))  # 31 Oct in UTC
+    served = await serve_dashboard(database_url, slack, clock=clock,
+                                   SITREP_TIMEZONE="Europe/Berlin")  # 1 Nov 00:30 there
+    try:
+        early = await start_incident(served, "sev3 Halloween night outage")
+        clock.advance(days=20)
+        late = await start_incident(served, "sev3 November outage")
+        async with browser(served.url) as visitor:
+            await visitor.sign_in(slack)
+            for query, expected in (("from=2026-11-01", [late.number, early.number]),
+                                    ("to=2026-10-31", []),
+                                    ("from=2026-11-02&to=2026-11-30", [late.number]),
+                                    ("to=2026-11-01", [early.number])):
+                answer = await visitor.get(f"/api/incidents?{query}")
+                await contract.check(answer)
+                assert [i["number"] for i in (await answer.json())["incidents"]] == expected, \
+                    query
+            clock.advance(hours=11)
+            assert (await visitor.get("/api/incidents")).status == 401
+            assert (await visitor.get("/", follow=False)).status == 302
+    finally:
+        await stop(served)
