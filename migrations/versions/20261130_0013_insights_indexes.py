@@ -1,7 +1,7 @@
 """indexes that keep `sitrep stats` quick on a long history
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-11-30 11:00:00
 
 - `ix_incident_created_at`: a window of the history (`--since`/`--until`, the last 90 days
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0010"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
