@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.database_url import async_database_url
+from bot.core.label_matchers import Matchers, parse_matchers
 
 # Slack signing secrets are hex strings; anything else is almost always a pasted token or a
 # copy of the wrong field from the app's "Basic Information" page.
@@ -76,15 +77,28 @@ class Settings(BaseSettings):
                                                             alias="SITREP_REOPEN_BY")
     log_format: str = Field(default="text", alias="SITREP_LOG_FORMAT")
     log_level: str = Field(default="INFO", alias="SITREP_LOG_LEVEL")
+    # The paging webhooks (POST /hooks/alertmanager, /hooks/pagerduty); unset: 404.
+    alertmanager_token: str | None = Field(default=None, alias="SITREP_ALERTMANAGER_TOKEN")
+    pagerduty_secret: str | None = Field(default=None, alias="SITREP_PAGERDUTY_SECRET")
+    # Which firing Alertmanager groups may open an incident (label matchers, as
+    # Alertmanager writes them); the others only join an incident that tracks them.
+    alertmanager_open_on: Annotated[Matchers, NoDecode] = Field(
+        default_factory=Matchers, alias="SITREP_ALERTMANAGER_OPEN_ON")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                     "announce_channel", "retro_template", mode="before")
+                     "announce_channel", "retro_template", "alertmanager_token",
+                     "pagerduty_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `FOO=` in a .env file means "not set", not "set to the empty string".
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("alertmanager_open_on", mode="before")
+    @classmethod
+    def _label_matchers(cls, value: object) -> object:
+        return parse_matchers(value) if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

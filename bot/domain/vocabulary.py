@@ -4,6 +4,7 @@ their own values, so rows keep storing the plain words."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
@@ -48,6 +49,22 @@ class Kind(StrEnum):
     ACTION = "action"
     RESOLVED = "resolved"
     REOPENED = "reopened"
+    # From the paging webhooks: an alert of an Alertmanager group firing, the same alert
+    # resolved (said, never acted on), and a PagerDuty incident's news.
+    ALERT = "alert"
+    ALERT_RESOLVED = "alert_resolved"
+    PAGERDUTY = "pagerduty"
+
+
+class PageSource(StrEnum):
+    """Where a page came from: the paging webhooks (`POST /hooks/...`)."""
+
+    ALERTMANAGER = "alertmanager"
+    PAGERDUTY = "pagerduty"
+
+
+PAGE_SOURCE_NAMES: Final[Mapping[str, str]] = {PageSource.ALERTMANAGER: "Alertmanager",
+                            PageSource.PAGERDUTY: "PagerDuty"}
 
 
 class Via(StrEnum):

@@ -67,6 +67,7 @@ class SlackGateway:
         self._cosmetic_quiet_until = 0.0
         self._workspace_url: str | None = None
         self._bot_user_id: str | None = None
+        self._team_id: str | None = None
         self._workspace_url_lock = asyncio.Lock()
         # One users.info per person at a time and per hour, however many entries ask.
         self._name_of = alru_cache(maxsize=NAMES_KEPT, ttl=NAME_TTL_S)(self._ask_name)
@@ -351,12 +352,34 @@ class SlackGateway:
             await self._who_am_i()
         return self._bot_user_id or ""
 
+    async def team_id(self) -> str:
+        """The workspace the bot is installed in: where a page opens its incident."""
+        if self._team_id is None:
+            await self._who_am_i()
+        return self._team_id or ""
+
+    async def user_by_email(self, email: str) -> str | None:
+        """The Slack user with this email (users.lookupByEmail), or None when there is
+        none: the page's on-call person may not be in Slack under that address."""
+        try:
+            with as_failure("users.lookupByEmail", expected={"users_not_found"}):
+                response = await self.client.users_lookupByEmail(email=email)
+        except SlackFailure as failure:
+            if failure.error == "users_not_found":
+                return None
+            raise
+        user = response.get("user") or {}
+        if user.get("deleted") or user.get("is_bot"):
+            return None
+        return str(user.get("id") or "") or None
+
     async def _who_am_i(self) -> None:
         async with self._workspace_url_lock:
             if self._workspace_url is None:
                 with as_failure("auth.test"):
                     response = await self.client.auth_test()
                 self._bot_user_id = str(response.get("user_id") or "")
+                self._team_id = str(response.get("team_id") or "")
                 self._workspace_url = str(response.get("url") or "https://slack.com/")
 
     async def create_channel_canvas(self, channel_id: str, title: str, markdown: str) -> str:
