@@ -148,7 +148,7 @@ class Paging:
                                     key=f"truncated {group.status} {group.truncated}",
                                     text=paging.truncated_text(group), link=group.link,
                                     occurred_at=now, by=bot_id, now=now)
-            if not opened:
+            if not opened and incident.channel_id is not None:
                 await inbox.mark_processed(session, team_id=inbox_team, event_id=delivery_id,
                                            now=now)
         added = len(new_firing) + len(new_resolved)
@@ -206,7 +206,7 @@ class Paging:
                 session, incident, kind=Kind.PAGERDUTY, key=event.event_id or delivery_id,
                 text=paging.pagerduty_text(event), link=event.html_url,
                 occurred_at=event.occurred_at or now, by=bot_id, now=now)
-            if not opened:
+            if not opened and incident.channel_id is not None:
                 await inbox.mark_processed(session, team_id=inbox_team, event_id=delivery_id,
                                            now=now)
         if opened:
@@ -237,6 +237,10 @@ class Paging:
         return None
 
     # --- shared ---------------------------------------------------------------------------
+
+    # A delivery about an incident still being opened (by another delivery, maybe on
+    # another replica) is left unprocessed: if that start fails and is taken back, the
+    # replay opens the incident again instead of the page being lost.
 
     async def _open_room(self, incident: Incident, owner: str, inbox_team: str,
                          delivery_id: str) -> None:

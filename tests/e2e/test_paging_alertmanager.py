@@ -8,12 +8,14 @@ bot."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.devtools import page_sender, payloads
 from bot.devtools.slack_emulator import SlackEmulator
+from bot.usecases.event_inbox import EventInbox
 from tests.support import rows
 from tests.support.paging_steps import (
     ANNOUNCE,
@@ -274,3 +276,26 @@ async def test_a_group_firing_again_after_its_incident_was_resolved(
         # A new firing of the group (the alert started again): a new incident.
         await _send(paged, _group("critical", at=FIRED_AT + timedelta(hours=2)))
         assert [i.number for i in await rows.incidents(paged.engine)] == [1, 2]
+
+
+async def test_a_page_whose_start_slack_refused_is_opened_by_the_replay(
+        database_url: str, slack: SlackEmulator) -> None:
+    async with paged_bot(database_url, slack) as paged:
+        payload = fixture("alertmanager_firing.json")
+        delivery = alertmanager_delivery_id(payload)
+        slack.fail("conversations.create", "restricted_action")
+        answer = await paged.pages.alertmanager(payload)
+        assert answer.status == 202  # kept: Alertmanager need not send it again
+        await slack.wait_for_call("conversations.create")
+        await slack.wait_until_quiet()
+        async with asyncio.timeout(10):
+            while (row := await rows.inbox_event(paged.engine, delivery)) is None or \
+                    row.replays == 0:
+                await asyncio.sleep(0.02)
+        assert row.processed_at is None
+        assert await rows.incidents(paged.engine) == []
+        # The replay loop (as after a restart) tries it again, and Slack now agrees.
+        await EventInbox(paged.bot.running.deps).recover(grace=timedelta(0), starting=True)
+        await handled(paged.engine, delivery, slack)
+        (incident,) = await rows.incidents(paged.engine)
+        assert incident.channel_id is not None and incident.title.startswith("Checkout")
