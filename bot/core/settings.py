@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     # The paging webhooks (POST /hooks/alertmanager, /hooks/pagerduty); unset: 404.
     alertmanager_token: str | None = Field(default=None, alias="SITREP_ALERTMANAGER_TOKEN")
     pagerduty_secret: str | None = Field(default=None, alias="SITREP_PAGERDUTY_SECRET")
+    # A read-only PagerDuty REST API key: with it, a PagerDuty page's assignee is found in
+    # Slack by email and made commander. Unset: the card asks someone to take command.
+    pagerduty_api_token: str | None = Field(default=None, alias="SITREP_PAGERDUTY_API_TOKEN")
+    pagerduty_api_url: str = Field(default="https://api.pagerduty.com/",
+                                   alias="SITREP_PAGERDUTY_API_URL")
     # Which firing Alertmanager groups may open an incident (label matchers, as
     # Alertmanager writes them); the others only join an incident that tracks them.
     alertmanager_open_on: Annotated[Matchers, NoDecode] = Field(
@@ -87,7 +92,7 @@ class Settings(BaseSettings):
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
                      "announce_channel", "retro_template", "alertmanager_token",
-                     "pagerduty_secret", mode="before")
+                     "pagerduty_secret", "pagerduty_api_token", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `FOO=` in a .env file means "not set", not "set to the empty string".
@@ -204,7 +209,7 @@ class Settings(BaseSettings):
                              "in SITREP_TIMELINE_EMOJI; pick an emoji that marks nothing")
         return self
 
-    @field_validator("slack_api_url")
+    @field_validator("slack_api_url", "pagerduty_api_url")
     @classmethod
     def _api_url_ends_with_slash(cls, value: str) -> str:
         # slack-sdk joins method names onto the base URL; without the slash the last path

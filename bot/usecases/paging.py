@@ -17,7 +17,7 @@ command."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,7 +36,6 @@ from bot.domain.pages import (
     AlertGroup,
     MalformedPage,
     PagerDutyEvent,
-    Person,
     alert_group,
     pagerduty_event,
 )
@@ -53,11 +52,6 @@ INBOX_TEAMS: Mapping[str, str] = {PageSource.ALERTMANAGER: "~alertmanager",
                                   PageSource.PAGERDUTY: "~pagerduty"}
 _SOURCE_OF_TEAM = {team: source for source, team in INBOX_TEAMS.items()}
 
-# Where a PagerDuty user's email comes from (PagerDuty's payloads name people, and only
-# its REST API says their email); None: nobody is looked up.
-EmailOf = Callable[[Person], Awaitable[str | None]]
-
-
 def is_page(inbox_team: str) -> bool:
     return inbox_team in _SOURCE_OF_TEAM
 
@@ -72,10 +66,9 @@ class PageHandled:
 
 
 class Paging:
-    def __init__(self, deps: Deps, *, email_of: EmailOf | None = None) -> None:
+    def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.lifecycle = Lifecycle(deps)
-        self.email_of = email_of
 
     def _now(self) -> datetime:
         return self.deps.clock.now()
@@ -220,12 +213,14 @@ class Paging:
         return PageHandled(number=incident.number, opened=False, added=int(added))
 
     async def _on_call(self, event: PagerDutyEvent) -> str | None:
-        """The Slack user of the first assignee whose email Slack knows, if any."""
-        if self.email_of is None:
+        """The Slack user of the first assignee whose email Slack knows, if any. PagerDuty's
+        webhooks name people without their email; its REST API says it (`deps.pagerduty`,
+        when a key is set)."""
+        if self.deps.pagerduty is None:
             return None
         for person in event.assignees:
             try:
-                email = await self.email_of(person)
+                email = await self.deps.pagerduty.email(person.pagerduty_id)
                 user_id = await self.deps.slack.user_by_email(email) if email else None
             except SlackFailure as failure:
                 log.warning("could not look up %s in Slack (%s); the card asks someone to "

@@ -8,7 +8,6 @@ bot."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from tests.support.paging_steps import (
     alertmanager_delivery_id,
     fixture,
     handled,
+    inbox_row,
     paged_bot,
 )
 from tests.support.served_bot import serve, stop
@@ -288,10 +288,7 @@ async def test_a_page_whose_start_slack_refused_is_opened_by_the_replay(
         assert answer.status == 202  # kept: Alertmanager need not send it again
         await slack.wait_for_call("conversations.create")
         await slack.wait_until_quiet()
-        async with asyncio.timeout(10):
-            while (row := await rows.inbox_event(paged.engine, delivery)) is None or \
-                    row.replays == 0:
-                await asyncio.sleep(0.02)
+        row = await inbox_row(paged.engine, delivery, lambda row: row.replays > 0)
         assert row.processed_at is None
         assert await rows.incidents(paged.engine) == []
         # The replay loop (as after a restart) tries it again, and Slack now agrees.

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.devtools import page_sender
+from bot.devtools.pagerduty_emulator import PagerDutyEmulator
 from bot.devtools.slack_emulator import SlackEmulator
 from tests.support import rows
 from tests.support.paging_steps import PAGERDUTY_SECRET, PagedBot, fixture, handled, paged_bot
@@ -164,3 +165,37 @@ async def test_without_a_secret_set_the_endpoint_is_not_there(database_url: str,
     finally:
         await sender.close()
         await stop(bot)
+
+
+async def test_the_assignee_found_in_slack_by_email_is_invited_and_made_commander(
+        database_url: str, slack: SlackEmulator) -> None:
+    async with PagerDutyEmulator(token="pd-api-key") as pagerduty:
+        # PagerDuty's Alice uses the address Slack has for U0ALICE; its Dave is not in Slack.
+        pagerduty.add_user("PTUXL6G", "Alice Example", "alice@sitrep-test.example")
+        pagerduty.add_user("PDAVE01", "Dave Example", "dave@elsewhere.example")
+        async with paged_bot(database_url, slack, SITREP_PAGERDUTY_API_TOKEN="pd-api-key",
+                             SITREP_PAGERDUTY_API_URL=pagerduty.api_url) as paged:
+            await _send(paged, fixture("pagerduty_incident_triggered.json"), "wh-1")
+            incident = await rows.incident(paged.engine, 1)
+            assert incident.channel_id is not None
+            (commander,) = await rows.roles(paged.engine, 1)
+            assert (commander.role, commander.user_id) == ("commander", "U0ALICE")
+            assert "U0ALICE" in slack.channel(incident.channel_id).members
+            shown = card(slack, incident.channel_id)
+            assert "incident_take_command" not in card_action_ids(shown)
+            assert "*Commander*\n<@U0ALICE>" in card_text(shown)
+            assert "IC alice" in slack.channel(incident.channel_id).topic["value"]
+            roles = [(e.kind, e.subject_id) for e in await rows.timeline(paged.engine, 1)
+                     if e.kind == "role"]
+            assert roles == [("role", "U0ALICE")]
+            # An assignee Slack does not know by that email: someone takes command.
+            other = page_sender.pagerduty_event(
+                "incident.triggered", incident_id="PQ1Z9K3", number=3, title="Search is slow",
+                occurred_at=AT, assignees=[("PDAVE01", "Dave Example")], urgency="low")
+            await _send(paged, other, "wh-2")
+            second = await rows.incident(paged.engine, 2)
+            assert second.severity == 3  # low urgency, no priority
+            assert await rows.roles(paged.engine, 2) == []
+            assert second.channel_id is not None
+            assert "incident_take_command" in card_action_ids(card(slack, second.channel_id))
+            assert pagerduty.asked == ["PTUXL6G", "PDAVE01"]

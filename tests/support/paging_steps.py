@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.db.models import InboxEvent
 from bot.devtools.page_sender import PageSender
 from bot.devtools.slack_emulator import SlackEmulator
 from tests.support import rows
@@ -67,12 +68,18 @@ def alertmanager_delivery_id(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
-async def handled(engine: AsyncEngine, delivery_id: str, slack: SlackEmulator) -> None:
-    """Until the delivery is processed (its row in the inbox says so) and Slack is quiet."""
+async def inbox_row(engine: AsyncEngine, delivery_id: str,
+                    until: Callable[[InboxEvent], bool]) -> InboxEvent:
+    """The delivery's row in the event inbox, once `until` holds for it."""
     async with asyncio.timeout(WAIT_S):
         while True:
             row = await rows.inbox_event(engine, delivery_id)
-            if row is not None and row.processed_at is not None:
-                break
+            if row is not None and until(row):
+                return row
             await asyncio.sleep(0.02)
+
+
+async def handled(engine: AsyncEngine, delivery_id: str, slack: SlackEmulator) -> None:
+    """Until the delivery is processed (its row in the inbox says so) and Slack is quiet."""
+    await inbox_row(engine, delivery_id, lambda row: row.processed_at is not None)
     await slack.wait_until_quiet()
