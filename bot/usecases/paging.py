@@ -158,7 +158,8 @@ class Paging:
                             redraw=True)
         if new_resolved:
             await self._say(incident, wording.alerts_resolved(
-                _lines(new_resolved), truncated=0 if new_firing else group.truncated))
+                _lines(new_resolved, resolved=True),
+                truncated=0 if new_firing else group.truncated))
         return PageHandled(number=incident.number, opened=False, added=added)
 
     # --- PagerDuty ------------------------------------------------------------------------
@@ -268,8 +269,10 @@ class Paging:
                         label(incident.number), failure.method, failure.error)
 
 
-def _lines(alerts: Sequence[Alert]) -> list[tuple[str, str | None]]:
-    return [(paging.alert_text(alert), alert.generator_url) for alert in alerts]
+def _lines(alerts: Sequence[Alert], *, resolved: bool = False,
+           ) -> list[tuple[str, str | None]]:
+    return [(paging.alert_text(alert, resolved=resolved), alert.generator_url)
+            for alert in alerts]
 
 
 def _pagerduty_description(event: PagerDutyEvent) -> str | None:
