@@ -67,9 +67,10 @@ class AlertGroup:
 
     @property
     def title(self) -> str:
-        title = (self.common_annotations.get("summary") or self.common_labels.get("alertname")
-                 or self.group_labels.get("alertname") or f"Alerts for {self.receiver}")
-        return clip(" ".join(title.split()), MAX_TITLE_LENGTH)
+        return _first_words(self.common_annotations.get("summary"),
+                            self.common_labels.get("alertname"),
+                            self.group_labels.get("alertname"),
+                            f"Alerts for {self.receiver or 'Alertmanager'}")
 
     @property
     def severity(self) -> int:
@@ -190,9 +191,8 @@ class PagerDutyEvent:
 
     @property
     def incident_title(self) -> str:
-        title = self.title or (f"PagerDuty incident #{self.incident_number}"
-                               if self.incident_number else "PagerDuty incident")
-        return clip(" ".join(title.split()), MAX_TITLE_LENGTH)
+        return _first_words(self.title, f"PagerDuty incident #{self.incident_number}"
+                            if self.incident_number else None, "PagerDuty incident")
 
 
 def pagerduty_event(payload: Mapping[str, Any]) -> PagerDutyEvent:
@@ -243,6 +243,15 @@ def _person(reference: object) -> Person | None:
 
 
 # --- reading fields -------------------------------------------------------------------------
+
+def _first_words(*candidates: str | None) -> str:
+    """The first candidate with something in it, on one line, cut to a title's length."""
+    for candidate in candidates:
+        words = " ".join((candidate or "").split())
+        if words:
+            return clip(words, MAX_TITLE_LENGTH)
+    return "Page"
+
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -56,6 +56,10 @@ class Kind(StrEnum):
     PAGERDUTY = "pagerduty"
 
 
+# Entries a page wrote: their links lead to the paging tool, not to a Slack message.
+PAGE_KINDS: Final = frozenset({Kind.ALERT, Kind.ALERT_RESOLVED, Kind.PAGERDUTY})
+
+
 class PageSource(StrEnum):
     """Where a page came from: the paging webhooks (`POST /hooks/...`)."""
 

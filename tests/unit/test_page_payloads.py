@@ -46,6 +46,11 @@ def test_without_a_summary_the_alertname_is_the_title() -> None:
     payload = _fixture("alertmanager_firing.json")
     del payload["commonAnnotations"]["summary"]
     assert alert_group(payload).title == "CheckoutErrorRate"
+    payload["commonAnnotations"]["summary"] = "  \n "
+    assert alert_group(payload).title == "CheckoutErrorRate"
+    payload["commonAnnotations"]["summary"] = "Checkout\n   is " + "slow " * 60
+    title = alert_group(payload).title
+    assert title.startswith("Checkout is slow") and len(title) == 150 and title.endswith("…")
 
 
 @pytest.mark.parametrize(("change", "says"), [
