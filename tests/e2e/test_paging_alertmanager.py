@@ -12,9 +12,12 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiohttp import ClientSession
+
 from bot.devtools import page_sender, payloads
 from bot.devtools.slack_emulator import SlackEmulator
 from bot.usecases.event_inbox import EventInbox
+from bot.web.metrics import METRICS_PATH
 from tests.support import rows
 from tests.support.paging_steps import (
     ANNOUNCE,
@@ -168,6 +171,11 @@ async def test_a_wrong_or_missing_token_is_refused_and_changes_nothing(
         assert await rows.incidents(paged.engine) == []
         assert await rows.inbox_event(paged.engine, alertmanager_delivery_id(payload)) is None
         assert slack.calls_to("conversations.create") == []
+        async with ClientSession() as http, http.get(paged.bot.url + METRICS_PATH) as page:
+            scraped = await page.text()
+        refused = [line for line in scraped.splitlines() if line.startswith(
+            'sitrep_page_deliveries_total{outcome="unauthorized",source="alertmanager"}')]
+        assert refused and float(refused[0].split()[-1]) >= 4
 
 
 async def test_without_a_token_set_the_endpoint_is_not_there(database_url: str,
@@ -247,6 +255,15 @@ async def test_someone_takes_command_from_the_card(database_url: str,
         assert "incident_take_command" not in card_action_ids(shown)
         assert "*Commander*\n<@U0BOB>" in card_text(shown)
         assert "IC bob" in slack.channel(channel_id).topic["value"]
+        # Carol pressed a moment later, on the card as it was: she is told who has it.
+        slack.join_channel(channel_id, "U0CAROL")
+        await paged.bot.client.interaction(payloads.block_actions(
+            user_id="U0CAROL", channel_id=channel_id, message=shown,
+            action_id="incident_take_command", value="1",
+            response_url=slack.response_url("late")))
+        told = (await slack.wait_for_response("late")).body
+        assert "<@U0BOB> has taken command of INC-1 already" in str(told.get("text"))
+        assert [r.user_id for r in await rows.roles(paged.engine, 1)] == ["U0BOB"]
 
 
 async def test_a_group_firing_again_after_its_incident_was_resolved(
