@@ -128,6 +128,8 @@ class Paging:
                     paged_by=PageSource.ALERTMANAGER, page_url=group.link,
                     detected_at=min(alert.starts_at for alert in firing))
                 paging.point(session, tracking, incident, now)
+            elif incident.channel_id is None:
+                return _wait_for_the_opening(incident, delivery_id)
             new_firing = [alert for alert in firing if await paging.record(
                 session, incident, kind=Kind.ALERT, key=alert.key,
                 text=paging.alert_text(alert), link=alert.generator_url,
@@ -141,7 +143,7 @@ class Paging:
                                     key=f"truncated {group.status} {group.truncated}",
                                     text=paging.truncated_text(group), link=group.link,
                                     occurred_at=now, by=bot_id, now=now)
-            if not opened and incident.channel_id is not None:
+            if not opened:
                 await inbox.mark_processed(session, team_id=inbox_team, event_id=delivery_id,
                                            now=now)
         added = len(new_firing) + len(new_resolved)
@@ -196,11 +198,13 @@ class Paging:
                     paged_by=PageSource.PAGERDUTY, page_url=event.html_url,
                     detected_at=event.occurred_at)
                 paging.point(session, tracking, incident, now)
+            elif incident.channel_id is None:
+                return _wait_for_the_opening(incident, delivery_id)
             added = await paging.record(
                 session, incident, kind=Kind.PAGERDUTY, key=event.event_id or delivery_id,
                 text=paging.pagerduty_text(event), link=event.html_url,
                 occurred_at=event.occurred_at or now, by=bot_id, now=now)
-            if not opened and incident.channel_id is not None:
+            if not opened:
                 await inbox.mark_processed(session, team_id=inbox_team, event_id=delivery_id,
                                            now=now)
         if opened:
@@ -234,10 +238,6 @@ class Paging:
 
     # --- shared ---------------------------------------------------------------------------
 
-    # A delivery about an incident still being opened (by another delivery, maybe on
-    # another replica) is left unprocessed: if that start fails and is taken back, the
-    # replay opens the incident again instead of the page being lost.
-
     async def _open_room(self, incident: Incident, owner: str, inbox_team: str,
                          delivery_id: str) -> None:
         """The room of an incident the delivery numbered. If Slack refuses, the start is
@@ -267,6 +267,16 @@ class Paging:
         except SlackFailure as failure:
             log.warning("%s: could not tell its channel about the page (%s %s)",
                         label(incident.number), failure.method, failure.error)
+
+
+def _wait_for_the_opening(incident: Incident, delivery_id: str) -> PageHandled:
+    """A delivery about an incident still being opened (by another delivery, maybe on
+    another replica, or a start a crash cut short) is left in the inbox for the replay loop,
+    untouched: once the room is made it is added and said there; if the start is taken back
+    or abandoned, the replay opens the incident again, and the page is not lost."""
+    log.info("%s is still being opened; delivery %s waits for the replay",
+             label(incident.number), delivery_id)
+    return PageHandled(number=incident.number, opened=False, added=0)
 
 
 def _lines(alerts: Sequence[Alert], *, resolved: bool = False,

@@ -313,3 +313,27 @@ async def test_a_page_whose_start_slack_refused_is_opened_by_the_replay(
         await handled(paged.engine, delivery, slack)
         (incident,) = await rows.incidents(paged.engine)
         assert incident.channel_id is not None and incident.title.startswith("Checkout")
+
+
+async def test_a_notification_during_the_opening_waits_for_it_and_is_added_after(
+        database_url: str, slack: SlackEmulator) -> None:
+    async with paged_bot(database_url, slack) as paged:
+        first = fixture("alertmanager_firing.json")
+        slack.hold("conversations.create")
+        assert (await paged.pages.alertmanager(first)).status == 202
+        await slack.wait_for_call("conversations.create")
+        # The group's next notification arrives while Slack is still making the channel.
+        both = _second_alert(first)
+        assert (await paged.pages.alertmanager(both)).status == 202
+        waiting = await inbox_row(paged.engine, alertmanager_delivery_id(both),
+                                  lambda row: row.processed_at is None)
+        assert waiting.replays == 0
+        slack.release()
+        await handled(paged.engine, alertmanager_delivery_id(first), slack)
+        # The replay loop's next round adds it, and says so.
+        await EventInbox(paged.bot.running.deps).recover(grace=timedelta(0))
+        await handled(paged.engine, alertmanager_delivery_id(both), slack)
+        assert len(await rows.incidents(paged.engine)) == 1
+        assert len([e for e in await rows.timeline(paged.engine, 1) if e.kind == "alert"]) == 2
+        assert any(t.startswith(":bell: New alert:")
+                   for t in posted_texts(slack, _channel_id(slack)))

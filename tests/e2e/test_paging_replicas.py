@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from datetime import timedelta
 
 from bot.devtools.slack_emulator import SlackEmulator
+from bot.usecases.event_inbox import EventInbox
 from tests.support import rows
 from tests.support.paging_steps import (
     PagedBot,
@@ -51,9 +53,13 @@ async def test_the_same_pagerduty_trigger_to_two_replicas_opens_one_incident(
                              second.pages.pagerduty(triggered, webhook_id="wh-1"),
                              first.pages.pagerduty(triggered, webhook_id="wh-2"),
                              second.pages.pagerduty(triggered, webhook_id="wh-2"))
+        await slack.wait_for_call("pins.add")
+        # The delivery that opened the incident is done; the other, about an incident then
+        # being opened, waited in the inbox for the replay loop, which runs now.
+        await slack.wait_until_quiet(quiet_for=0.5)
+        await EventInbox(second.bot.running.deps).recover(grace=timedelta(0))
         for delivery in ("wh-1", "wh-2"):
             await handled(first.engine, delivery, slack)
-        await slack.wait_until_quiet(quiet_for=0.5)
         (incident,) = await rows.incidents(first.engine)
         assert len(slack.calls_to("conversations.create")) == 1
         kinds = [entry.kind for entry in await rows.timeline(first.engine, incident.number)]
