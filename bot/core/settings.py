@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     # The paging webhooks (POST /hooks/alertmanager, /hooks/pagerduty); unset: 404.
     alertmanager_token: str | None = Field(default=None, alias="SITREP_ALERTMANAGER_TOKEN")
     pagerduty_secret: str | None = Field(default=None, alias="SITREP_PAGERDUTY_SECRET")
+    # Which triggered PagerDuty incidents open one (matchers on `urgency`, `priority`,
+    # `service`); the others and their news are ignored.
+    pagerduty_open_on: Annotated[Matchers, NoDecode] = Field(
+        default_factory=Matchers, alias="SITREP_PAGERDUTY_OPEN_ON")
     # A read-only PagerDuty REST API key: with it, a PagerDuty page's assignee is found in
     # Slack by email and made commander. Unset: the card asks someone to take command.
     pagerduty_api_token: str | None = Field(default=None, alias="SITREP_PAGERDUTY_API_TOKEN")
@@ -100,7 +104,7 @@ class Settings(BaseSettings):
             return None
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("alertmanager_open_on", mode="before")
+    @field_validator("alertmanager_open_on", "pagerduty_open_on", mode="before")
     @classmethod
     def _label_matchers(cls, value: object) -> object:
         return parse_matchers(value) if isinstance(value, str) else value

@@ -190,6 +190,13 @@ class PagerDutyEvent:
         return SEVERITY_OF_URGENCY.get(self.urgency or "", LOWEST_SEVERITY)
 
     @property
+    def labels(self) -> Mapping[str, str]:
+        """What SITREP_PAGERDUTY_OPEN_ON matches, named as PagerDuty names them."""
+        return {name: value for name, value in (
+            ("urgency", self.urgency), ("priority", self.priority), ("service", self.service))
+            if value}
+
+    @property
     def incident_title(self) -> str:
         return _first_words(self.title, f"PagerDuty incident #{self.incident_number}"
                             if self.incident_number else None, "PagerDuty incident")

@@ -184,10 +184,12 @@ class Paging:
             incident = await paging.tracked_incident(session, tracking, open_only=False)
             opened = incident is None
             if incident is None:
-                if event.event_type != TRIGGERED:
+                rule = self.deps.settings.pagerduty_open_on
+                if event.event_type != TRIGGERED or not rule.matches(event.labels):
                     log.info("PagerDuty %s for incident %s, which no incident tracks (it was "
-                             "triggered before Sitrep heard of it); ignored",
-                             event.event_type, event.incident_id)
+                             "triggered before Sitrep heard of it, or SITREP_PAGERDUTY_OPEN_ON "
+                             "%s left it out); ignored", event.event_type, event.incident_id,
+                             rule)
                     await inbox.mark_processed(session, team_id=inbox_team,
                                                event_id=delivery_id, now=now)
                     return PageHandled(number=None, opened=False, added=0)

@@ -199,3 +199,24 @@ async def test_the_assignee_found_in_slack_by_email_is_invited_and_made_commande
             assert second.channel_id is not None
             assert "incident_take_command" in card_action_ids(card(slack, second.channel_id))
             assert pagerduty.asked == ["PTUXL6G", "PDAVE01"]
+
+
+async def test_a_rule_decides_which_pagerduty_incidents_open_one(
+        database_url: str, slack: SlackEmulator) -> None:
+    async with paged_bot(database_url, slack,
+                         SITREP_PAGERDUTY_OPEN_ON="urgency=high,priority=~P[12]") as paged:
+        quiet = page_sender.pagerduty_event(
+            "incident.triggered", incident_id="PLOW001", number=5, title="Disk 80% full",
+            occurred_at=AT, urgency="low")
+        await _send(paged, quiet, "wh-1")
+        low_priority = page_sender.pagerduty_event(
+            "incident.triggered", incident_id="PLOW002", number=6, title="Cert expires in 20d",
+            occurred_at=AT, priority="P4")
+        await _send(paged, low_priority, "wh-2")
+        await _send(paged, page_sender.pagerduty_event(
+            "incident.acknowledged", incident_id="PLOW001", number=5, title="Disk 80% full",
+            occurred_at=AT), "wh-3")
+        assert await rows.incidents(paged.engine) == []
+        await _send(paged, fixture("pagerduty_incident_triggered.json"), "wh-4")  # high, P1
+        assert [i.title for i in await rows.incidents(paged.engine)] == [
+            "Checkout returns 500s for card payments"]
