@@ -67,8 +67,10 @@ class PageSource(StrEnum):
     PAGERDUTY = "pagerduty"
 
 
-PAGE_SOURCE_NAMES: Final[Mapping[str, str]] = {PageSource.ALERTMANAGER: "Alertmanager",
-                            PageSource.PAGERDUTY: "PagerDuty"}
+PAGE_SOURCE_NAMES: Final[Mapping[str, str]] = {
+    PageSource.ALERTMANAGER: "Alertmanager",
+    PageSource.PAGERDUTY: "PagerDuty",
+}
 
 
 class Via(StrEnum):
