@@ -23,6 +23,7 @@ from bot.db.engine import SessionFactory
 from bot.db.group_commit import GroupCommit
 from bot.deps import Deps
 from bot.domain.inbox import receive_many
+from bot.pagerduty.people import PagerDutyPeople
 from bot.retro.render import Renderer
 from bot.slack import wording
 from bot.slack.gateway import SlackGateway
@@ -97,9 +98,12 @@ def build_gateway(settings: Settings, session: ClientSession | None = None) -> S
 def build_deps(settings: Settings, sessions: SessionFactory, *, clock: Clock,
                renderer: Renderer, http: ClientSession | None = None) -> Deps:
     """Everything handlers and use cases are given, wired once, as `sitrep serve` runs it."""
+    pagerduty = (PagerDutyPeople(settings.pagerduty_api_url, settings.pagerduty_api_token,
+                                 http) if settings.pagerduty_api_token else None)
     return Deps(settings=settings, sessions=sessions, clock=clock,
                 slack=build_gateway(settings, http), retro=renderer,
-                inbox_writes=GroupCommit(sessions, receive_many, name="event-inbox"))
+                inbox_writes=GroupCommit(sessions, receive_many, name="event-inbox"),
+                pagerduty=pagerduty)
 
 
 def build_app(deps: Deps) -> AsyncApp:

@@ -12,6 +12,7 @@ from bot.core.work_queue import WorkQueue
 from bot.db.engine import SessionFactory
 from bot.db.group_commit import GroupCommit
 from bot.domain.inbox import Arrival
+from bot.pagerduty.people import PagerDutyPeople
 from bot.retro.render import Renderer
 from bot.slack.gateway import SlackGateway
 
@@ -39,6 +40,8 @@ class Deps:
     # The event inbox's writes, committed together (`bot/db/group_commit.py`); None writes
     # each event in a transaction of its own.
     inbox_writes: GroupCommit[Arrival, bool] | None = None
+    # PagerDuty's REST API, for the email of a page's assignee; None when no key is set.
+    pagerduty: PagerDutyPeople | None = None
     # Counts of what Slack told us about ourselves (`app_rate_limited` notices…), for
     # whoever reports on the bot's health.
     tallies: Counter[str] = field(default_factory=Counter)

@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -39,6 +40,8 @@ from bot.usecases.opening_recovery import OpeningRecovery
 from bot.web.access_log import AccessLog
 from bot.web.dashboard import Dashboard
 from bot.web.metrics import METRICS_PATH, MetricsPage
+from handlers import alertmanager_hook, pagerduty_hook
+from handlers.hook_requests import read_at_most
 from handlers.request_gate import VERIFIED_AT_THE_EDGE
 from handlers.timeline_events import TimelineEventsFastPath
 
@@ -51,7 +54,6 @@ HEALTH_DB_TIMEOUT_S = 2.0
 # message: old and new text, each with its blocks) stays well under this. A bigger body is
 # refused before it is read any further.
 MAX_SLACK_REQUEST_BYTES = 512 * 1024
-_READ_CHUNK_BYTES = 64 * 1024
 # After SIGTERM the process exits within 10 s (an orchestrator's grace period is often
 # that, then SIGKILL): this long for the work in hand, the rest for closing down. Work
 # cut short is not lost: acknowledged events wait in the inbox, a half-made start in its
@@ -70,6 +72,8 @@ SOCKET_MODE: web.AppKey[SocketModeConnection] = web.AppKey("socket_mode", Socket
 FAST_EVENTS: web.AppKey[TimelineEventsFastPath] = web.AppKey("fast_events",
                                                              TimelineEventsFastPath)
 SIGNATURES: web.AppKey[SlackSignatures] = web.AppKey("signatures", SlackSignatures)
+
+Hook = Callable[[web.Request], Awaitable[web.Response]]
 
 
 @dataclass
@@ -164,7 +168,8 @@ async def start_bot(
                                              metrics=MetricsPage(deps),
                                              socket_mode=socket_mode,
                                              dashboard=(Dashboard(deps, http)
-                                                        if settings.dashboard else None)),
+                                                        if settings.dashboard else None),
+                                             hooks=page_hooks(deps)),
                                handle_signals=False, shutdown_timeout=IN_FLIGHT_TIMEOUT_S,
                                access_log_class=AccessLog)
         await runner.setup()
@@ -221,15 +226,29 @@ def _listening_socket(settings: Settings, port: int | None) -> socket.socket:
                           "of this machine, such as 0.0.0.0 or 127.0.0.1.") from None
 
 
+def page_hooks(deps: Deps) -> dict[str, Hook]:
+    """The paging webhooks whose secret is set; without it the path answers 404."""
+    hooks: dict[str, Hook] = {}
+    if deps.settings.alertmanager_token:
+        hooks[alertmanager_hook.PATH] = alertmanager_hook.AlertmanagerHook(
+            deps, deps.settings.alertmanager_token)
+    if deps.settings.pagerduty_secret:
+        hooks[pagerduty_hook.PATH] = pagerduty_hook.PagerDutyHook(
+            deps, deps.settings.pagerduty_secret)
+    return hooks
+
+
 def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue, *,
                   signatures: SlackSignatures | None = None,
                   fast_events: TimelineEventsFastPath | None = None,
                   metrics: MetricsPage | None = None,
                   socket_mode: SocketModeConnection | None = None,
-                  dashboard: Dashboard | None = None) -> web.Application:
+                  dashboard: Dashboard | None = None,
+                  hooks: dict[str, Hook] | None = None) -> web.Application:
     """`signatures` None (Socket Mode without a signing secret): nothing over HTTP is Slack's.
     `socket_mode`: healthy only while it is connected. `dashboard`: its pages and API on the
-    same port (bot/web/dashboard.py)."""
+    same port (bot/web/dashboard.py). `hooks`: the paging webhooks, by path (in Socket Mode
+    too: pages come over HTTP whatever Slack uses)."""
     web_app = web.Application()
     web_app[BOLT_APP] = bolt_app
     web_app[ENGINE] = engine
@@ -247,7 +266,17 @@ def build_web_app(bolt_app: AsyncApp, engine: AsyncEngine, after_ack: WorkQueue,
         web_app.router.add_get(METRICS_PATH, metrics.page)
     if dashboard is not None:
         dashboard.install(web_app)
+    for path, hook in (hooks or {}).items():
+        web_app.router.add_post(path, _giving_way(hook))
     return web_app
+
+
+def _giving_way(hook: Hook) -> Hook:
+    """The after-ack workers give way while a page is being answered, as for Slack's."""
+    async def answer(request: web.Request) -> web.Response:
+        with request.app[AFTER_ACK].serving():
+            return await hook(request)
+    return answer
 
 
 async def slack_events(request: web.Request) -> web.Response:
@@ -269,7 +298,7 @@ async def _answer_slack(request: web.Request) -> tuple[str, web.Response]:
     timeline event takes the fast path and everything else goes to Bolt. Nothing of a
     refused body is logged."""
     with request.app[AFTER_ACK].serving():
-        body = await _read_at_most(request, MAX_SLACK_REQUEST_BYTES)
+        body = await read_at_most(request, MAX_SLACK_REQUEST_BYTES)
         if body is None:
             log.warning("refused a request of more than %d bytes", MAX_SLACK_REQUEST_BYTES)
             return UNREAD, web.json_response({"error": "request too large"}, status=413)
@@ -285,18 +314,6 @@ async def _answer_slack(request: web.Request) -> tuple[str, web.Response]:
             return UNREAD, web.json_response({"error": "malformed request"}, status=400)
         bolt_response = await request.app[BOLT_APP].async_dispatch(bolt_request)
         return kind_of(bolt_request.body), await to_aiohttp_response(bolt_response)
-
-
-async def _read_at_most(request: web.Request, limit: int) -> bytes | None:
-    """The body, or None once it is longer than `limit` (whatever Content-Length says)."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(_READ_CHUNK_BYTES):
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
 
 
 def _bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest | None:

@@ -68,6 +68,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await replies.answer(replies.via_response_url(respond), _open(
             deps, lifecycle.resolve_form(where), body, blocks.resolve_modal))
 
+    @app.action(blocks.TAKE_COMMAND_BUTTON)
+    async def take_command_pressed(ack: AsyncAck, body: dict[str, Any],
+                                   respond: AsyncRespond) -> None:
+        where = _where(body)
+        await ack()
+        await replies.answer(replies.via_response_url(respond), lifecycle.take_command(where))
+
     @app.action(blocks.REOPEN_BUTTON)
     async def reopen_pressed(ack: AsyncAck, body: dict[str, Any],
                              respond: AsyncRespond) -> None:

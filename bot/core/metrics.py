@@ -48,3 +48,9 @@ def observe_request(kind: str, outcome: str, seconds: float) -> None:
 
 
 _request_series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+
+
+PAGE_DELIVERIES = Counter(
+    "sitrep_page_deliveries", "Deliveries to the paging webhooks, by source (alertmanager, "
+    "pagerduty) and outcome (accepted, repeat: already handled, unauthorized, malformed, "
+    "too_large, error: the bot could not keep it).", ["source", "outcome"])

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core import durations
 from bot.core.database_url import async_database_url
+from bot.core.label_matchers import Matchers, parse_matchers
 
 # Slack signing secrets are hex strings; anything else is almost always a pasted token or a
 # copy of the wrong field from the app's "Basic Information" page.
@@ -152,15 +153,39 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, alias="SITREP_PUBLIC_URL")
     session_secret: str | None = Field(default=None, alias="SITREP_SESSION_SECRET")
 
+    # The paging webhooks (POST /hooks/alertmanager, /hooks/pagerduty); unset: 404.
+    alertmanager_token: str | None = Field(default=None, alias="SITREP_ALERTMANAGER_TOKEN")
+    pagerduty_secret: str | None = Field(default=None, alias="SITREP_PAGERDUTY_SECRET")
+    # Which triggered PagerDuty incidents open one (matchers on `urgency`, `priority`,
+    # `service`); the others and their news are ignored.
+    pagerduty_open_on: Annotated[Matchers, NoDecode] = Field(
+        default_factory=Matchers, alias="SITREP_PAGERDUTY_OPEN_ON")
+    # A read-only PagerDuty REST API key: with it, a PagerDuty page's assignee is found in
+    # Slack by email and made commander. Unset: the card asks someone to take command.
+    pagerduty_api_token: str | None = Field(default=None, alias="SITREP_PAGERDUTY_API_TOKEN")
+    pagerduty_api_url: str = Field(default="https://api.pagerduty.com/",
+                                   alias="SITREP_PAGERDUTY_API_URL")
+    # Which firing Alertmanager groups may open an incident (label matchers, as
+    # Alertmanager writes them); the others only join an incident that tracks them.
+    alertmanager_open_on: Annotated[Matchers, NoDecode] = Field(
+        default_factory=Matchers, alias="SITREP_ALERTMANAGER_OPEN_ON")
+
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
                      "announce_channel", "retro_template", "slack_client_id",
-                     "slack_client_secret", "public_url", "session_secret", mode="before")
+                     "slack_client_secret", "public_url", "session_secret",
+                     "alertmanager_token", "pagerduty_secret", "pagerduty_api_token",
+                     mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `FOO=` in a .env file means "not set", not "set to the empty string".
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("alertmanager_open_on", "pagerduty_open_on", mode="before")
+    @classmethod
+    def _label_matchers(cls, value: object) -> object:
+        return parse_matchers(value) if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod
@@ -370,7 +395,7 @@ class Settings(BaseSettings):
                              "in SITREP_TIMELINE_EMOJI; pick an emoji that marks nothing")
         return self
 
-    @field_validator("slack_api_url")
+    @field_validator("slack_api_url", "pagerduty_api_url")
     @classmethod
     def _api_url_ends_with_slash(cls, value: str) -> str:
         # slack-sdk joins method names onto the base URL; without the slash the last path

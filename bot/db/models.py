@@ -53,6 +53,10 @@ class Incident(SQLModel, table=True):
     card_stale: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     summary: str | None = Field(default=None, sa_type=NulFreeText)
     impact: str | None = Field(default=None, sa_type=NulFreeText)
+    # Opened by a page (`alertmanager`, `pagerduty`) rather than a person, and the page's
+    # own link (Alertmanager's group, the PagerDuty incident), shown on the card.
+    paged_by: str | None = Field(default=None, sa_type=NulFreeString(20))
+    page_url: str | None = Field(default=None, sa_type=NulFreeText)
     # Indexed for windows of the history (`sitrep stats --since`, `/incident stats`).
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     detected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -91,6 +95,27 @@ class IncidentOpening(SQLModel, table=True):
     lease_until: datetime = Field(sa_type=UTCDateTime, index=True)
     # Recoveries tried: one that keeps failing is given up, and the reporter told.
     attempts: int = Field(default=0)
+
+
+class PageTracking(SQLModel, table=True):
+    """An Alertmanager alert group or a PagerDuty incident, and the incident that tracks it.
+
+    Every delivery about it locks this row first, so two deliveries at once (on any
+    replica) take turns: at most one opens an incident, and the other finds it. The row
+    outlives the incident it points to: an Alertmanager group firing again after its
+    incident was resolved opens a new one; a PagerDuty incident never opens a second."""
+
+    __tablename__ = "page_tracking"
+
+    team_id: str = Field(primary_key=True, sa_type=NulFreeString(SLACK_ID))
+    source: str = Field(primary_key=True, sa_type=NulFreeString(20))
+    # A digest of Alertmanager's groupKey (which can be long), or PagerDuty's incident id.
+    page_key: str = Field(primary_key=True, sa_type=NulFreeString(64))
+    # The groupKey or incident id as sent, for a person reading the table.
+    external_key: str = Field(sa_type=NulFreeText)
+    incident_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("incident.id", ondelete="SET NULL"), nullable=True, index=True))
+    updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class IncidentCounter(SQLModel, table=True):

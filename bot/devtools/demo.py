@@ -1,4 +1,5 @@
-"""`sitrep demo`: a whole incident, played through the real bot against the built-in Slack.
+"""`sitrep demo`: a whole incident, from an Alertmanager page to the retrospective, played
+through the real bot against the built-in Slack.
 
 No workspace and no network: the emulator plays Slack on 127.0.0.1, a throwaway SQLite file
 holds the data, and every step is a signed HTTP request into the same app `sitrep serve`
@@ -20,7 +21,8 @@ from typing import Any, TextIO
 
 from bot.core.settings import ConfigError, Settings
 from bot.devtools import emulator_openid as openid
-from bot.devtools import payloads
+from bot.devtools import page_sender, payloads
+from bot.devtools.page_sender import PageSender
 from bot.devtools.signed_client import SignedSlackClient
 from bot.devtools.slack_emulator import SlackEmulator
 from bot.server import EVENTS_PATH, RunningBot, start_bot
@@ -52,11 +54,13 @@ class DemoClock:
 
 class Demo:
     def __init__(self, slack: SlackEmulator, client: SignedSlackClient, out: TextIO,
-                 clock: DemoClock, wake: Callable[[], None] = lambda: None) -> None:
+                 clock: DemoClock, pages: PageSender,
+                 wake: Callable[[], None] = lambda: None) -> None:
         self.slack = slack
         self.client = client
         self.out = out
         self.clock = clock
+        self.pages = pages
         # The scheduler sleeps until something changes; the demo's clock jumps, so the
         # demo tells it when time has moved on.
         self.wake = wake
@@ -78,6 +82,47 @@ class Demo:
         await self.slack.wait_for_call(done_when, count=before + times, timeout=STEP_TIMEOUT_S)
         await self.slack.wait_until_quiet()
         return response.message
+
+    async def page(self, payload: dict[str, Any], *, opens: bool = False) -> None:
+        """Alertmanager notifies the bot, as its webhook receiver would."""
+        alerts = payload["alerts"]
+        self.out.write(f"  Alertmanager sends the group {payload['groupLabels']} "
+                       f"({payload['status']}, {len(alerts)} alert"
+                       f"{'' if len(alerts) == 1 else 's'}) to /hooks/alertmanager\n")
+        before = len(self.slack.calls_to("pins.add" if opens else "chat.postMessage"))
+        answer = await self.pages.alertmanager(payload)
+        if answer.status not in (200, 202):
+            raise DemoFailed(f"the bot answered HTTP {answer.status} to Alertmanager")
+        await self.slack.wait_for_call("pins.add" if opens else "chat.postMessage",
+                                       count=before + 1, timeout=STEP_TIMEOUT_S)
+        await self.slack.wait_until_quiet()
+
+    def alert(self, instance: str, fingerprint: str, *, minutes_ago: int = 0,
+              resolved: bool = False) -> dict[str, Any]:
+        started = self.clock.now() - timedelta(minutes=minutes_ago)
+        return page_sender.alert(
+            "CheckoutErrorRate", fingerprint=fingerprint, starts_at=started,
+            status="resolved" if resolved else "firing",
+            ends_at=self.clock.now() if resolved else None,
+            labels={"severity": "error", "service": "checkout", "instance": instance},
+            annotations={"summary": "Checkout returns 500s for card payments",
+                         "runbook_url": "https://runbooks.example.org/checkout/error-rate"})
+
+    async def take_command(self, user: str, channel: str) -> None:
+        self.out.write(f"  {self._name(user)} joins #{self.slack.channel(channel).name} and "
+                       "presses Take command on the card\n")
+        self.slack.join_channel(channel, user)
+        card = next(m for m in reversed(self.slack.messages(channel)) if m.get("blocks"))
+        before = len(self.slack.calls_to("conversations.setTopic"))
+        response = await self.client.interaction(payloads.block_actions(
+            user_id=user, channel_id=channel, message=card,
+            action_id="incident_take_command", value="1",
+            response_url=self.slack.response_url(uuid.uuid4().hex)))
+        if response.status != 200:
+            raise DemoFailed(f"the bot answered HTTP {response.status} to Take command")
+        await self.slack.wait_for_call("conversations.setTopic", count=before + 1,
+                                       timeout=STEP_TIMEOUT_S)
+        await self.slack.wait_until_quiet()
 
     async def start(self, user: str, text: str) -> str:
         key = uuid.uuid4().hex
@@ -196,9 +241,16 @@ class Demo:
 
 async def whole_incident(demo: Demo) -> str:
     """An afternoon's incident, start to finish; returns its channel id."""
-    demo.later(0, "Alice is paged: checkout is failing.")
-    channel = await demo.start(ALICE, "sev2 Checkout returns 500s for card payments")
-    demo.later(3)
+    demo.later(0, "Prometheus sees card payments failing; Alertmanager pages.")
+    first = demo.alert("checkout-7d9f:8080", "1a30ba71cca2921f", minutes_ago=2)
+    group = {"alertname": "CheckoutErrorRate"}
+    await demo.page(page_sender.alert_group([first], group_labels=group), opens=True)
+    channel = _incident_channel(demo.slack)
+    demo.later(1, "Alice, on call, sees the page in #general.")
+    await demo.take_command(ALICE, channel)
+    demo.later(2, "a second instance starts failing too.")
+    second = demo.alert("checkout-5c2a:8080", "2b41cb82ddb3a30e")
+    await demo.page(page_sender.alert_group([first, second], group_labels=group))
     seen = demo.say(channel, BOB, "Seeing 500s on /pay since 14:02, only card payments")
     await demo.pin(CAROL, channel, seen)
     cause = demo.say(channel, ALICE, "Deploy 4512 went out at 13:58, rolling it back")
@@ -216,8 +268,13 @@ async def whole_incident(demo: Demo) -> str:
     demo.later(18)
     recovered = demo.say(channel, BOB, "Rollback done, error rate back under 0.1%")
     await demo.pin(ALICE, channel, recovered)
+    demo.later(5, "Alertmanager sees the alerts stop.")
+    await demo.page(page_sender.alert_group(
+        [demo.alert("checkout-7d9f:8080", "1a30ba71cca2921f", minutes_ago=33, resolved=True),
+         demo.alert("checkout-5c2a:8080", "2b41cb82ddb3a30e", minutes_ago=26, resolved=True)],
+        group_labels=group))
     await demo.command(ALICE, "status monitoring", channel=channel)
-    demo.later(45, "Alice's shift ends; Bob takes over.")
+    demo.later(40, "Alice's shift ends; Bob takes over.")
     await demo.command(ALICE, "handover <@U0BOB|bob>", channel=channel,
                        done_when="chat.postMessage", times=2)
     demo.later(20, "no update for over an hour: Sitrep reminds the commander.")
@@ -230,6 +287,16 @@ async def whole_incident(demo: Demo) -> str:
     await demo.command(BOB, "resolve Deploy 4512 broke card payments; rolled back",
                        channel=channel, done_when="chat.postMessage", times=3)
     return channel
+
+
+def _incident_channel(slack: SlackEmulator) -> str:
+    made = [call for call in slack.calls_to("conversations.create")]
+    if not made:
+        raise DemoFailed("the page opened no incident channel")
+    channel = slack.channel_by_name(str(made[-1].args.get("name")))
+    if channel is None:
+        raise DemoFailed("the incident channel is not there")
+    return channel.id
 
 
 async def run_demo(out: TextIO, *, dashboard: bool = False, port: int = 0) -> int:
@@ -255,12 +322,15 @@ async def run_demo(out: TextIO, *, dashboard: bool = False, port: int = 0) -> in
                       "SLACK_API_URL": slack.api_url,
                       "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
                       "SITREP_ANNOUNCE_CHANNEL": GENERAL,
+                      "SITREP_ALERTMANAGER_TOKEN": secrets.token_hex(16),
                       **(_dashboard_settings(url) if dashboard else {})}
             settings = Settings(_env_file=None, **values)  # type: ignore[arg-type]
             running: RunningBot = await start_bot(settings, sock=listener, clock=clock)
             client = SignedSlackClient(url + EVENTS_PATH, settings.slack_signing_secret or "",
                                        slack)
-            demo = Demo(slack, client, out, clock, wake=running.deps.schedule_changed.poke)
+            pages = PageSender(url, alertmanager_token=settings.alertmanager_token)
+            demo = Demo(slack, client, out, clock, pages,
+                        wake=running.deps.schedule_changed.poke)
             try:
                 out.write(f"Sitrep is serving on {url} against the built-in Slack at "
                           f"{slack.api_url}\n\n")
@@ -270,6 +340,7 @@ async def run_demo(out: TextIO, *, dashboard: bool = False, port: int = 0) -> in
                     await _browse_until_stopped(out, url, slack)
             finally:
                 await client.close()
+                await pages.close()
                 await running.stop()
             calls = len(slack.calls)
     out.write(f"\nThe bot made {calls} Web API calls. Nothing left this machine, and the "

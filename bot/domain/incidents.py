@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import delete, update
 from sqlmodel import col, func, select
@@ -20,6 +21,7 @@ from bot.domain.errors import InvalidInput, NotAnIncidentChannel, WrongState
 from bot.domain.vocabulary import (
     MAX_TEXT_LENGTH,
     MAX_TITLE_LENGTH,
+    PAGE_SOURCE_NAMES,
     SEVERITIES,
     STATUSES,
     Kind,
@@ -103,23 +105,61 @@ async def open_incident(
     description: str | None,
     now: datetime,
     private: bool = False,
+    commander_id: str | Literal["reporter"] | None = "reporter",
+    paged_by: str | None = None,
+    page_url: str | None = None,
+    detected_at: datetime | None = None,
 ) -> Incident:
-    """A new incident, its reporter as commander, and the first timeline entry."""
+    """A new incident, its commander (the reporter, unless another person or nobody is
+    named), and the first timeline entry. A page (`paged_by`) is reported by the bot on the
+    paging tool's behalf, and may open with nobody in command yet."""
     title = check_title(title)
     severity = parse_severity(str(severity))
     number = await allocate_number(session, team_id)
     incident = Incident(team_id=team_id, number=number, title=title,
                         description=(description or "").strip() or None, severity=severity,
                         status=Status.INVESTIGATING, reporter_id=reporter_id, created_at=now,
-                        detected_at=now, private=private)
+                        detected_at=min(detected_at or now, now), private=private,
+                        paged_by=paged_by, page_url=page_url)
     session.add(incident)
     await session.flush()
-    session.add(RoleAssignment(team_id=team_id, incident_id=_id(incident),
-                               role=Role.COMMANDER, user_id=reporter_id, assigned_by=reporter_id,
-                               started_at=now))
-    _record(session, incident, Kind.STARTED, f"Incident declared as {severity_label(severity)}",
-            by=reporter_id, now=now)
+    commander = reporter_id if commander_id == "reporter" else commander_id
+    if commander is not None:
+        session.add(RoleAssignment(team_id=team_id, incident_id=_id(incident),
+                                   role=Role.COMMANDER, user_id=commander,
+                                   assigned_by=reporter_id, started_at=now))
+    said = f"Incident declared as {severity_label(severity)}"
+    if paged_by:
+        said = (f"Incident opened as {severity_label(severity)} by a page from "
+                f"{PAGE_SOURCE_NAMES.get(paged_by, paged_by)}")
+    _record(session, incident, Kind.STARTED, said, by=reporter_id, now=now)
+    if paged_by and commander is not None:
+        _record(session, incident, Kind.ROLE, Role.COMMANDER, by=reporter_id, now=now,
+                subject_id=commander)
     return incident
+
+
+async def take_command(session: AsyncSession, incident: Incident, *, user_id: str,
+                       now: datetime) -> RoleChange:
+    """Someone takes command of an incident nobody commands yet (one a page opened).
+    Two people pressing at once: the first has it, the second is told who."""
+    check_open(incident, "take command")
+    current = (await session.exec(
+        select(RoleAssignment).where(RoleAssignment.incident_id == incident.id,
+                                     col(RoleAssignment.role) == Role.COMMANDER,
+                                     col(RoleAssignment.ended_at).is_(None)))).first()
+    if current is not None:
+        if current.user_id == user_id:
+            raise WrongState(f"You are already the commander of {label(incident.number)}.")
+        raise WrongState(f"<@{current.user_id}> has taken command of "
+                         f"{label(incident.number)} already. `/incident handover` moves it "
+                         "on if you agree between you.")
+    session.add(RoleAssignment(team_id=incident.team_id, incident_id=_id(incident),
+                               role=Role.COMMANDER, user_id=user_id, assigned_by=user_id,
+                               started_at=now))
+    _record(session, incident, Kind.ROLE, Role.COMMANDER, by=user_id, now=now,
+            subject_id=user_id)
+    return RoleChange(role=Role.COMMANDER, user_id=user_id, previous_user_id=None)
 
 
 async def abandon_incident(session: AsyncSession, *, team_id: str, incident_id: int,

@@ -4,6 +4,7 @@ their own values, so rows keep storing the plain words."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
@@ -51,6 +52,28 @@ class Kind(StrEnum):
     RESOLVED = "resolved"
     REOPENED = "reopened"
     REVIEWED = "reviewed"
+    # From the paging webhooks: an alert of an Alertmanager group firing, the same alert
+    # resolved (said, never acted on), and a PagerDuty incident's news.
+    ALERT = "alert"
+    ALERT_RESOLVED = "alert_resolved"
+    PAGERDUTY = "pagerduty"
+
+
+# Entries a page wrote: their links lead to the paging tool, not to a Slack message.
+PAGE_KINDS: Final = frozenset({Kind.ALERT, Kind.ALERT_RESOLVED, Kind.PAGERDUTY})
+
+
+class PageSource(StrEnum):
+    """Where a page came from: the paging webhooks (`POST /hooks/...`)."""
+
+    ALERTMANAGER = "alertmanager"
+    PAGERDUTY = "pagerduty"
+
+
+PAGE_SOURCE_NAMES: Final[Mapping[str, str]] = {
+    PageSource.ALERTMANAGER: "Alertmanager",
+    PageSource.PAGERDUTY: "PagerDuty",
+}
 
 
 class Via(StrEnum):

@@ -20,7 +20,7 @@ from bot.domain import incidents
 from bot.domain.action_items import ItemState, standing
 from bot.domain.reviews import RetroState, retro_state
 from bot.domain.timeline import sentence
-from bot.domain.vocabulary import Kind, label, severity_label
+from bot.domain.vocabulary import PAGE_KINDS, Kind, label, severity_label
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 
@@ -73,6 +73,13 @@ class Entry:
     def in_thread(self) -> bool:
         # Slack's links to thread replies name the thread; top-level links do not.
         return self.permalink is not None and "thread_ts=" in self.permalink
+
+    @property
+    def link_label(self) -> str:
+        """What the entry's link leads to: a Slack message, or a page's own source."""
+        if self.kind in PAGE_KINDS:
+            return "alert" if self.kind != Kind.PAGERDUTY else "PagerDuty"
+        return "reply in a thread" if self.in_thread else "message"
 
 
 @dataclass(frozen=True)

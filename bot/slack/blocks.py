@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from bot.core.settings import COMMANDER
 from bot.domain.vocabulary import (
     MAX_TEXT_LENGTH,
     MAX_TITLE_LENGTH,
@@ -26,7 +27,13 @@ from bot.domain.vocabulary import (
 from bot.slack.mrkdwn import SECTION_TEXT_LIMIT as SECTION_TEXT_LIMIT
 from bot.slack.mrkdwn import clip as clip
 from bot.slack.mrkdwn import escape, mention, slack_time, to_mrkdwn
-from bot.slack.wording import CARD_HINT, SEVERITY_EMOJI, STATUS_EMOJI
+from bot.slack.wording import (
+    CARD_HINT,
+    NO_COMMANDER_YET,
+    SEVERITY_EMOJI,
+    STATUS_EMOJI,
+    page_source_line,
+)
 
 Block = dict[str, Any]
 
@@ -39,11 +46,32 @@ STATUS_SELECT: Final = "incident_status"
 UPDATE_BUTTON: Final = "incident_update"
 RESOLVE_BUTTON: Final = "incident_resolve"
 REOPEN_BUTTON: Final = "incident_reopen"
+TAKE_COMMAND_BUTTON: Final = "incident_take_command"
 CARD_ACTIONS_BLOCK: Final = "incident_actions"
 
 START_MODAL: Final = "incident_start"
 UPDATE_MODAL: Final = "incident_update"
 RESOLVE_MODAL: Final = "incident_resolve"
+
+
+# Alerts listed on the card; the rest are counted (all of them are on the timeline).
+CARD_ALERTS: Final = 5
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    text: str  # as the timeline keeps it: the alert's name and summary first, then labels
+    url: str | None  # the alert's source (Prometheus's graph)
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """The page that opened the incident (`source` None: alerts that joined it later)."""
+
+    source: str | None
+    url: str | None
+    alerts: tuple[AlertLine, ...] = ()
+    more_alerts: int = 0
 
 
 @dataclass(frozen=True)
@@ -58,6 +86,7 @@ class CardFacts:
     started_at: datetime
     roles: Mapping[str, str]  # role → user id, commander first
     summary: str | None = None
+    page: PageFacts | None = None
 
 
 def _text(text: str, *, kind: str = "mrkdwn") -> dict[str, Any]:
@@ -76,6 +105,8 @@ def incident_card(facts: CardFacts) -> list[Block]:
         _text(f"*Severity*\n{SEVERITY_EMOJI[facts.severity]} {severity_label(facts.severity)}"),
         _text(f"*Status*\n{STATUS_EMOJI.get(facts.status, '')} {facts.status.capitalize()}"),
     ]
+    if COMMANDER not in facts.roles:
+        fields.append(_text(f"*Commander*\n{NO_COMMANDER_YET}"))
     for role, user_id in facts.roles.items():
         fields.append(_text(f"*{role.capitalize()}*\n{mention(user_id)}"))
     fields.append(_text(f"*Started*\n{slack_time(facts.started_at)}"))
@@ -86,6 +117,8 @@ def incident_card(facts: CardFacts) -> list[Block]:
                for start in range(0, len(fields), FIELDS_PER_SECTION)]
     if facts.description:
         blocks.append({"type": "section", "text": _text(clip(escape(facts.description)))})
+    if facts.page is not None:
+        blocks.append({"type": "section", "text": _text(clip(_page_text(facts.page)))})
     if facts.status == Status.RESOLVED and facts.summary:
         blocks.append({"type": "section",
                        "text": _text(clip(f"*Summary*\n{to_mrkdwn(facts.summary)}"))})
@@ -95,12 +128,27 @@ def incident_card(facts: CardFacts) -> list[Block]:
     return blocks
 
 
+def _page_text(page: PageFacts) -> str:
+    lines = [page_source_line(page.source, page.url)] if page.source else []
+    for alert in page.alerts:
+        head, *rest = alert.text.split("\n")
+        shown = f"<{alert.url}|{escape(head)}>" if alert.url else escape(head)
+        lines.append(f"• {shown}" + (f"\n   _{escape(rest[0])}_" if rest else ""))
+    if page.more_alerts:
+        lines.append(f"…and {page.more_alerts} more on the timeline")
+    return "\n".join(lines)
+
+
 def _card_actions(facts: CardFacts) -> list[Block]:
     value = str(facts.number)
     if facts.status == Status.RESOLVED:
         return [{"type": "button", "action_id": REOPEN_BUTTON, "value": value,
                  "text": _plain("Reopen")}]
-    return [
+    # A page that found nobody to command it asks someone to take it, first thing.
+    take = [] if COMMANDER in facts.roles else [
+        {"type": "button", "action_id": TAKE_COMMAND_BUTTON, "value": value,
+         "style": "primary", "text": _plain("Take command")}]
+    return [*take,
         _select(SEVERITY_SELECT, "Severity", [(severity_label(s), str(s)) for s in SEVERITIES],
                 initial=str(facts.severity)),
         _select(STATUS_SELECT, "Status",

@@ -371,10 +371,25 @@ class SlackGateway:
 
     async def team_id(self) -> str:
         """The workspace the bot token belongs to: the one whose people may sign in to
-        the dashboard."""
+        the dashboard, and where a page opens its incident."""
         if self._team_id is None:
             await self._who_am_i()
         return self._team_id or ""
+
+    async def user_by_email(self, email: str) -> str | None:
+        """The Slack user with this email (users.lookupByEmail), or None when there is
+        none: the page's on-call person may not be in Slack under that address."""
+        try:
+            with as_failure("users.lookupByEmail", expected={"users_not_found"}):
+                response = await self.client.users_lookupByEmail(email=email)
+        except SlackFailure as failure:
+            if failure.error == "users_not_found":
+                return None
+            raise
+        user = response.get("user") or {}
+        if user.get("deleted") or user.get("is_bot"):
+            return None
+        return str(user.get("id") or "") or None
 
     async def _who_am_i(self) -> None:
         async with self._workspace_url_lock:

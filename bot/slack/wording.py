@@ -20,7 +20,7 @@ from bot.domain.errors import IncidentError, NotAllowed
 from bot.domain.handover import HandoverFacts
 from bot.domain.incidents import Change, RoleChange
 from bot.domain.timeline import sentence
-from bot.domain.vocabulary import kind_label, label, severity_label
+from bot.domain.vocabulary import PAGE_SOURCE_NAMES, kind_label, label, severity_label
 from bot.slack.failures import MembershipUnknown, SlackFailure
 from bot.slack.mrkdwn import channel_link, clip, escape, mention, slack_time, to_mrkdwn
 
@@ -440,3 +440,73 @@ def slack_failure(failure: SlackFailure) -> str:
         return (f"Slack refused {failure.method} ({failure.error}). Please try again; if it "
                 "keeps happening, tell whoever runs Sitrep.")
     return template.format(needed=failure.needed or "a scope")
+
+
+# --- pages (the paging webhooks) --------------------------------------------------------------
+
+# The card's commander field while a page found nobody to command the incident.
+NO_COMMANDER_YET: Final = "_nobody yet: press *Take command*_"
+
+
+def _source_name(source: str) -> str:
+    return PAGE_SOURCE_NAMES.get(source, source)
+
+
+def page_source_line(source: str, url: str | None) -> str:
+    name = _source_name(source)
+    return f":rotating_light: Paged by {f'<{url}|{name}>' if url else name}"
+
+
+def paged(*, number: int, severity: int, title: str, source: str, channel_id: str) -> str:
+    return (f":rotating_light: *{label(number)}* ({severity_label(severity)}) paged by "
+            f"{_source_name(source)}: {escape(title)} · join {channel_link(channel_id)}")
+
+
+def took_command(user_id: str) -> str:
+    return f":busts_in_silhouette: {mention(user_id)} took command."
+
+
+def alerts_joined(lines: Sequence[tuple[str, str | None]], *, truncated: int) -> str:
+    """New alerts of a group this incident tracks: the first line of each, linked."""
+    said = [":bell: " + ("New alert:" if len(lines) == 1 else f"{len(lines)} new alerts:")]
+    said += [_alert_line(text, url) for text, url in lines[:ALERTS_SAID]]
+    if len(lines) > ALERTS_SAID:
+        said.append(f"…and {len(lines) - ALERTS_SAID} more on the timeline")
+    if truncated:
+        said.append(_truncated(truncated))
+    return clip("\n".join(said))
+
+
+def alerts_resolved(lines: Sequence[tuple[str, str | None]], *, truncated: int) -> str:
+    """Said, never acted on: whether the incident is over is for people to decide."""
+    said = [":white_check_mark: Alertmanager says "
+            + ("this alert is" if len(lines) == 1 else f"{len(lines)} alerts are")
+            + " resolved (the incident stays open until someone resolves it):"]
+    said += [_alert_line(text, url) for text, url in lines[:ALERTS_SAID]]
+    if len(lines) > ALERTS_SAID:
+        said.append(f"…and {len(lines) - ALERTS_SAID} more on the timeline")
+    if truncated:
+        said.append(_truncated(truncated))
+    return clip("\n".join(said))
+
+
+def pagerduty_news(text: str, url: str | None) -> str:
+    return f":pager: {f'<{url}|{escape(text)}>' if url else escape(text)}"
+
+
+# New alerts named in one channel message; the timeline has them all.
+ALERTS_SAID: Final = 5
+
+
+def _alert_line(text: str, url: str | None) -> str:
+    head = escape(text.split("\n")[0])
+    return f"• <{url}|{head}>" if url else f"• {head}"
+
+
+def _truncated(count: int) -> str:
+    return (f"_Alertmanager left out {count} more alert{'' if count == 1 else 's'} of this "
+            "group (its `max_alerts`); see them in Alertmanager._")
+
+
+def alerts_left_out(count: int) -> str:
+    return ":warning: " + _truncated(count)

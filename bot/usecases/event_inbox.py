@@ -19,6 +19,7 @@ from bot.db.engine import transaction
 from bot.deps import Deps
 from bot.domain import inbox
 from bot.slack.failures import SlackFailure
+from bot.usecases.paging import Paging, is_page
 from bot.usecases.timeline_sync import TimelineSync, message_of
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class EventInbox:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.timeline = TimelineSync(deps)
+        self.paging = Paging(deps)
 
     def wants(self, event: Mapping[str, Any]) -> bool:
         """Whether an event changes a timeline, and so goes through the inbox."""
@@ -66,6 +68,11 @@ class EventInbox:
                     await self._failed(team_id, event_id, error)
 
     async def handle(self, team_id: str, event_id: str | None, event: Mapping[str, Any]) -> None:
+        """A Slack event, or a page (`team_id` one of `paging.INBOX_TEAMS`: the delivery
+        whole, as the paging tool sent it)."""
+        if is_page(team_id) and event_id is not None:
+            await self.paging.handle(team_id, event_id, event)
+            return
         await self.timeline.on_event(team_id, event, event_id)
 
     async def recover(self, *, grace: timedelta = RECOVERY_GRACE,
@@ -85,7 +92,8 @@ class EventInbox:
             with log_context(team=row.team_id, event_id=row.event_id):
                 try:
                     body = json.loads(row.payload or "{}")
-                    await self.handle(row.team_id, row.event_id, body.get("event") or {})
+                    event = body if is_page(row.team_id) else body.get("event") or {}
+                    await self.handle(row.team_id, row.event_id, event)
                 except Exception as error:
                     log.warning("replaying event %s failed; it stays in the inbox",
                                 row.event_id, exc_info=not _slacks_bad_moment(error))

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,6 +27,7 @@ from bot.domain import (
     action_items,
     incidents,
     openings,
+    paging,
     permissions,
     reminders,
     reviews,
@@ -215,16 +217,36 @@ class Lifecycle:
             severity = self.deps.settings.default_severity
         owner = openings.new_owner()
         async with transaction(self.deps.sessions) as session:
-            incident = await incidents.open_incident(
-                session, team_id=team_id, reporter_id=reporter_id, title=title,
-                severity=severity, description=description, now=self._now(),
-                private=private)
-            await openings.begin(session, incident, owner=owner, now=self._now())
-            await self._look_again(session, incident)
+            incident = await self.number(
+                session, owner=owner, team_id=team_id, reporter_id=reporter_id, title=title,
+                severity=severity, description=description, private=private)
+        return await self.open_room(incident, owner=owner)
+
+    async def number(self, session: AsyncSession, *, owner: str, team_id: str,
+                     reporter_id: str, title: str, severity: int, description: str | None,
+                     private: bool = False, commander_id: str | Literal["reporter"] | None
+                     = "reporter", paged_by: str | None = None, page_url: str | None = None,
+                     detected_at: datetime | None = None) -> Incident:
+        """The first step of every start, in the caller's transaction: the incident
+        numbered, and its opening held by `owner`. A page's start (`bot/usecases/paging.py`)
+        does this in the transaction that holds the page's tracking row, then
+        `open_room`, exactly as a person's does."""
+        incident = await incidents.open_incident(
+            session, team_id=team_id, reporter_id=reporter_id, title=title,
+            severity=severity, description=description, now=self._now(), private=private,
+            commander_id=commander_id, paged_by=paged_by, page_url=page_url,
+            detected_at=detected_at)
+        await openings.begin(session, incident, owner=owner, now=self._now())
+        await self._look_again(session, incident)
+        return incident
+
+    async def open_room(self, incident: Incident, *, owner: str) -> Started:
+        """The rest of a start, once `number` is committed: channel, room, announcement."""
+        private = incident.private
         names = tuple(candidate_names(incident.number, incident.title,
                                       attempts=CHANNEL_NAME_ATTEMPTS))
-        taken = _Taken(team_id=team_id, incident_id=incident.id or 0, number=incident.number,
-                       channel_names=names)
+        taken = _Taken(team_id=incident.team_id, incident_id=incident.id or 0,
+                       number=incident.number, channel_names=names)
         channel_id: str | None = None
         async with self.holding(incident, owner=owner):
             try:
@@ -256,8 +278,11 @@ class Lifecycle:
         ones that are not recorded (invite, pin, topic) are safe to do twice."""
         assert incident.channel_id is not None
         channel_id = incident.channel_id
-        await self.slack.invite(channel_id, [incident.reporter_id])
         facts = await self._facts(incident)
+        # The reporter and whoever commands (for a page, the on-call found in Slack; the
+        # bot itself, a page's reporter, is skipped by `invite`).
+        commander = facts.roles.get(Role.COMMANDER)
+        await self.slack.invite(channel_id, [incident.reporter_id, *filter(None, [commander])])
         if not openings.done(done, OpeningStep.CARD):
             card_ts = await self.slack.post(channel_id, _card_fallback(facts),
                                             blocks=blocks.incident_card(facts))
@@ -270,7 +295,7 @@ class Lifecycle:
             assert incident.card_ts is not None
             await self.slack.pin(channel_id, incident.card_ts)
             await self.slack.set_topic(channel_id, _topic(
-                facts, await self.slack.display_name(incident.reporter_id)))
+                facts, await self.slack.display_name(commander) if commander else None))
             async with transaction(self.deps.sessions) as session:
                 await openings.advance(session, incident, OpeningStep.READY, owner=owner,
                                        now=self._now())
@@ -307,9 +332,15 @@ class Lifecycle:
         have been converted in the minute it waited; a live one knows how it was made."""
         assert incident.channel_id is not None
         hidden = await self._private(incident) if recovered else incident.private
-        problem = None if hidden else await self._announce(wording.declared(
-            number=incident.number, severity=incident.severity, title=incident.title,
-            reporter_id=incident.reporter_id, channel_id=incident.channel_id))
+        if incident.paged_by:
+            said = wording.paged(number=incident.number, severity=incident.severity,
+                                 title=incident.title, source=incident.paged_by,
+                                 channel_id=incident.channel_id)
+        else:
+            said = wording.declared(number=incident.number, severity=incident.severity,
+                                    title=incident.title, reporter_id=incident.reporter_id,
+                                    channel_id=incident.channel_id)
+        problem = None if hidden else await self._announce(said)
         async with transaction(self.deps.sessions) as session:
             await openings.finish(session, incident, owner=owner)
         return problem
@@ -405,6 +436,16 @@ class Lifecycle:
         await self._tell_channel(incident, wording.role_assigned(change, by=where.user_id))
         return RoleAssigned(number=incident.number, change=change,
                             invite_problem=invite_problem)
+
+    async def take_command(self, where: Where) -> RoleAssigned:
+        """The card's *Take command*, on an incident nobody commands yet (a page found no
+        on-call person in Slack)."""
+        async with self._changing(where) as (session, incident):
+            change = await incidents.take_command(session, incident, user_id=where.user_id,
+                                                  now=self._now())
+        incident_log.role_assigned(incident, change, by=where.user_id)
+        await self._tell_channel(incident, wording.took_command(where.user_id))
+        return RoleAssigned(number=incident.number, change=change, invite_problem=None)
 
     async def hand_over(self, where: Where, user_id: str) -> RoleAssigned:
         """A new commander, and a brief of the incident so far for the next shift."""
@@ -531,10 +572,11 @@ class Lifecycle:
             if fresh is None:
                 raise Gone(wording.incident_gone(incident.number))
             roles = await incidents.current_roles(session, fresh)
+            page = await _page_facts(session, fresh)
         facts = blocks.CardFacts(number=fresh.number, title=fresh.title,
                                  description=fresh.description, severity=fresh.severity,
                                  status=fresh.status, started_at=fresh.created_at,
-                                 roles=roles, summary=fresh.summary)
+                                 roles=roles, summary=fresh.summary, page=page)
         return facts, fresh.card_stale
 
     async def _tell_channel(self, incident: Incident, text: str) -> None:
@@ -592,6 +634,19 @@ class Lifecycle:
                 await stale_cards.mark_stale(session, incident.id or 0)
         except Exception:
             log.exception("could not mark the card of %s stale", label(incident.number))
+
+
+async def _page_facts(session: AsyncSession, incident: Incident) -> blocks.PageFacts | None:
+    """What the card shows of the page that opened the incident, or of the alerts that
+    joined it."""
+    alerts, total = await paging.alerts_of(session, incident, limit=blocks.CARD_ALERTS)
+    if incident.paged_by is None and not alerts:
+        return None
+    return blocks.PageFacts(
+        source=incident.paged_by, url=incident.page_url,
+        alerts=tuple(blocks.AlertLine(text=entry.text, url=entry.permalink)
+                     for entry in alerts),
+        more_alerts=total - len(alerts))
 
 
 def _card_fallback(facts: blocks.CardFacts) -> str:

@@ -135,5 +135,7 @@ class OpeningRecovery:
             incident.number, incident.channel_id, failure))
 
     async def _tell_reporter(self, incident: Incident, text: str) -> None:
+        if incident.paged_by:
+            return  # reported by the bot for a paging tool: nobody to tell
         with suppress(SlackFailure):
             await self.deps.slack.tell_user(incident.reporter_id, text)

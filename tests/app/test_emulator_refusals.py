@@ -85,8 +85,9 @@ async def test_by_default_the_token_has_the_scopes_app_yaml_asks_for() -> None:
     manifest = yaml.safe_load((REPO / "app.yaml").read_text())
     async with emulator() as slack:
         assert slack.bot_scopes == frozenset(manifest["oauth_config"]["scopes"]["bot"])
-        refused = await refusal(client_for(slack).users_lookupByEmail(email="a@b.example"))
-        assert (refused["error"], refused["needed"]) == ("missing_scope", "users:read.email")
+        # Sitrep never lists pins, so app.yaml does not ask for pins:read.
+        refused = await refusal(client_for(slack).pins_list(channel="C0GENERAL"))
+        assert (refused["error"], refused["needed"]) == ("missing_scope", "pins:read")
 
 
 async def test_every_emulated_method_says_which_scopes_it_needs() -> None:

@@ -205,3 +205,15 @@ async def test_serve_refuses_a_database_wait_that_is_not_a_duration(tmp_path: Pa
     env = clean_environment(SITREP_DATABASE_WAIT="a while")
     line = _the_one_line(await run_sitrep("serve", env=env, cwd=tmp_path))
     assert line.startswith("sitrep: SITREP_DATABASE_WAIT is invalid: write a duration")
+
+
+@pytest.mark.parametrize(("written", "says"), [
+    ("severity", "'severity' is not a label matcher"),
+    ("severity=~(critical", "the regex is wrong"),
+])
+async def test_serve_refuses_a_routing_rule_it_cannot_read(
+        written: str, says: str, slack: SlackEmulator, tmp_path: Path) -> None:
+    env = _serving_environment(slack, tmp_path, SITREP_ALERTMANAGER_OPEN_ON=written)
+    line = _the_one_line(await run_sitrep("serve", "--port", "0", env=env, cwd=tmp_path))
+    assert line.startswith("sitrep: SITREP_ALERTMANAGER_OPEN_ON is invalid: ")
+    assert says in line

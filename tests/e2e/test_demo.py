@@ -18,7 +18,18 @@ async def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_pat
     finished = await run_sitrep("demo", env=clean_environment(), cwd=tmp_path)
     assert finished.returncode == 0, finished.stderr
     shown = finished.stdout
-    assert "Sitrep (only to Alice): *INC-1* is open: head to #inc-1-checkout-returns-500s" in shown
+    # It starts from an Alertmanager page: the incident opens by itself, and Alice, on call,
+    # takes command from the card.
+    assert "Alertmanager sends the group {'alertname': 'CheckoutErrorRate'} (firing, 1 alert)" \
+        in shown
+    assert (":rotating_light: *INC-1* (SEV2) paged by Alertmanager: Checkout returns 500s for "
+            "card payments · join #inc-1-checkout-returns-500s-for-card-payments") in shown
+    assert "Sitrep: :busts_in_silhouette: @Alice took command." in shown
+    assert "Sitrep: :bell: New alert:" in shown
+    assert "Alertmanager says 2 alerts are resolved (the incident stays open until someone " \
+           "resolves it)" in shown
+    assert "• <http://prometheus.example.org:9090/graph?g0.expr=CheckoutErrorRate&g0.tab=1|" \
+           "CheckoutErrorRate resolved: Checkout returns 500s for card payments>" in shown
     # The card, pinned and edited in place to its final state.
     assert "Sitrep [pinned]: Checkout returns 500s for card payments" in shown
     assert ("*Incident*: INC-1 | *Severity*: :red_circle: SEV1 | *Status*: :white_check_mark: "
@@ -32,12 +43,14 @@ async def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_pat
     assert "[Post update] [Snooze 30m] [Snooze 1h] [Snooze 2h]" in shown
     assert "Bob presses [Snooze 1h]" in shown
     assert "Sitrep: :zzz: Update reminders snoozed by @Bob until" in shown
-    assert ":rotating_light: *INC-1* (SEV2) declared by @Alice" in shown  # the announcement
     # Pinned messages carry the bot's quiet confirmation, thread replies included.
     assert "Bob: Seeing 500s on /pay since 14:02, only card payments   [:pushpin: 1 " \
            ":spiral_note_pad: 1]" in shown
     assert "↳ Bob: Confirmed: 4512 changed the card tokeniser   [:pushpin: 1" in shown
     # Where the retrospective is, and what it says.
+    assert ":rotating_light: Paged by <http://alertmanager.example.org:9093|Alertmanager>" \
+        in shown  # on the card
+    assert "| commander | @alice | 2026-" in shown
     assert "The retrospective draft is the canvas F" in shown
     assert "| Resolved | " in shown and "time to resolve: **1 h 31 min**" in shown
     assert "- [ ] Add a canary stage for payment deploys — owner @alice" in shown

@@ -46,10 +46,35 @@ def test_a_resolved_card_shows_the_summary_and_only_reopen() -> None:
 
 
 def test_many_roles_spread_over_sections_of_at_most_ten_fields() -> None:
-    roles = {f"role{i}": f"U{i}" for i in range(12)}
+    roles = {"commander": "U0ALICE", **{f"role{i}": f"U{i}" for i in range(11)}}
     card = blocks.incident_card(_facts(roles=roles))
     sections = [block for block in card if block["type"] == "section" and "fields" in block]
     assert [len(section["fields"]) for section in sections] == [10, 6]
+
+
+def test_a_card_nobody_commands_asks_someone_to_take_command_first() -> None:
+    card = blocks.incident_card(_facts(roles={"scribe": "U0BOB"}))
+    fields = [field["text"] for field in card[1]["fields"]]
+    assert fields[3:5] == [f"*Commander*\n{wording.NO_COMMANDER_YET}", "*Scribe*\n<@U0BOB>"]
+    assert _action_ids(card)[0] == blocks.TAKE_COMMAND_BUTTON
+    (take,) = [e for e in card[-2]["elements"] if e["action_id"] == blocks.TAKE_COMMAND_BUTTON]
+    assert take["text"]["text"] == "Take command" and take["style"] == "primary"
+
+
+def test_a_paged_card_links_the_page_and_lists_its_alerts() -> None:
+    page = blocks.PageFacts(source="alertmanager", url="http://am.example:9093", alerts=(
+        blocks.AlertLine("DiskFull firing: /var is full\nLabels: instance=db-1",
+                         "http://prom.example/graph?g0.expr=x"),
+        blocks.AlertLine("NoLink firing", None)), more_alerts=3)
+    card = blocks.incident_card(_facts(page=page))
+    (shown,) = [b["text"]["text"] for b in card
+                if b["type"] == "section" and "Paged by" in b.get("text", {}).get("text", "")]
+    assert shown.splitlines() == [
+        ":rotating_light: Paged by <http://am.example:9093|Alertmanager>",
+        "• <http://prom.example/graph?g0.expr=x|DiskFull firing: /var is full>",
+        "   _Labels: instance=db-1_",
+        "• NoLink firing",
+        "…and 3 more on the timeline"]
 
 
 def test_the_topic_names_the_commander_and_fits_slacks_limit() -> None:
