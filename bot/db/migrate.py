@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import migrations
 from bot.db.engine import writing
@@ -43,7 +45,7 @@ async def upgrade(engine: AsyncEngine) -> None:
     deadline = asyncio.get_running_loop().time() + SQLITE_WAIT_S
     while True:
         try:
-            async with engine.connect() as connection:
+            async with engine.connect() as connection, _rebuilds_keep_rows(connection):
                 connection = await writing(connection)
                 async with connection.begin():
                     await connection.run_sync(_upgrade_on)
@@ -52,6 +54,26 @@ async def upgrade(engine: AsyncEngine) -> None:
             if not _sqlite_busy(error) or asyncio.get_running_loop().time() > deadline:
                 raise
         await asyncio.sleep(_SQLITE_RETRY_S)
+
+
+@asynccontextmanager
+async def _rebuilds_keep_rows(connection: AsyncConnection) -> AsyncIterator[None]:
+    """SQLite alters a constraint by copying the table and dropping the old one (Alembic's
+    batch mode); with foreign keys on, that drop deletes every row that cascades from it:
+    an upgrade would empty the incidents' timelines, roles and action items. So foreign
+    keys are off while migrating (SQLite ignores the switch inside a transaction, hence on
+    the driver's connection, before it begins), checked before the commit (`_upgrade_on`),
+    and on again before the connection goes back to the pool."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # a checked-out connection always has its driver's
+    await driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        await driver.execute("PRAGMA foreign_keys=ON")
 
 
 def _sqlite_busy(error: OperationalError) -> bool:
@@ -66,6 +88,10 @@ def _upgrade_on(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+    if connection.dialect.name == "sqlite":
+        dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if dangling:
+            raise RuntimeError(f"the upgrade would leave rows pointing at nothing: {dangling}")
 
 
 @dataclass(frozen=True)

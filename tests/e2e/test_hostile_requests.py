@@ -168,10 +168,10 @@ async def test_a_command_that_fails_after_its_ack_still_answers_slack_200(
     assert response.status == 200
     reply = await bot.slack.wait_for_response(key)
     assert reply.body["text"] == wording.APOLOGY
-    # The bot's own background rounds (stale cards, half-made starts) trip over the missing
-    # table too; the request's failure is logged once.
+    # The bot's own background rounds (stale cards, half-made starts, timed work) trip over
+    # the missing table too; the request's failure is logged once.
     background = ("bot.usecases.card_repair", "bot.usecases.opening_recovery",
-                  "bot.usecases.event_inbox")
+                  "bot.usecases.event_inbox", "bot.usecases.scheduler")
     errors = [record for record in caplog.records
               if record.levelno >= logging.ERROR and record.name not in background]
     assert len(errors) == 1, [record.getMessage() for record in errors]
