@@ -57,4 +57,6 @@ def outcome(line: ReminderLine, *, name: Callable[[str], str],
         return f"Review marked held{by} at {at}"
     if line.repeated_at is not None:
         return f"Asked again at {local(line.repeated_at)}, in the same message"
+    if line.kind in {ReminderKind.REVIEW_PROMPT, ReminderKind.REVIEW_REMINDER}:
+        return "Not marked held yet"
     return "Not answered"

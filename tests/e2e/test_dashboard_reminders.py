@@ -4,41 +4,37 @@ answered — a snooze, then an update."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.usecases.due_work import scheduled_work
 from tests.support.clock import MovableClock
-from tests.support.dashboard import Browser, browser, serve_dashboard
+from tests.support.dashboard import Browser, browser, run_scheduled_until, serve_dashboard
 from tests.support.incident_steps import command, start_incident
 from tests.support.openapi_check import ApiContract
 from tests.support.served_bot import ServedBot, stop
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # 11:00 in Berlin
-# The served bot's own scheduler may be running a round when the test runs one: the test
-# asks again until the record shows what it waits for, for at most this many rounds.
-ROUNDS = 200
 
 
 async def _record_once(bot: ServedBot, visitor: Browser, number: int, *,
                        reminders: int, answered: int) -> dict[str, Any]:
     """Run what is due until the API shows `reminders` reminders, `answered` of them
-    answered; the API's answer then."""
-    scheduler = scheduled_work(bot.running.deps)
-    for _ in range(ROUNDS):
-        await bot.settle()
-        await scheduler.run_due()
+    answered; the API's answer then, checked against the OpenAPI document."""
+    shown: dict[str, Any] = {}
+
+    async def done() -> bool:
         answer = await visitor.get(f"/api/incidents/{number}")
-        record: dict[str, Any] = await answer.json()
-        said = record["reminders"]
-        if (len(said), sum(r["answer"] is not None for r in said)) == (reminders, answered):
-            await ApiContract().check(answer)
-            return record
-        await asyncio.sleep(0.02)  # the other round's turn
-    raise AssertionError(f"the record never showed {reminders} reminders, {answered} "
-                         f"answered: {said}")
+        shown["record"] = await answer.json()
+        said = shown["record"]["reminders"]
+        if (len(said), sum(r["answer"] is not None for r in said)) != (reminders, answered):
+            return False
+        await ApiContract().check(answer)
+        return True
+
+    await run_scheduled_until(bot, done)
+    record: dict[str, Any] = shown["record"]
+    return record
 
 
 async def test_reminders_snoozes_and_updates_show_on_the_page_and_in_the_api(
