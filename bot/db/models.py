@@ -321,3 +321,41 @@ class DueJob(SQLModel, table=True):
     memo: str = Field(default="{}", sa_type=NulFreeText)
     # Runs that failed in a row; the wait before the next try grows with them.
     failures: int = Field(default=0)
+
+
+class IncidentReminder(SQLModel, table=True):
+    """One reminder or nudge Sitrep said in an incident's channel on its own, and what
+    became of it: repeated in place by the next one, or answered (an update, a snooze, the
+    resolve, the review held…).
+
+    Written in the same transaction as the scheduler's decision to say it (`Ran.record`),
+    which only the run still holding its row commits, so a restart or a second replica
+    never records one twice; the unique constraint is the last word on it."""
+
+    __tablename__ = "incident_reminder"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "kind", "message_ts", "sent_at",
+                         name="uq_incident_reminder_said"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(sa_type=NulFreeString(SLACK_ID))
+    incident_id: int = Field(sa_column=_incident_fk())
+    # `bot.domain.reminder_log.ReminderKind`.
+    kind: str = Field(sa_type=NulFreeString(40))
+    # The update reminder also suggested the commander hand over.
+    handover_hint: bool = Field(default=False)
+    # Which in a row of update reminders or nudges nobody answered (1 for the first).
+    repeat: int = Field(default=1)
+    # The last update (or activity) it counted from, when it is about a silence.
+    quiet_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel_id: str = Field(sa_type=NulFreeString(SLACK_ID))
+    message_ts: str = Field(sa_type=NulFreeString(SLACK_TS))
+    sent_at: datetime = Field(sa_type=UTCDateTime)
+    # When a later reminder was written over this one's message (it asked again).
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What answered it (`ReminderAnswer`), when, by whom; a snooze says until when.
+    answer: str | None = Field(default=None, sa_type=NulFreeString(20))
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answered_by: str | None = Field(default=None, sa_type=NulFreeString(SLACK_ID))
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

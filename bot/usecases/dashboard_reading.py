@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from bot.db.models import Incident
 from bot.deps import Deps
-from bot.domain import incident_listing, incidents
+from bot.domain import incident_listing, incidents, reminder_log
 from bot.domain.incident_listing import IncidentFilter, IncidentPage
 from bot.domain.timeline import sentence
 from bot.retro.facts import people_from_json
@@ -64,6 +64,24 @@ class ActionLine:
 
 
 @dataclass(frozen=True)
+class ReminderLine:
+    """A reminder Sitrep said in the channel (`bot.domain.reminder_log`) and its fate."""
+
+    kind: str
+    sent_at: datetime
+    repeat: int
+    quiet_since: datetime | None
+    handover_hint: bool
+    # A later reminder asked again in the same message.
+    repeated_at: datetime | None
+    answer: str | None
+    answered_at: datetime | None
+    answered_by: str | None
+    snoozed_until: datetime | None
+    permalink: str | None
+
+
+@dataclass(frozen=True)
 class RetroVersion:
     version: int
     generated_at: datetime
@@ -83,6 +101,7 @@ class IncidentRecord:
     retro_markdown: str | None
     channel_url: str | None
     people: Mapping[str, str] = field(default_factory=dict)
+    reminders: Sequence[ReminderLine] = ()
 
 
 class DashboardReading:
@@ -111,6 +130,7 @@ class DashboardReading:
             entries = await incidents.timeline(session, incident)
             items = await incidents.action_items(session, incident)
             versions = await incident_listing.retrospectives(session, incident)
+            said = await reminder_log.of_incident(session, incident)
         chosen = next((v for v in versions if v.version == retro_version), None)
         if chosen is None and versions:
             chosen = versions[-1]
@@ -119,12 +139,14 @@ class DashboardReading:
                *(i.owner_id for i in items if i.owner_id),
                *(e.subject_id for e in entries if e.subject_id),
                *(e.previous_id for e in entries if e.previous_id),
-               *(e.author_id for e in entries if e.author_id and not e.author_name)}
+               *(e.author_id for e in entries if e.author_id and not e.author_name),
+               *(r.answered_by for r in said if r.answered_by)}
         people = {**people, **await self._names(ids - set(people))}
 
         def name(user_id: str) -> str:
             return people.get(user_id, user_id)
 
+        channel_url = await self._channel_url(incident)
         return IncidentRecord(
             incident=incident, current_roles=current,
             roles=[RoleSpan(r.role, r.user_id, r.started_at, r.ended_at) for r in history],
@@ -138,7 +160,13 @@ class DashboardReading:
                             for v in versions],
             retro_version=chosen.version if chosen is not None else None,
             retro_markdown=chosen.markdown if chosen is not None else None,
-            channel_url=await self._channel_url(incident), people=people)
+            channel_url=channel_url, people=people,
+            reminders=[ReminderLine(
+                kind=r.kind, sent_at=r.sent_at, repeat=r.repeat, quiet_since=r.quiet_since,
+                handover_hint=r.handover_hint, repeated_at=r.edited_at, answer=r.answer,
+                answered_at=r.answered_at, answered_by=r.answered_by,
+                snoozed_until=r.snoozed_until,
+                permalink=_permalink(channel_url, r.message_ts)) for r in said])
 
     async def _private_channels_seen(self, viewer: Viewer) -> frozenset[str]:
         async with self.deps.sessions() as session:
@@ -173,3 +201,8 @@ class DashboardReading:
         except SlackFailure:  # a link is not worth failing the page for
             return None
         return f"{workspace.rstrip('/')}/archives/{incident.channel_id}"
+
+
+def _permalink(channel_url: str | None, ts: str) -> str | None:
+    """Slack's link to a message: the channel's address and `p` + its ts without the dot."""
+    return None if channel_url is None else f"{channel_url}/p{ts.replace('.', '')}"

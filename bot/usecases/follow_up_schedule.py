@@ -69,8 +69,9 @@ class ReviewReminder(DueWork):
 
     async def run(self, due: Due, now: datetime) -> Ran:
         incident_id = int(due.subject.removeprefix("incident:"))
-        if await Reviews(self.deps).remind(incident_id):
-            return Ran(next_due=None, memo={"reminded_at": now.isoformat()})
+        said = await Reviews(self.deps).remind(incident_id)
+        if said is not None:
+            return Ran(next_due=None, memo={"reminded_at": now.isoformat()}, said=[said])
         return Ran(next_due=await self._still_ahead(incident_id, now))
 
     async def _still_ahead(self, incident_id: int, now: datetime) -> datetime | None:

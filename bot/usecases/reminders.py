@@ -21,6 +21,7 @@ from bot.db.models import Incident
 from bot.deps import Deps
 from bot.domain import incidents, reminders, schedules
 from bot.domain.errors import InvalidInput
+from bot.domain.reminder_log import Answered, ReminderAnswer, ReminderKind, Said
 from bot.domain.reminders import DueKind, UpdateClock
 from bot.domain.schedules import Due
 from bot.domain.vocabulary import Status, label
@@ -89,20 +90,24 @@ class UpdateReminders(_PerIncident):
         clock = replace(clock, reminded_at=_when(due.memo, "reminded_at"),
                         snoozed_until=_when(due.memo, "snoozed_until"))
         memo: dict[str, Any] = {}
+        said: list[Said | Answered] = []
         waiting = due.memo.get("waiting_ts")
-        answer = self._answer(incident, clock, due)
+        answer = (self._answer(incident, clock, due, waiting=waiting, now=now)
+                  if waiting else None)
         if waiting and answer is not None:
+            shown_answer, answered = answer
             try:
-                await self.deps.slack.update(incident.channel_id, waiting, answer,
-                                             reminder_blocks.answered(answer))
+                await self.deps.slack.update(incident.channel_id, waiting, shown_answer,
+                                             reminder_blocks.answered(shown_answer))
             except SlackFailure as failure:
                 if failure.passing:
                     raise
             memo |= {"waiting_ts": None, "times": None}
+            said.append(answered)
             waiting = None
         at = reminders.next_update_reminder(clock, settings.update_reminders)
         if at is None or at > now:
-            return Ran(next_due=at, memo=memo)
+            return Ran(next_due=at, memo=memo, said=said)
         every = reminders.update_interval(incident.severity, incident.status,
                                           settings.update_reminders)
         assert every is not None
@@ -120,29 +125,47 @@ class UpdateReminders(_PerIncident):
         try:
             ts = await self._say(incident.channel_id, waiting, text, shown)
         except SlackFailure as failure:
-            return _gone_for_good(failure, "update reminders", incident)
+            return replace(_gone_for_good(failure, "update reminders", incident), said=said)
         log.info("%s: reminded its channel of an update (reminder %d, none for %s)",
                  label(incident.number), times, now - reminders.silent_since(clock))
         memo |= {"waiting_ts": ts, "reminded_at": now.isoformat(), "times": times}
+        said.append(Said(incident_id=incident.id or 0, team_id=incident.team_id,
+                         kind=ReminderKind.UPDATE_REMINDER, channel_id=incident.channel_id,
+                         message_ts=ts, sent_at=now, repeat=times,
+                         quiet_since=reminders.silent_since(clock),
+                         handover_hint=hint is not None))
         return Ran(next_due=reminders.next_update_reminder(
-            replace(clock, reminded_at=now), settings.update_reminders), memo=memo)
+            replace(clock, reminded_at=now), settings.update_reminders), memo=memo,
+                   said=said)
 
-    def _answer(self, incident: Incident, clock: UpdateClock, due: Due) -> str | None:
-        """Why the reminder waiting in the channel needs no answer any more, if it doesn't."""
+    def _answer(self, incident: Incident, clock: UpdateClock, due: Due, *, waiting: str,
+                now: datetime) -> tuple[str, Answered] | None:
+        """Why the reminder waiting in the channel needs no answer any more, if it doesn't:
+        what it is edited to say, and the answer to record."""
         reminded_at = _when(due.memo, "reminded_at")
+
+        def answered(how: ReminderAnswer, at: datetime, **more: Any) -> Answered:
+            return Answered(incident_id=incident.id or 0, how=how, at=at,
+                            message_ts=waiting, **more)
+
         if incident.status == Status.RESOLVED:
-            return reminder_wording.reminder_resolved(incident.number)
+            return (reminder_wording.reminder_resolved(incident.number),
+                    answered(ReminderAnswer.RESOLVE, incident.resolved_at or now))
         if (reminded_at is not None and clock.last_update_at is not None
                 and clock.last_update_at >= reminded_at):
-            return reminder_wording.reminder_answered_by_update(at=clock.last_update_at)
+            return (reminder_wording.reminder_answered_by_update(at=clock.last_update_at),
+                    answered(ReminderAnswer.UPDATE, clock.last_update_at))
         snoozed_at = _when(due.memo, "snoozed_at")
         if (clock.snoozed_until is not None and snoozed_at is not None
                 and reminded_at is not None and snoozed_at >= reminded_at):
-            return reminder_wording.reminder_snoozed(until=clock.snoozed_until,
-                                                     by=due.memo.get("snoozed_by"))
+            by = due.memo.get("snoozed_by")
+            return (reminder_wording.reminder_snoozed(until=clock.snoozed_until, by=by),
+                    answered(ReminderAnswer.SNOOZE, snoozed_at, by=by,
+                             snoozed_until=clock.snoozed_until))
         if reminders.update_interval(incident.severity, incident.status,
                                      self.deps.settings.update_reminders) is None:
-            return reminder_wording.reminders_off(incident.number, incident.severity)
+            return (reminder_wording.reminders_off(incident.number, incident.severity),
+                    answered(ReminderAnswer.OFF, now))
         return None
 
     async def _say(self, channel_id: str, waiting: str | None, text: str,
@@ -166,39 +189,54 @@ class StaleNudges(_PerIncident):
         settings = self.deps.settings
         async with self.deps.sessions() as session:
             incident = await session.get(Incident, reminders.incident_id_of(due.subject))
-            if (incident is None or incident.channel_id is None
-                    or incident.status == Status.RESOLVED):
+            if incident is None:
                 return Ran(next_due=None, memo={"nudged_at": None, "nudges": None})
+            if incident.channel_id is None or incident.status == Status.RESOLVED:
+                return Ran(next_due=None, memo={"nudged_at": None, "nudges": None},
+                           said=[_nudges_answered(incident, ReminderAnswer.RESOLVE,
+                                                  incident.resolved_at or now)])
             activity = await reminders.last_activity(session, incident)
             commander = await reminders.commander_since(session, incident)
+        said: list[Said | Answered] = []
         nudged_at = _when(due.memo, "nudged_at")
         nudges = int(due.memo.get("nudges", 0))
         if nudged_at is not None and activity >= nudged_at:
             nudges, nudged_at = 0, None
+            said.append(_nudges_answered(incident, ReminderAnswer.ACTIVITY, activity))
         at = reminders.next_stale_nudge(activity, last_nudge=nudged_at, nudges=nudges,
                                         stale_after=settings.stale_after, tz=settings.timezone)
         if at is None or at > now:
             return Ran(next_due=at, memo={"nudges": nudges or None,
-                                          "nudged_at": nudged_at and nudged_at.isoformat()})
+                                          "nudged_at": nudged_at and nudged_at.isoformat()},
+                       said=said)
         weekday = reminders.on_a_weekday(now, settings.timezone)
         if weekday > now:
             # Overdue since Friday (the bot was down): it waits for Monday all the same.
-            return Ran(next_due=weekday)
+            return Ran(next_due=weekday, said=said)
         text = reminder_wording.stale_nudge(
             number=incident.number, commander_id=commander[0] if commander else None,
             quiet_for=now - activity, since=activity)
         try:
-            await self.deps.slack.post(incident.channel_id, text,
-                                       blocks=reminder_blocks.stale_nudge(
-                                           text, number=incident.number))
+            ts = await self.deps.slack.post(incident.channel_id, text,
+                                            blocks=reminder_blocks.stale_nudge(
+                                                text, number=incident.number))
         except SlackFailure as failure:
-            return _gone_for_good(failure, "stale nudges", incident)
+            return replace(_gone_for_good(failure, "stale nudges", incident), said=said)
         nudges += 1
         log.info("%s: nudged, quiet since %s (nudge %d)", label(incident.number),
                  activity.isoformat(timespec="minutes"), nudges)
+        said.append(Said(incident_id=incident.id or 0, team_id=incident.team_id,
+                         kind=ReminderKind.STALE_NUDGE, channel_id=incident.channel_id,
+                         message_ts=ts, sent_at=now, repeat=nudges, quiet_since=activity))
         return Ran(next_due=reminders.next_stale_nudge(
             activity, last_nudge=now, nudges=nudges, stale_after=settings.stale_after,
-            tz=settings.timezone), memo={"nudged_at": now.isoformat(), "nudges": nudges})
+            tz=settings.timezone), memo={"nudged_at": now.isoformat(), "nudges": nudges},
+                   said=said)
+
+
+def _nudges_answered(incident: Incident, how: ReminderAnswer, at: datetime) -> Answered:
+    return Answered(incident_id=incident.id or 0, how=how, at=at,
+                    kinds=(ReminderKind.STALE_NUDGE,))
 
 
 class DailyDigest(DueWork):

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from bot.db.engine import transaction
 from bot.db.models import Incident
 from bot.deps import Deps
-from bot.domain import incidents, permissions, reviews
+from bot.domain import incidents, permissions, reminder_log, reviews
 from bot.domain.permissions import Deed
+from bot.domain.reminder_log import Answered, ReminderAnswer, ReminderKind, Said
 from bot.slack import follow_up_blocks, follow_up_wording
 from bot.slack.failures import SlackFailure
 
@@ -36,8 +37,15 @@ class Reviews:
         text = follow_up_wording.review_prompt(number=incident.number,
                                                severity=incident.severity,
                                                due_on=incident.review_due_on)
-        await self.deps.slack.post(incident.channel_id, text,
-                                   blocks=follow_up_blocks.review_prompt(text, incident.number))
+        ts = await self.deps.slack.post(incident.channel_id, text,
+                                        blocks=follow_up_blocks.review_prompt(
+                                            text, incident.number))
+        # The resolve said it once (its transaction is over); recorded once afterwards.
+        async with transaction(self.deps.sessions) as session:
+            await reminder_log.record_said(session, Said(
+                incident_id=incident.id or 0, team_id=incident.team_id,
+                kind=ReminderKind.REVIEW_PROMPT, channel_id=incident.channel_id,
+                message_ts=ts, sent_at=self.deps.clock.now()))
 
     async def mark_held(self, *, channel_id: str, user_id: str) -> ReviewHeld:
         """`/incident reviewed` or the prompt's button: anyone in the channel, once."""
@@ -48,8 +56,11 @@ class Reviews:
             actor = await permissions.actor(session, incident, user_id,
                                             is_member=is_member)
             permissions.check(Deed.CHANGE, actor, incident)
-            await reviews.mark_reviewed(session, incident, by=user_id,
-                                        now=self.deps.clock.now())
+            now = self.deps.clock.now()
+            await reviews.mark_reviewed(session, incident, by=user_id, now=now)
+            await reminder_log.record_answered(session, Answered(
+                incident_id=incident.id or 0, how=ReminderAnswer.REVIEWED, at=now, by=user_id,
+                kinds=(ReminderKind.REVIEW_PROMPT, ReminderKind.REVIEW_REMINDER)))
         await self.deps.slack.post(channel_id, follow_up_wording.review_held(
             number=incident.number, by=user_id))
         return ReviewHeld(number=incident.number)
@@ -59,22 +70,25 @@ class Reviews:
         async with self.deps.sessions() as session:
             await incidents.in_channel(session, channel_id)
 
-    async def remind(self, incident_id: int) -> bool:
+    async def remind(self, incident_id: int) -> Said | None:
         """Say the reminder for this incident's review if it is due and not said yet;
-        whether it was said. Safe to call any number of times, from any replica: the
-        claim is a conditional update, so it is said once. Should Slack refuse, the claim
-        is given back so that a later call says it."""
+        what was said (the scheduler records it with its decision). Safe to call any
+        number of times, from any replica: the claim is a conditional update, so it is
+        said once. Should Slack refuse, the claim is given back so that a later call says
+        it."""
         now = self.deps.clock.now()
         zone = self.deps.settings.timezone
         async with transaction(self.deps.sessions) as session:
             incident = await reviews.claim_reminder(session, incident_id, now=now, zone=zone)
         if incident is None or incident.channel_id is None or incident.review_due_on is None:
-            return False
+            return None
         try:
-            await self.deps.slack.post(incident.channel_id, follow_up_wording.review_reminder(
+            ts = await self.deps.slack.post(incident.channel_id, follow_up_wording.review_reminder(
                 number=incident.number, due_on=incident.review_due_on))
         except SlackFailure:
             async with transaction(self.deps.sessions) as session:
                 await reviews.release_reminder(session, incident_id)
             raise
-        return True
+        return Said(incident_id=incident_id, team_id=incident.team_id,
+                    kind=ReminderKind.REVIEW_REMINDER, channel_id=incident.channel_id,
+                    message_ts=ts, sent_at=now)

@@ -9,7 +9,9 @@ How another use case schedules something
    whether anything is really due (a row may be early: it is a wake-up, not a promise),
    does it (tells Slack), and returns `Ran(next_due=…, memo={…})` — when to look again
    (None: not until asked) and keys to keep in the row's memory (`due.memo` next time;
-   None removes a key). `prepare()` runs once at start-up, e.g. to arm a daily time.
+   None removes a key), and what it said in an incident's channel (`said`: recorded by
+   `bot.domain.reminder_log` in the same transaction as the rest, only while the run
+   still holds its row). `prepare()` runs once at start-up, e.g. to arm a daily time.
    A run that raises is tried again later, each wait twice the last
    (`RETRY_FIRST` … `RETRY_LONGEST`); the work decides itself when a Slack refusal is
    for good (return `Ran(next_due=None)`).
@@ -28,13 +30,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.db.engine import transaction
 from bot.deps import Deps
-from bot.domain import schedules
+from bot.domain import reminder_log, schedules
+from bot.domain.reminder_log import Answered, Said
 from bot.domain.schedules import Due, Memo
 from bot.slack.failures import SlackFailure
 
@@ -50,11 +53,12 @@ RETRY_LONGEST = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Ran:
-    """What a run decided: when to look again (None: not until a use case asks), and
-    the keys of its memory to change."""
+    """What a run decided: when to look again (None: not until a use case asks), the
+    keys of its memory to change, and the reminders it said or saw answered."""
 
     next_due: datetime | None
     memo: Memo = field(default_factory=dict)
+    said: Sequence[Said | Answered] = ()
 
 
 class DueWork:
@@ -120,6 +124,8 @@ class Scheduler:
         async with transaction(self.deps.sessions) as session:
             kept = await schedules.complete(session, due, next_due=ran.next_due,
                                             memo=ran.memo, failed=failed)
+            if kept:
+                await reminder_log.record(session, ran.said)
         if not kept:
             log.warning("scheduled %s for %s ran past its lease; another run took it over",
                         due.kind, due.subject)

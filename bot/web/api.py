@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.db.models import Incident
 from bot.domain.vocabulary import label
 from bot.usecases.dashboard_reading import IncidentRecord
-from bot.web import list_query
+from bot.web import list_query, reminder_words
 from bot.web.dashboard import DASHBOARD_ROUTE, Dashboard
 
 OPENAPI_DOCUMENT = Path(__file__).parent / "openapi.json"
@@ -106,6 +106,17 @@ def detail(record: IncidentRecord) -> dict[str, Any]:
         "action_items": [{"text": item.text, "owner": person(item.owner_id),
                           "due_on": _iso(item.due_on), "done": item.done_at is not None,
                           "done_at": _iso(item.done_at)} for item in record.actions],
+        "reminders": [{"kind": line.kind, "sent_at": _iso(line.sent_at),
+                       "asked": reminder_words.asked(line,
+                                                     review_due_on=incident.review_due_on),
+                       "repeat": line.repeat, "quiet_since": _iso(line.quiet_since),
+                       "handover_suggested": line.handover_hint,
+                       "repeated_at": _iso(line.repeated_at), "permalink": line.permalink,
+                       "answer": None if line.answer is None else {
+                           "how": line.answer, "at": _iso(line.answered_at),
+                           "by": person(line.answered_by),
+                           "snoozed_until": _iso(line.snoozed_until)}}
+                      for line in record.reminders],
         "retrospectives": [{"version": v.version, "generated_at": _iso(v.generated_at),
                             "permalink": v.permalink} for v in record.retro_versions],
         "retrospective": (None if record.retro_version is None else

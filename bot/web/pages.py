@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from bot.domain.vocabulary import SEVERITIES, STATUSES, label
-from bot.web import list_query
+from bot.web import list_query, reminder_words
 from bot.web.dashboard import Dashboard
-from bot.web.presenting import markdown_html
+from bot.web.presenting import local_time, markdown_html
 
 
 class Pages:
@@ -42,6 +43,13 @@ class Pages:
         record = await self.reading.incident(
             viewer, number, retro_version=int(version) if version.isdigit() else None)
         csrf = await self.dashboard.csrf_token(request)
+
+        def name(user_id: str) -> str:
+            return record.people.get(user_id, user_id) if record is not None else user_id
+
+        def local(moment: datetime | None) -> str:
+            return local_time(moment, self.timezone)
+
         if record is None:
             return self.dashboard.page("not_found.html.j2", {
                 "title": f"{label(number)} not found", "number": number,
@@ -51,5 +59,9 @@ class Pages:
             "i": record.incident,
             "retro_html": (markdown_html(record.retro_markdown)
                            if record.retro_markdown is not None else None),
-            "name": lambda user_id: record.people.get(user_id, user_id),
+            "name": name,
+            "reminders": [(line, reminder_words.asked(
+                line, review_due_on=record.incident.review_due_on),
+                reminder_words.outcome(line, name=name, local=local))
+                for line in record.reminders],
         }, viewer=viewer, csrf=csrf)

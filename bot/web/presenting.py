@@ -36,7 +36,7 @@ def templates(timezone: ZoneInfo) -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
     def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        return "" if moment is None else moment.astimezone(timezone).strftime(fmt)
+        return local_time(moment, timezone, fmt)
 
     def iso(moment: datetime | date | None) -> str:
         return "" if moment is None else moment.isoformat()
@@ -45,6 +45,12 @@ def templates(timezone: ZoneInfo) -> Environment:
                        severity=severity_label, web_link=web_link)
     env.globals["timezone"] = str(timezone)
     return env
+
+
+def local_time(moment: datetime | None, timezone: ZoneInfo,
+               fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """`moment` as the team reads it, in its time zone."""
+    return "" if moment is None else moment.astimezone(timezone).strftime(fmt)
 
 
 def duration(start: datetime | None, end: datetime | None) -> str:

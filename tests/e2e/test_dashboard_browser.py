@@ -2,9 +2,10 @@
 
 Signs in through the emulator's Sign in with Slack, opens the list, filters it (typing in
 the search box, with the page's script, and with the form), opens an incident and reads its
-timeline and retrospective, opens insights. Every page is photographed in light and dark
-mode under `artifacts/dashboard/` (or $SITREP_TEST_ARTIFACTS), and checked by axe-core
-(bundled in axe-playwright-python): no serious or critical violation."""
+timeline, the reminders said in its channel and its retrospective, opens insights. Every
+page is photographed in light and dark mode under `artifacts/dashboard/` (or
+$SITREP_TEST_ARTIFACTS), and checked by axe-core (bundled in axe-playwright-python): no
+serious or critical violation."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from bot.devtools.slack_emulator import SlackEmulator
-from tests.support.dashboard import serve_dashboard
+from tests.support.clock import MovableClock
+from tests.support.dashboard import run_scheduled_until, serve_dashboard
 from tests.support.incident_steps import command, start_incident
 from tests.support.paths import REPO
 from tests.support.retro_steps import resolve
+from tests.support.rows import reminders_said
 from tests.support.served_bot import ServedBot, stop
 from tests.support.timeline_steps import react
 
@@ -46,7 +49,7 @@ async def chromium() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def bot(database_url: str, slack: SlackEmulator) -> AsyncIterator[ServedBot]:
-    running = await serve_dashboard(database_url, slack)
+    running = await serve_dashboard(database_url, slack, clock=MovableClock())
     try:
         yield running
     finally:
@@ -61,6 +64,14 @@ async def an_afternoons_incidents(bot: ServedBot) -> tuple[int, int]:
     await command(bot, "action Add a canary stage for payment deploys <@U0BOB|bob>",
                   channel=checkout.channel_id)
     await command(bot, "handover <@U0BOB|bob>", channel=checkout.channel_id)
+    clock = bot.running.deps.clock
+    assert isinstance(clock, MovableClock)
+    clock.advance(hours=1)  # a SEV2's update reminder
+
+    async def reminded() -> bool:
+        return len(await reminders_said(bot.engine, checkout.number)) == 1
+
+    await run_scheduled_until(bot, reminded)
     await resolve(bot, "resolve Rolled back 4512", channel=checkout.channel_id, user="U0BOB")
     search = await start_incident(bot, "sev3 Search is slow")
     return checkout.number, search.number
@@ -129,6 +140,14 @@ async def test_a_lead_browses_last_months_incident(
     assert (await link.get_attribute("href") or "").startswith("https://sitrep-test.slack.com/")
     await expect(page.get_by_role("cell", name="Add a canary stage for payment deploys")
                  ).to_be_visible()
+    reminders = page.get_by_role("table", name="Reminders and nudges Sitrep said")
+    await expect(reminders.get_by_role("row")).to_have_count(3)  # the header, and:
+    await expect(reminders.get_by_role("row").nth(1)).to_contain_text(
+        "Post a status update: none for 1 h")
+    await expect(reminders.get_by_role("row").nth(1)).to_contain_text("Answered: resolved at")
+    await expect(reminders.get_by_role("row").nth(2)).to_contain_text(
+        "Schedule the retrospective review by")
+    await expect(reminders.get_by_role("row").nth(2)).to_contain_text("Not marked held yet")
     retro = page.get_by_role("article", name="Retrospective, version 1")
     await expect(retro.get_by_role("heading", name="Timeline")).to_be_visible()
     await expect(retro).to_contain_text("Rolled back 4512")

@@ -3,8 +3,9 @@ browser-like HTTP client that keeps cookies and follows redirects."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from bot.devtools.emulator_openid import CLIENT_ID, CLIENT_SECRET
 from bot.devtools.signed_client import SignedSlackClient
 from bot.devtools.slack_emulator import SlackEmulator
 from bot.server import EVENTS_PATH, start_bot
+from bot.usecases.due_work import scheduled_work
 from tests.support.served_bot import ServedBot
 from tests.support.settings import SIGNING_SECRET, make_settings
 
@@ -74,3 +76,20 @@ class Browser:
 async def browser(base: str) -> AsyncIterator[Browser]:
     async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:
         yield Browser(http=http, base=base)
+
+
+# The served bot's own scheduler may be running a round when a test runs one: the test
+# runs rounds until what it waits for is there, at most this many.
+SCHEDULER_ROUNDS = 200
+
+
+async def run_scheduled_until(bot: ServedBot, done: Callable[[], Awaitable[bool]]) -> None:
+    """Run what is due at the bot's clock (as another replica would) until `done()`."""
+    scheduler = scheduled_work(bot.running.deps)
+    for _ in range(SCHEDULER_ROUNDS):
+        await bot.settle()
+        await scheduler.run_due()
+        if await done():
+            return
+        await asyncio.sleep(0.02)  # the served scheduler's round, if it holds the row
+    raise AssertionError("what the test waited for never happened")

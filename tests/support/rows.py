@@ -12,6 +12,7 @@ from bot.db.models import (
     ActionItem,
     InboxEvent,
     Incident,
+    IncidentReminder,
     KeptMessage,
     Retrospective,
     RoleAssignment,
@@ -82,3 +83,11 @@ async def inbox_event(engine: AsyncEngine, event_id: str) -> InboxEvent | None:
 async def kept_messages(engine: AsyncEngine) -> Sequence[KeptMessage]:
     async with AsyncSession(engine) as session:
         return (await session.exec(select(KeptMessage).order_by(col(KeptMessage.ts)))).all()
+
+
+async def reminders_said(engine: AsyncEngine, number: int) -> Sequence[IncidentReminder]:
+    found = await incident(engine, number)
+    async with AsyncSession(engine) as session:
+        return (await session.exec(select(IncidentReminder).where(
+            col(IncidentReminder.incident_id) == found.id).order_by(
+            col(IncidentReminder.sent_at), col(IncidentReminder.id)))).all()
