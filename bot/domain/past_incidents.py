@@ -142,10 +142,13 @@ def _header(reader: Iterator[list[str]]) -> _Header:
     try:
         names = next(reader)
     except StopIteration:
-        raise UnusableFile(1, "the file is empty; its first line must be the header: "
-                              + ",".join(COLUMNS)) from None
+        names = []
     except csv.Error as error:
         raise UnusableFile(1, f"the header cannot be read: {error}") from error
+    if not any(name.strip() for name in names):
+        empty = "the file is empty" if _at_end(reader) else "this line is empty"
+        raise UnusableFile(1, f"{empty}; the first line must be the header: "
+                              f"{','.join(COLUMNS)}")
     cleaned = [name.strip().lower() for name in names]
     doubled = sorted({name for name in cleaned if name and cleaned.count(name) > 1})
     if doubled:
@@ -157,6 +160,16 @@ def _header(reader: Iterator[list[str]]) -> _Header:
         raise UnusableFile(1, f"the header has no column {', '.join(guesses)}; it needs "
                               f"{','.join(COLUMNS)} (the last four may be empty in a row)")
     return _Header(at={name: cleaned.index(name) for name in COLUMNS}, width=len(cleaned))
+
+
+def _at_end(reader: Iterator[list[str]]) -> bool:
+    try:
+        next(reader)
+    except StopIteration:
+        return True
+    except csv.Error:
+        return False
+    return False
 
 
 def _guess(missing: str, unknown: list[str]) -> str:
