@@ -20,6 +20,7 @@ _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]{1,100}$")
 _SECONDS = re.compile(r"^(\d+)\s*([smh])$")
 _SECONDS_IN = {"s": 1, "m": 60, "h": 3600}
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 COMMANDER = "commander"
 DEFAULT_TIMELINE_EMOJI = {"pushpin": "key_event"}
 DEFAULT_ROLES = (COMMANDER, "comms", "scribe", "ops")
@@ -74,6 +75,13 @@ class Settings(BaseSettings):
                                                              alias="SITREP_RESOLVE_BY")
     reopen_by: Annotated[tuple[str, ...], NoDecode] = Field(default=DEFAULT_REOPEN_BY,
                                                             alias="SITREP_REOPEN_BY")
+    # `sitrep stats` splits the hours people held the commander role into working hours
+    # (Monday to Friday within these), nights (every day within SITREP_NIGHT_HOURS) and
+    # evenings (the rest); seconds after local midnight, the night's start up to 24 h.
+    working_hours: Annotated[tuple[int, int], NoDecode] = Field(
+        default=(9 * 3600, 18 * 3600), alias="SITREP_WORKING_HOURS")
+    night_hours: Annotated[tuple[int, int], NoDecode] = Field(
+        default=(23 * 3600, 7 * 3600), alias="SITREP_NIGHT_HOURS")
     log_format: str = Field(default="text", alias="SITREP_LOG_FORMAT")
     log_level: str = Field(default="INFO", alias="SITREP_LOG_LEVEL")
 
@@ -136,6 +144,32 @@ class Settings(BaseSettings):
         typed = repr(",".join(words)) if words else "nothing"
         raise ValueError(f"write {MEMBER} (anyone in the incident's channel), or "
                          f"{COMMANDER}, {REPORTER} or {COMMANDER},{REPORTER} (not {typed})")
+
+    @field_validator("working_hours", "night_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        found = _HOURS.match(value.strip())
+        if found is None:
+            raise ValueError(f"write a range of local times such as 09:00-18:00 "
+                             f"(not {value!r})")
+        start_h, start_m, end_h, end_m = (int(part) for part in found.groups())
+        if start_h > 23 or end_h > 23 or start_m > 59 or end_m > 59:
+            raise ValueError(f"{value!r} is not a range of times of day (00:00 to 23:59)")
+        return (start_h * 3600 + start_m * 60, end_h * 3600 + end_m * 60)
+
+    @model_validator(mode="after")
+    def _working_hours_are_awake(self) -> Settings:
+        work_start, work_end = self.working_hours
+        night_start, night_end = self.night_hours
+        # A night written as starting at 00:00 starts at the end of the day.
+        night_start = night_start or 24 * 3600
+        if not night_end <= work_start < work_end <= night_start:
+            raise ValueError("SITREP_WORKING_HOURS must lie within the day that "
+                             "SITREP_NIGHT_HOURS leaves, and the night must take in midnight "
+                             "(e.g. 09:00-18:00 and 23:00-07:00)")
+        return self
 
     @field_validator("log_format")
     @classmethod

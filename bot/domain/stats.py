@@ -1,0 +1,452 @@
+"""Insights over the incident history, aggregated in SQL on SQLite and PostgreSQL alike.
+
+Nothing here loads the history row by row: each query groups or ranks in the database and
+hands back a few dozen numbers, so a history of 100,000 incidents costs what a few sorts
+of it cost.
+
+Local time without loading rows. An incident's weekday and hour are those of its start in
+the team's time zone. PostgreSQL converts with `AT TIME ZONE`; SQLite knows no zones, so
+the zone's UTC offsets over the range queried (a short list of intervals, from zoneinfo's
+transitions) become a `CASE` choosing the offset by instant. Either way each time becomes
+*local seconds*: seconds since 1970-01-01 00:00 on the local wall clock, and weekday,
+hour and the parts of the day are integer arithmetic on that, the same on both databases.
+
+Parts of the day (`DayParts`), for the hours people held the commander role:
+working hours are Monday to Friday within `SITREP_WORKING_HOURS` (09:00-18:00); night is
+every day within `SITREP_NIGHT_HOURS` (23:00-07:00); everything else is the evening
+(weekday mornings and evenings, and weekend days). Working and waking hours up to an
+instant have a closed form on the wall clock, so a span's split is two subtractions per
+span inside one `GROUP BY`. The night is the span's real length less its waking part, so
+the hour a DST change adds or removes (at night) falls into the night, where it happened.
+
+Order statistics. The median is the middle value (the mean of the two middle values for
+an even n); the 90th percentile is the nearest rank, the ceil(0.9 n)-th smallest; the 95 %
+confidence interval of the median is distribution-free, between the l-th and the
+(n + 1 - l)-th smallest values, l the largest rank with P(Binomial(n, 1/2) < l) <= 2.5 %
+(none for n < 6). n comes from a `GROUP BY`; only the values at those ranks are fetched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from scipy.special import bdtr, chdtrc
+from sqlalchemy import Date, bindparam, text
+from sqlalchemy.sql.elements import BindParameter
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db.types import UTCDateTime
+from bot.domain.vocabulary import Role, Status
+
+WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAY_S: Final = 86_400
+# Local day 0 (1970-01-01) was a Thursday: three days after a Monday.
+_MONDAY_SHIFT: Final = 3
+SIGNIFICANCE: Final = 0.05
+CONFIDENCE: Final = 0.95
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which incidents: started in [since, until) (UTC instants), of one severity, of one
+    workspace; None means no bound."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    severity: int | None = None
+    team_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DayParts:
+    """Seconds after local midnight: working hours [work_start, work_end) on weekdays,
+    waking hours [wake, sleep) every day; wake <= work_start < work_end <= sleep <= 24 h."""
+
+    work_start: int = 9 * 3600
+    work_end: int = 18 * 3600
+    wake: int = 7 * 3600
+    sleep: int = 23 * 3600
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.wake <= self.work_start < self.work_end <= self.sleep <= DAY_S:
+            raise ValueError("working hours must lie within the waking hours")
+
+
+@dataclass(frozen=True)
+class SeverityCounts:
+    incidents: int
+    open: int
+    mitigated: int
+    resolved: int
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Durations in seconds: n, median, nearest-rank p90 and the median's 95 % interval."""
+
+    n: int
+    median_s: float
+    p90_s: float
+    ci_low_s: float | None
+    ci_high_s: float | None
+
+
+@dataclass(frozen=True)
+class WeekdayTest:
+    """Pearson's chi-square of the weekday counts against an even spread."""
+
+    chi2: float | None
+    dof: int
+    p_value: float | None
+    busiest: str | None
+    busiest_count: int
+    total: int
+    # Fewer than 5 expected a day: the chi-square approximation is rough.
+    few: bool
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value is not None and self.p_value < SIGNIFICANCE
+
+
+@dataclass(frozen=True)
+class ActionItemCounts:
+    open: int
+    done: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class CommanderLoad:
+    """One person's time as commander: incidents, and seconds by part of the day."""
+
+    user_id: str
+    incidents: int
+    working_s: int
+    evening_s: int
+    night_s: int
+
+    @property
+    def total_s(self) -> int:
+        return self.working_s + self.evening_s + self.night_s
+
+
+@dataclass(frozen=True)
+class Ranks:
+    """1-based ranks of the order statistics one spread needs."""
+
+    median: tuple[int, ...]
+    p90: int
+    ci: tuple[int, int] | None
+    all: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        wanted = {*self.median, self.p90, *(self.ci or ())}
+        object.__setattr__(self, "all", tuple(sorted(wanted)))
+
+
+# --- the statistics, on plain numbers --------------------------------------------------
+
+def ranks_for(n: int) -> Ranks:
+    if n < 1:
+        raise ValueError("no values")
+    median = ((n + 1) // 2,) if n % 2 else (n // 2, n // 2 + 1)
+    p90 = max(1, math.ceil(0.9 * n))
+    return Ranks(median=median, p90=p90, ci=median_interval_ranks(n))
+
+
+def median_interval_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, int] | None:
+    """(l, n + 1 - l): the l-th and (n+1-l)-th smallest values bound the median with at
+    least `confidence`; None when n is too small for any such pair."""
+    tail = (1 - confidence) / 2
+    low = 0
+    # P(B <= k) for B ~ Binomial(n, 1/2) is scipy's bdtr(k, n, 1/2); the interval
+    # [X(l), X(n+1-l)] misses the median with probability 2 P(B <= l - 1).
+    while low + 1 <= n // 2 and float(bdtr(low, n, 0.5)) <= tail:
+        low += 1
+    return None if low == 0 else (low, n + 1 - low)
+
+
+def spread_from(n: int, ranks: Ranks, values: Mapping[int, float]) -> Spread:
+    """The spread from the values at `ranks.all` (rank -> value)."""
+    median = sum(values[r] for r in ranks.median) / len(ranks.median)
+    low, high = (values[ranks.ci[0]], values[ranks.ci[1]]) if ranks.ci else (None, None)
+    return Spread(n=n, median_s=median, p90_s=values[ranks.p90], ci_low_s=low,
+                  ci_high_s=high)
+
+
+def weekday_test(counts: Sequence[int]) -> WeekdayTest:
+    """Pearson's chi-square against an even spread over the days; p from scipy's
+    chi-square survival function (the one `scipy.stats.chisquare` uses)."""
+    total = sum(counts)
+    dof = len(counts) - 1
+    busiest = max(range(len(counts)), key=lambda day: counts[day]) if total else None
+    if total == 0:
+        return WeekdayTest(chi2=None, dof=dof, p_value=None, busiest=None, busiest_count=0,
+                           total=0, few=True)
+    expected = total / len(counts)
+    chi2 = sum((seen - expected) ** 2 / expected for seen in counts)
+    assert busiest is not None
+    return WeekdayTest(chi2=chi2, dof=dof, p_value=float(chdtrc(dof, chi2)),
+                       busiest=WEEKDAYS[busiest], busiest_count=counts[busiest],
+                       total=total, few=expected < 5)
+
+
+# --- local time in SQL ---------------------------------------------------------------
+
+def utc_offsets(zone: ZoneInfo, low: datetime, high: datetime) -> list[tuple[datetime, int]]:
+    """The zone's UTC offsets (seconds) over [low, high]: (from when, offset), the first
+    from `low`. zoneinfo keeps its transitions private, so they are found by stepping a
+    day at a time and halving the step down to the second at each change."""
+    def offset(at: datetime) -> int:
+        delta = at.astimezone(zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    low, high = low.astimezone(UTC), high.astimezone(UTC)
+    found = [(low, offset(low))]
+    at = low
+    while at < high:
+        step_to = min(at + timedelta(days=1), high)
+        if offset(step_to) != found[-1][1]:
+            before, after = at, step_to
+            while after - before > timedelta(seconds=1):
+                middle = before + (after - before) / 2
+                if offset(middle) == found[-1][1]:
+                    before = middle
+                else:
+                    after = middle
+            after = after.replace(microsecond=0)
+            found.append((after, offset(after)))
+        at = step_to
+    return found
+
+
+class LocalTime:
+    """SQL fragments that turn a UTC column into epoch seconds and local seconds."""
+
+    def __init__(self, dialect: str, zone: ZoneInfo,
+                 offsets: Sequence[tuple[datetime, int]] = ()) -> None:
+        self.postgres = dialect == "postgresql"
+        self.zone = zone
+        self.offsets = list(offsets)
+
+    def utc_seconds(self, column: str) -> str:
+        if self.postgres:
+            return f"CAST(floor(extract(epoch FROM {column})) AS BIGINT)"
+        return f"CAST(strftime('%s', {column}) AS INTEGER)"
+
+    def local_seconds(self, column: str) -> str:
+        if self.postgres:
+            return f"CAST(floor(extract(epoch FROM ({column} AT TIME ZONE :tz))) AS BIGINT)"
+        return f"({self.utc_seconds(column)} + {self._sqlite_offset(column)})"
+
+    def _sqlite_offset(self, column: str) -> str:
+        if len(self.offsets) <= 1:
+            return str(self.offsets[0][1] if self.offsets else 0)
+        # SQLite keeps naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff', which sorts as time.
+        branches = " ".join(
+            f"WHEN {column} < '{starts.strftime('%Y-%m-%d %H:%M:%S')}' THEN {previous}"
+            for (starts, _), (_, previous) in zip(self.offsets[1:], self.offsets, strict=False))
+        return f"(CASE {branches} ELSE {self.offsets[-1][1]} END)"
+
+    def params(self) -> dict[str, Any]:
+        return {"tz": self.zone.key} if self.postgres else {}
+
+
+def weekday_of(local: str) -> str:
+    """Monday 0 … Sunday 6, from local seconds (all after 1970, so `/` floors)."""
+    return f"((({local}) / {DAY_S} + {_MONDAY_SHIFT}) % 7)"
+
+
+def hour_of(local: str) -> str:
+    return f"((({local}) % {DAY_S}) / 3600)"
+
+
+def working_before(local: str, parts: DayParts) -> str:
+    """Working seconds from a Monday in 1969 up to `local` (a closed form)."""
+    length = parts.work_end - parts.work_start
+    days = f"(({local}) / {DAY_S} + {_MONDAY_SHIFT})"
+    weekday = f"({days} % 7)"
+    into_day = f"(({local}) % {DAY_S})"
+    today = (f"CASE WHEN {into_day} <= {parts.work_start} THEN 0 "
+             f"WHEN {into_day} >= {parts.work_end} THEN {length} "
+             f"ELSE {into_day} - {parts.work_start} END")
+    return (f"(({days} / 7) * {5 * length} "
+            f"+ (CASE WHEN {weekday} < 5 THEN {weekday} ELSE 5 END) * {length} "
+            f"+ CASE WHEN {weekday} < 5 THEN ({today}) ELSE 0 END)")
+
+
+def waking_before(local: str, parts: DayParts) -> str:
+    """Waking seconds from 1970 up to `local`."""
+    length = parts.sleep - parts.wake
+    into_day = f"(({local}) % {DAY_S})"
+    return (f"((({local}) / {DAY_S}) * {length} + CASE WHEN {into_day} <= {parts.wake} "
+            f"THEN 0 WHEN {into_day} >= {parts.sleep} THEN {length} "
+            f"ELSE {into_day} - {parts.wake} END)")
+
+
+# --- the queries ---------------------------------------------------------------------
+
+def _where(window: Window, alias: str = "i") -> tuple[str, list[BindParameter[Any]],
+                                                      dict[str, Any]]:
+    clauses: list[str] = ["1 = 1"]
+    binds: list[BindParameter[Any]] = []
+    values: dict[str, Any] = {}
+    if window.since is not None:
+        clauses.append(f"{alias}.created_at >= :since")
+        binds.append(bindparam("since", type_=UTCDateTime()))
+        values["since"] = window.since
+    if window.until is not None:
+        clauses.append(f"{alias}.created_at < :until")
+        binds.append(bindparam("until", type_=UTCDateTime()))
+        values["until"] = window.until
+    if window.severity is not None:
+        clauses.append(f"{alias}.severity = :severity")
+        values["severity"] = window.severity
+    if window.team_id is not None:
+        clauses.append(f"{alias}.team_id = :team_id")
+        values["team_id"] = window.team_id
+    return " AND ".join(clauses), binds, values
+
+
+async def _rows(session: AsyncSession, sql: str, window: Window,
+                extra_binds: Sequence[BindParameter[Any]] = (),
+                **values: Any) -> Sequence[Any]:
+    where, binds, window_values = _where(window)
+    statement = text(sql.replace("{where}", where)).bindparams(*binds, *extra_binds)
+    # A plain SQL statement: the connection runs it (sqlmodel's `exec` takes selects).
+    connection = await session.connection()
+    result = await connection.execute(statement, {**window_values, **values})
+    return result.all()
+
+
+def dialect_of(session: AsyncSession) -> str:
+    bind = session.get_bind()
+    return bind.dialect.name
+
+
+async def local_time(session: AsyncSession, window: Window, zone: ZoneInfo,
+                     now: datetime) -> LocalTime:
+    """The SQL for local time over the window's incidents (and their spans up to `now`)."""
+    dialect = dialect_of(session)
+    if dialect == "postgresql":
+        return LocalTime(dialect, zone)
+    first = window.since
+    if first is None:
+        rows = await _rows(session, "SELECT min(i.created_at) FROM incident i WHERE {where}",
+                           window)
+        stored = rows[0][0] if rows else None
+        if isinstance(stored, str):
+            stored = datetime.fromisoformat(stored)
+        first = stored.replace(tzinfo=UTC) if isinstance(stored, datetime) else now
+    last = max(now, window.until or now)
+    return LocalTime(dialect, zone, utc_offsets(zone, min(first, now), last))
+
+
+async def severity_counts(session: AsyncSession, window: Window) -> dict[int, SeverityCounts]:
+    rows = await _rows(session, f"""
+        SELECT i.severity, count(*),
+               sum(CASE WHEN i.status <> '{Status.RESOLVED.value}' THEN 1 ELSE 0 END),
+               sum(CASE WHEN i.mitigated_at >= i.created_at THEN 1 ELSE 0 END),
+               sum(CASE WHEN i.resolved_at >= i.created_at THEN 1 ELSE 0 END)
+        FROM incident i WHERE {{where}} GROUP BY i.severity ORDER BY i.severity""", window)
+    return {int(sev): SeverityCounts(int(n), int(open_), int(mit), int(res))
+            for sev, n, open_, mit, res in rows}
+
+
+async def starts_by_weekday_hour(session: AsyncSession, window: Window,
+                                 local: LocalTime) -> dict[tuple[int, int], int]:
+    """(weekday 0=Mon, local hour) -> incidents started then."""
+    start = local.local_seconds("i.created_at")
+    rows = await _rows(session, f"""
+        SELECT weekday, hour, count(*) FROM (
+            SELECT {weekday_of(start)} AS weekday, {hour_of(start)} AS hour
+            FROM incident i WHERE {{where}}) starts
+        GROUP BY weekday, hour""", window, **local.params())
+    return {(int(day), int(hour)): int(n) for day, hour, n in rows}
+
+
+async def starts_by_month(session: AsyncSession, window: Window,
+                          local: LocalTime) -> dict[str, int]:
+    """'YYYY-MM' (local) -> incidents started that month."""
+    if local.postgres:
+        month = "to_char(i.created_at AT TIME ZONE :tz, 'YYYY-MM')"
+    else:
+        month = f"strftime('%Y-%m', {local.local_seconds('i.created_at')}, 'unixepoch')"
+    rows = await _rows(session, f"""
+        SELECT month, count(*) FROM (SELECT {month} AS month FROM incident i WHERE {{where}})
+        months GROUP BY month ORDER BY month""", window, **local.params())
+    return {str(month): int(n) for month, n in rows}
+
+
+async def duration_spreads(session: AsyncSession, window: Window, local: LocalTime,
+                           end_column: str, counts: Mapping[int, int]) -> dict[int, Spread]:
+    """Per severity, the spread of `end_column` - created_at, for `counts[severity]`
+    incidents that have it: only the values at the ranks needed are read."""
+    ranks = {severity: ranks_for(n) for severity, n in counts.items() if n > 0}
+    if not ranks:
+        return {}
+    if end_column not in {"mitigated_at", "resolved_at"}:
+        raise ValueError(end_column)
+    wanted = " OR ".join(f"(severity = {int(severity)} AND rn IN "
+                         f"({', '.join(str(r) for r in ranked.all)}))"
+                         for severity, ranked in ranks.items())
+    seconds = (f"({local.utc_seconds('i.' + end_column)} - "
+               f"{local.utc_seconds('i.created_at')})")
+    rows = await _rows(session, f"""
+        SELECT severity, rn, seconds FROM (
+            SELECT i.severity AS severity, {seconds} AS seconds,
+                   row_number() OVER (PARTITION BY i.severity ORDER BY {seconds}) AS rn
+            FROM incident i
+            WHERE {{where}} AND i.{end_column} >= i.created_at) ranked
+        WHERE {wanted}""", window)
+    values: dict[int, dict[int, float]] = {severity: {} for severity in ranks}
+    for severity, rank, value in rows:
+        values[int(severity)][int(rank)] = float(value)
+    return {severity: spread_from(counts[severity], ranked, values[severity])
+            for severity, ranked in sorted(ranks.items())}
+
+
+async def action_items(session: AsyncSession, window: Window, today: date) -> ActionItemCounts:
+    """The window's incidents' action items; overdue: not done, due before `today`."""
+    rows = await _rows(session, """
+        SELECT sum(CASE WHEN a.done_at IS NULL THEN 1 ELSE 0 END),
+               sum(CASE WHEN a.done_at IS NULL THEN 0 ELSE 1 END),
+               sum(CASE WHEN a.done_at IS NULL AND a.due_on < :today THEN 1 ELSE 0 END)
+        FROM action_item a JOIN incident i ON i.id = a.incident_id WHERE {where}""", window,
+        [bindparam("today", type_=Date())], today=today)
+    open_, done, overdue = rows[0] if rows else (0, 0, 0)
+    return ActionItemCounts(int(open_ or 0), int(done or 0), int(overdue or 0))
+
+
+async def commander_loads(session: AsyncSession, window: Window, local: LocalTime,
+                          parts: DayParts, now: datetime) -> list[CommanderLoad]:
+    """Per person, the window's incidents they commanded and the time they held the role,
+    split into working hours, evenings and nights (most time first). A span ends at the
+    handover, else at the resolve, else now."""
+    start, end = local.local_seconds("s.started"), local.local_seconds("s.ended")
+    real = f"({local.utc_seconds('s.ended')} - {local.utc_seconds('s.started')})"
+    working = f"({working_before(end, parts)} - {working_before(start, parts)})"
+    waking = f"({waking_before(end, parts)} - {waking_before(start, parts)})"
+    rows = await _rows(session, f"""
+        SELECT s.user_id, count(DISTINCT s.incident_id),
+               sum({working}), sum({waking} - {working}), sum({real} - {waking})
+        FROM (
+            SELECT r.user_id AS user_id, r.incident_id AS incident_id,
+                   r.started_at AS started,
+                   CASE WHEN i.resolved_at IS NOT NULL
+                             AND i.resolved_at < coalesce(r.ended_at, :now)
+                        THEN i.resolved_at ELSE coalesce(r.ended_at, :now) END AS ended
+            FROM role_assignment r JOIN incident i ON i.id = r.incident_id
+            WHERE {{where}} AND r.role = '{Role.COMMANDER.value}') s
+        WHERE s.ended > s.started
+        GROUP BY s.user_id""", window, [bindparam("now", type_=UTCDateTime())], now=now,
+        **local.params())
+    loads = [CommanderLoad(str(user), int(n), int(w or 0), int(e or 0), int(night or 0))
+             for user, n, w, e, night in rows]
+    return sorted(loads, key=lambda load: (-load.total_s, load.user_id))

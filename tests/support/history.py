@@ -1,0 +1,59 @@
+"""A past of incidents written straight into the database, as a recorded or imported
+history leaves it: the incident rows, their commanders, their action items."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from bot.db.engine import SessionFactory
+from bot.db.models import ActionItem, Incident, RoleAssignment
+from bot.domain.vocabulary import Role, Status
+
+
+@dataclass
+class Past:
+    """One incident of the past; `commanders` are (user, from) in order, the last holding
+    the role until the incident resolved (or still)."""
+
+    started: datetime
+    severity: int = 3
+    mitigated_after: timedelta | None = None
+    resolved_after: timedelta | None = None
+    commanders: Sequence[tuple[str, datetime]] = ()
+    # (done, due on)
+    action_items: Sequence[tuple[bool, date | None]] = field(default_factory=list)
+    team_id: str = "T1"
+
+
+async def write_history(sessions: SessionFactory, past: Sequence[Past]) -> None:
+    async with sessions() as session, session.begin():
+        numbers: dict[str, int] = {}
+        for incident in past:
+            number = numbers[incident.team_id] = numbers.get(incident.team_id, 0) + 1
+            resolved = (incident.started + incident.resolved_after
+                        if incident.resolved_after is not None else None)
+            row = Incident(team_id=incident.team_id, number=number, title=f"past {number}",
+                           severity=incident.severity,
+                           status=Status.RESOLVED if resolved else Status.INVESTIGATING,
+                           reporter_id="U0REPORTER", created_at=incident.started,
+                           detected_at=incident.started,
+                           mitigated_at=(incident.started + incident.mitigated_after
+                                         if incident.mitigated_after is not None else None),
+                           resolved_at=resolved)
+            session.add(row)
+            await session.flush()
+            assert row.id is not None
+            holders = list(incident.commanders)
+            for index, (user, since) in enumerate(holders):
+                until = holders[index + 1][1] if index + 1 < len(holders) else None
+                session.add(RoleAssignment(team_id=incident.team_id, incident_id=row.id,
+                                           role=Role.COMMANDER, user_id=user,
+                                           assigned_by=user, started_at=since,
+                                           ended_at=until))
+            for done, due in incident.action_items:
+                session.add(ActionItem(team_id=incident.team_id, incident_id=row.id,
+                                       text="follow up", created_by="U0REPORTER",
+                                       created_at=incident.started, due_on=due,
+                                       done_at=incident.started if done else None))
