@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,23 +77,34 @@ async def start_batch(session: AsyncSession, *, team_id: str, file_name: str,
 
 async def add(session: AsyncSession, batch: ImportBatch,
               numbered: Sequence[tuple[int, PastIncident]]) -> None:
-    """Add the incidents under the numbers given, each with its commander."""
+    """Add the incidents under the numbers given, each with its commander: one multi-row
+    INSERT each (a history of 100,000 incidents is written in a minute's fraction of the
+    time row-by-row objects would take)."""
     assert batch.id is not None
-    incidents = [Incident(
-        team_id=batch.team_id, number=number, title=past.title, severity=past.severity,
-        status=status_of(past), reporter_id=NOBODY, created_at=past.started_at,
-        detected_at=past.started_at, mitigated_at=past.mitigated_at,
-        resolved_at=past.resolved_at, summary=past.summary, source_id=past.source_id,
-        import_batch_id=batch.id) for number, past in numbered]
-    session.add_all(incidents)
-    await session.flush()
-    session.add_all([RoleAssignment(
-        team_id=batch.team_id, incident_id=incident.id, role=Role.COMMANDER,
-        user_id=past.commander.slack_id or NOBODY, user_name=past.commander.name,
-        assigned_by=NOBODY, started_at=past.started_at, ended_at=past.resolved_at)
-        for incident, (_number, past) in zip(incidents, numbered, strict=True)
-        if past.commander is not None and incident.id is not None])
-    batch.added += len(incidents)
+    incident_rows = [{
+        "team_id": batch.team_id, "number": number, "title": past.title,
+        "severity": past.severity, "status": status_of(past), "reporter_id": NOBODY,
+        "private": False, "card_stale": 0, "created_at": past.started_at,
+        "detected_at": past.started_at, "mitigated_at": past.mitigated_at,
+        "resolved_at": past.resolved_at, "summary": past.summary,
+        "source_id": past.source_id, "import_batch_id": batch.id}
+        for number, past in numbered]
+    # Ids read back by source id rather than with RETURNING: keeping RETURNING's rows in
+    # the parameters' order makes SQLAlchemy insert one row at a time on SQLite.
+    await session.exec(insert(Incident), params=incident_rows)
+    commanded = {past.source_id: past for _number, past in numbered if past.commander}
+    ids = (await session.exec(select(Incident.source_id, Incident.id).where(
+        col(Incident.team_id) == batch.team_id,
+        col(Incident.source_id).in_(list(commanded))))).all() if commanded else []
+    commanders = [{
+        "team_id": batch.team_id, "incident_id": incident_id, "role": Role.COMMANDER,
+        "user_id": person.slack_id or NOBODY, "user_name": person.name,
+        "assigned_by": NOBODY, "started_at": past.started_at, "ended_at": past.resolved_at}
+        for source_id, incident_id in ids
+        if (person := (past := commanded[str(source_id)]).commander) is not None]
+    if commanders:
+        await session.exec(insert(RoleAssignment), params=commanders)
+    batch.added += len(incident_rows)
     session.add(batch)
     await session.flush()
 

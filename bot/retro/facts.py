@@ -104,7 +104,9 @@ async def gather(session: AsyncSession, incident: Incident) -> RetroFacts:
             status=incident.status, summary=incident.summary, impact=incident.impact,
             started_at=incident.created_at, first_status_change_at=first_status,
             mitigated_at=incident.mitigated_at, resolved_at=incident.resolved_at),
-        roles=[RoleSpan(r.role, r.user_id, r.started_at, r.ended_at) for r in history],
+        # An imported commander may be known only by a name or an email (user_name).
+        roles=[RoleSpan(r.role, r.user_id or r.user_name or "", r.started_at, r.ended_at)
+               for r in history],
         entries=[Entry(occurred_at=e.occurred_at, kind=e.kind,
                        author=e.author_name or (f"<@{e.author_id}>" if e.author_id else "Sitrep"),
                        text=sentence(e, person=_token), permalink=e.permalink,

@@ -121,6 +121,10 @@ async def test_a_file_with_a_bad_row_imports_nothing_until_told_to_skip_it(
                                             checkout.resolved_at)
         assert (commanders[3].user_id, commanders[3].user_name) == ("", "bob@example.com")
         assert 4 not in commanders  # no commander given, none invented
+        # A commander known by email is named so in a retrospective drafted later.
+        drafted = await _sitrep(database_url, "retro", "3", "--regenerate", cwd=tmp_path)
+        assert drafted.returncode == 0, drafted.stderr
+        assert "| commander | @bob@example.com |" in drafted.stdout
 
         again = await _sitrep(database_url, "import", str(path), "--skip-bad", cwd=tmp_path)
         assert again.returncode == 0, again.stderr
