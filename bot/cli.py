@@ -246,10 +246,18 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
                 skip_bad=args.skip_bad)
             return _imported(imported, args.file, database)
 
+    from sqlalchemy.exc import OperationalError
+
     try:
         return asyncio.run(run())
     except UnusableFile as unusable:
         print(f"{unusable}\nNothing imported from {args.file}.", file=sys.stderr)
+        return 1
+    except OperationalError as error:
+        if "database is locked" not in str(error.orig):
+            raise
+        print(f"sitrep: {database} stayed busy (another import, or the bot writing) longer "
+              "than Sitrep waits; nothing was changed: run this again", file=sys.stderr)
         return 1
 
 
@@ -335,7 +343,10 @@ async def _sessions(settings: Settings) -> AsyncIterator[SessionFactory]:
 
     engine = create_engine(settings.database_url)
     try:
-        await migrate.upgrade(engine)
+        # Asked first, with a read: an upgrade takes the write lock, and waits minutes for
+        # it where another process holds it.
+        if not (await migrate.revisions(engine)).up_to_date:
+            await migrate.upgrade(engine)
         yield session_factory(engine)
     finally:
         await engine.dispose()

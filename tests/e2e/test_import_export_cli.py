@@ -9,6 +9,8 @@ import asyncio
 import csv
 import io
 import json
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -281,3 +283,40 @@ async def test_the_workspace_is_the_databases_or_else_slacks(
     more = _file(tmp_path, "more.csv", "OG-1,Later,2,2026-03-09T10:00,,,,\n")
     known = await _sitrep(empty_database_url, "import", str(more), cwd=tmp_path)
     assert known.returncode == 0, known.stderr
+
+
+async def test_a_file_that_is_not_incidents_or_not_there_is_one_clear_refusal(
+        database_url: str, tmp_path: Path) -> None:
+    latin1 = tmp_path / "excel.csv"
+    latin1.write_bytes(HEADER.encode() + "X,Caf\u00e9 down,1,2026-01-02T09:00,,,,\n"
+                       .encode("latin-1"))
+    refused = await _sitrep(database_url, "import", str(latin1), cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        "line 2: not UTF-8 text (byte 0xe9 at column 6); save the file as UTF-8 (in Excel: "
+        "CSV UTF-8) and import it again", f"Nothing imported from {latin1}."]
+
+    missing = await _sitrep(database_url, "import", str(tmp_path / "nope.csv"), cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith(f"sitrep import: {tmp_path / 'nope.csv'}: there is no "
+                                     "such file")
+    nothing = await _sitrep(database_url, "import", cwd=tmp_path)
+    assert nothing.returncode == 2
+    assert "give one of: FILE.csv, --list, --undo FILE.csv, --undo-batch N" in nothing.stderr
+
+
+async def test_an_import_that_cannot_get_sqlites_write_lock_changes_nothing_and_says_so(
+        tmp_path: Path) -> None:
+    database = tmp_path / "sitrep.db"
+    url = f"sqlite+aiosqlite:///{database}"
+    assert (await _sitrep(url, "db", "upgrade", cwd=tmp_path)).returncode == 0
+    path = _file(tmp_path, "old.csv", GOOD)
+    with closing(sqlite3.connect(database, isolation_level=None)) as writer:
+        writer.execute("BEGIN IMMEDIATE")  # a writer that keeps its turn
+        busy = await _sitrep(url, "import", str(path), "--team", TEAM, cwd=tmp_path)
+        writer.execute("ROLLBACK")
+    assert busy.returncode == 1
+    (line,) = busy.stderr.strip().splitlines()
+    assert "stayed busy" in line and "nothing was changed" in line
+    done = await _sitrep(url, "import", str(path), "--team", TEAM, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
