@@ -117,7 +117,8 @@ def _parser() -> argparse.ArgumentParser:
         "import", help="load past incidents from a CSV file; list or undo imports",
         description="Load past incidents from another system, so they count in the stats.",
         epilog=IMPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    imports.add_argument("file", nargs="?", type=Path, help="the CSV file to import")
+    imports.add_argument("file", nargs="?", type=Path, metavar="FILE.csv",
+                         help="the CSV file to import")
     imports.add_argument("--skip-bad", action="store_true",
                          help="import the good rows even when some are bad")
     undoing = imports.add_mutually_exclusive_group()
@@ -126,7 +127,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="remove what importing FILE added")
     undoing.add_argument("--undo-batch", metavar="N", type=int,
                          help="remove what import N (see --list) added")
-    imports.add_argument("--team", help="Slack team id, when it cannot be told otherwise")
+    imports.add_argument("--team", metavar="T…",
+                         help="the Slack workspace's id, when the database cannot tell it")
     imports.set_defaults(run=_import)
 
     export = commands.add_parser(
@@ -134,8 +136,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Write the whole history in the columns `sitrep import` reads.")
     export.add_argument("--format", choices=("csv", "json"), default="csv",
                         help="csv (the default) or json (an array of objects)")
-    export.add_argument("--output", "-o", type=Path, help="write to FILE instead of printing")
-    export.add_argument("--team", help="Slack team id, when the database holds several")
+    export.add_argument("--output", "-o", type=Path, metavar="FILE",
+                        help="write to FILE instead of printing")
+    export.add_argument("--team", metavar="T…",
+                        help="the Slack workspace's id, when the database holds several")
     export.set_defaults(run=_export)
 
     db = commands.add_parser("db", help="database maintenance")
@@ -274,8 +278,8 @@ def _imported(result: object, path: Path, database: str) -> int:
         return 1
     said = f"Imported {_count(result.imported)} from {path} into {database}"
     if result.batch_id is not None:
-        said += (f" (import {result.batch_id}: `sitrep import --undo-batch {result.batch_id}` "
-                 "removes them)")
+        said += (f" as import {result.batch_id} (`sitrep import --undo-batch "
+                 f"{result.batch_id}` removes what it added)")
     said += "."
     if result.already_there:
         said += (f" {result.already_there} {'was' if result.already_there == 1 else 'were'} "
