@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from itertools import chain
 
 from bot.domain.vocabulary import MAX_TITLE_LENGTH
 
@@ -94,7 +95,8 @@ def read(lines: Iterable[bytes], *, zone: tzinfo, now: datetime,
     so that a byte that is not UTF-8 is reported on its own line. Raises `UnusableFile`
     before the first row when the header will not do."""
     text = _decoded(lines)
-    reader = csv.reader(text, strict=True)
+    first = next(text, "")
+    reader = csv.reader(chain([first], text), delimiter=_delimiter(first), strict=True)
     header = _header(reader)
     seen: dict[str, int] = {}
     while True:
@@ -115,6 +117,16 @@ def read(lines: Iterable[bytes], *, zone: tzinfo, now: datetime,
         if not any(field.strip() for field in fields):
             continue  # a blank line, or one of nothing but commas
         yield _checked(line, fields, header, seen, zone=zone, now=now)
+
+
+def _delimiter(header: str) -> str:
+    """A comma; or what separates the header's names when a comma does not, as with Excel
+    in the many locales whose decimal point is a comma (a semicolon), or a TSV export."""
+    for candidate in (",", ";", "\t"):
+        names = {name.strip().lower() for name in header.split(candidate)}
+        if names >= set(COLUMNS):
+            return candidate
+    return ","
 
 
 def _decoded(lines: Iterable[bytes]) -> Iterator[str]:

@@ -116,6 +116,16 @@ def test_an_excel_file_reads_the_same_bom_crlf_and_all() -> None:
     assert isinstance(row, PastIncident) and row.source_id == "X" and row.line == 2
 
 
+@pytest.mark.parametrize(("separator", "title"), [(";", "Checkout; down"),
+                                                  ("\t", "Checkout down")])
+def test_excels_semicolons_and_tab_separated_files_read_the_same(separator: str,
+                                                                 title: str) -> None:
+    rows = [HEADER.strip().replace(",", ";"), 'X;"Checkout; down";1;2026-01-02T09:00;;;;']
+    (row,) = _read("\n".join(line.replace(";", separator) for line in rows) + "\n")
+    assert isinstance(row, PastIncident)
+    assert (row.source_id, row.title) == ("X", title)
+
+
 def test_columns_may_come_in_any_order_and_case_and_unknown_ones_are_left_alone() -> None:
     (row,) = _read("Summary,Commander,Resolved_At,Mitigated_At,Started_At,Severity,Title,ID,"
                    "Priority\n,,,,2026-01-02T09:00,3,Disk full,X,P2\n")
