@@ -32,7 +32,8 @@ _SEVERITY = re.compile(r"^(?:sev(?:erity)?|s)?[\s_-]*([1-4])$", re.IGNORECASE)
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{7,}$")
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 # Sitrep's own way of naming an incident, as `sitrep export` writes it.
-_LABEL = re.compile(r"^INC-(\d+)$", re.IGNORECASE)
+_LABEL = re.compile(r"^INC-(\d{1,12})$", re.IGNORECASE)
+MAX_LABEL = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,8 @@ class UnusableFile(Exception):
 
 def label_number(source_id: str) -> int | None:
     found = _LABEL.match(source_id)
-    return int(found.group(1)) if found else None
+    # A number beyond any real history is just an id (and would not fit the column).
+    return int(found.group(1)) if found and int(found.group(1)) <= MAX_LABEL else None
 
 
 def read(lines: Iterable[bytes], *, zone: tzinfo, now: datetime,
