@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 if TYPE_CHECKING:
     from bot.core.settings import Settings
     from bot.db.engine import SessionFactory
+    from bot.domain.imports import Batch
+    from bot.usecases.incident_import import Imported, Undone
 
 EXIT_USAGE = 2
 
@@ -265,10 +267,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
 
-def _imported(result: object, path: Path, database: str) -> int:
-    from bot.usecases.incident_import import Imported
-
-    assert isinstance(result, Imported)
+def _imported(result: Imported, path: Path, database: str) -> int:
     for bad in result.bad:
         print(bad, file=sys.stderr)
     if result.refused:
@@ -294,24 +293,18 @@ def _count(incidents: int) -> str:
     return f"{incidents} incident{'s' if incidents != 1 else ''}"
 
 
-def _listed(batches: Sequence[object], database: str) -> int:
-    from bot.domain.imports import Batch
-
+def _listed(batches: Sequence[Batch], database: str) -> int:
     if not batches:
         print(f"No imports in {database}.")
         return 0
     print(f"{'import':>6}  {'when (UTC)':<20}  {'incidents':>9}  file")
     for batch in batches:
-        assert isinstance(batch, Batch)
         print(f"{batch.id:>6}  {batch.imported_at:%Y-%m-%d %H:%M:%S}   {batch.added:>9}  "
               f"{batch.file_name}")
     return 0
 
 
-def _undone(undone: object) -> int:
-    from bot.usecases.incident_import import Undone
-
-    assert isinstance(undone, Undone)
+def _undone(undone: Undone) -> int:
     names = ", ".join(f"{batch.id} ({batch.file_name})" for batch in undone.batches)
     noun = "import" if len(undone.batches) == 1 else "imports"
     print(f"Removed {_count(undone.removed)}: everything {noun} {names} added.")
