@@ -8,14 +8,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from datetime import date
 
     from bot.core.settings import Settings
+    from bot.db.engine import SessionFactory
+    from bot.domain.imports import Batch
+    from bot.usecases.incident_import import Imported, Undone
 
 EXIT_USAGE = 2
 
@@ -40,6 +44,21 @@ Every other setting is in the README's "Settings". Pending migrations are applie
 first. A wrong setting, a database that does not answer, a token Slack refuses or a
 port in use stops serve with exit status 2 and one line naming the setting to fix.
 SIGTERM or Ctrl-C: no new requests; work in hand finishes; exits within 10 s."""
+
+
+IMPORT_EPILOG = """\
+The file: a header row, then one incident a row, with the columns
+  id,title,severity,started_at,mitigated_at,resolved_at,commander,summary
+  id          the incident's id in the system it comes from (importing it again
+              changes nothing)
+  severity    1-4 (or sev1-sev4)
+  *_at        ISO 8601 (2026-01-02T09:00+01:00; without an offset, SITREP_TIMEZONE)
+  commander   a Slack user id (U...), an email or a name
+mitigated_at, resolved_at, commander and summary may be empty.
+
+Every row is checked first: a bad one is reported as `line N: <reason>` and nothing
+is imported (exit status 1), unless --skip-bad. The import is one transaction.
+`sitrep export --format csv` writes the same columns."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -118,6 +137,34 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--format", choices=("text", "json"), default="text",
                        help="text tables (default) or one JSON object")
     stats.set_defaults(run=_stats)
+    imports = commands.add_parser(
+        "import", help="load past incidents from a CSV file; list or undo imports",
+        description="Load past incidents from another system, so they count in the stats.",
+        epilog=IMPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    imports.add_argument("file", nargs="?", type=Path, metavar="FILE.csv",
+                         help="the CSV file to import")
+    imports.add_argument("--skip-bad", action="store_true",
+                         help="import the good rows even when some are bad")
+    undoing = imports.add_mutually_exclusive_group()
+    undoing.add_argument("--list", action="store_true", help="list the imports made")
+    undoing.add_argument("--undo", metavar="FILE", type=Path,
+                         help="remove what importing FILE added")
+    undoing.add_argument("--undo-batch", metavar="N", type=int,
+                         help="remove what import N (see --list) added")
+    imports.add_argument("--team", metavar="T…",
+                         help="the Slack workspace's id, when the database cannot tell it")
+    imports.set_defaults(run=_import)
+
+    export = commands.add_parser(
+        "export", help="write every incident (recorded and imported) as CSV or JSON",
+        description="Write the whole history in the columns `sitrep import` reads.")
+    export.add_argument("--format", choices=("csv", "json"), default="csv",
+                        help="csv (the default) or json (an array of objects)")
+    export.add_argument("--output", "-o", type=Path, metavar="FILE",
+                        help="write to FILE instead of printing")
+    export.add_argument("--team", metavar="T…",
+                        help="the Slack workspace's id, when the database holds several")
+    export.set_defaults(run=_export)
 
     db = commands.add_parser("db", help="database maintenance")
     db.set_defaults(help_for=db)
@@ -233,6 +280,176 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write(table(insights))
     return 0
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+
+    from bot.core.clock import SystemClock
+    from bot.domain.past_incidents import UnusableFile
+    from bot.usecases import incident_import
+
+    chosen = [given for given in (args.file, args.list or None, args.undo,
+                                  args.undo_batch) if given is not None]
+    if len(chosen) != 1:
+        return _usage("import", "give one of: FILE.csv, --list, --undo FILE.csv, "
+                                "--undo-batch N")
+    database = _existing_database(settings)
+    for path in (args.file, args.undo):
+        if path is not None and not path.is_file():
+            return _usage("import", f"{path}: there is no such file")
+
+    async def run() -> int:
+        async with _sessions(settings) as sessions:
+            if args.list:
+                return _listed(await incident_import.listing(sessions, args.team), database)
+            try:
+                if args.undo_batch is not None:
+                    undone = await incident_import.undo_batch(sessions, args.undo_batch)
+                    return _undone(undone)
+                if args.undo is not None:
+                    team = args.team or await _only_team(sessions)
+                    return _undone(await incident_import.undo_file(sessions, args.undo, team))
+            except incident_import.NothingToUndo as nothing:
+                print(f"sitrep: {nothing} (read {database})", file=sys.stderr)
+                return 1
+            now = SystemClock().now()
+            checked = incident_import.check_file(args.file, zone=settings.timezone, now=now)
+            team = "" if checked.refused(skip_bad=args.skip_bad) or not checked.good else (
+                args.team or await _only_team(sessions) or await _team_from_slack(settings))
+            imported = await incident_import.import_file(
+                sessions, args.file, checked, team_id=team, zone=settings.timezone, now=now,
+                skip_bad=args.skip_bad)
+            return _imported(imported, args.file, database)
+
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        return asyncio.run(run())
+    except UnusableFile as unusable:
+        print(f"{unusable}\nNothing imported from {args.file}.", file=sys.stderr)
+        return 1
+    except OperationalError as error:
+        if "database is locked" not in str(error.orig):
+            raise
+        print(f"sitrep: {database} stayed busy (another import, or the bot writing) longer "
+              "than Sitrep waits; nothing was changed: run this again", file=sys.stderr)
+        return 1
+
+
+def _imported(result: Imported, path: Path, database: str) -> int:
+    for bad in result.bad:
+        print(bad, file=sys.stderr)
+    if result.refused:
+        rows = "row is" if len(result.bad) == 1 else "rows are"
+        print(f"Nothing imported from {path}: {len(result.bad)} {rows} bad. Fix them, or "
+              "import the others with --skip-bad.", file=sys.stderr)
+        return 1
+    said = f"Imported {_count(result.imported)} from {path} into {database}"
+    if result.batch_id is not None:
+        said += (f" as import {result.batch_id} (`sitrep import --undo-batch "
+                 f"{result.batch_id}` removes what it added)")
+    said += "."
+    if result.already_there:
+        said += (f" {result.already_there} {'was' if result.already_there == 1 else 'were'} "
+                 "already here (the same id), and left as they are.")
+    if result.bad:
+        said += f" Skipped {len(result.bad)} bad row{'s' if len(result.bad) != 1 else ''}."
+    print(said)
+    return 0
+
+
+def _count(incidents: int) -> str:
+    return f"{incidents} incident{'s' if incidents != 1 else ''}"
+
+
+def _listed(batches: Sequence[Batch], database: str) -> int:
+    if not batches:
+        print(f"No imports in {database}.")
+        return 0
+    print(f"{'import':>6}  {'when (UTC)':<20}  {'incidents':>9}  file")
+    for batch in batches:
+        print(f"{batch.id:>6}  {batch.imported_at:%Y-%m-%d %H:%M:%S}   {batch.added:>9}  "
+              f"{batch.file_name}")
+    return 0
+
+
+def _undone(undone: Undone) -> int:
+    names = ", ".join(f"{batch.id} ({batch.file_name})" for batch in undone.batches)
+    noun = "import" if len(undone.batches) == 1 else "imports"
+    print(f"Removed {_count(undone.removed)}: everything {noun} {names} added.")
+    return 0
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+
+    from bot.usecases.incident_export import export
+
+    database = _existing_database(settings)
+
+    async def run(out: TextIO) -> int:
+        async with _sessions(settings) as sessions:
+            team = args.team or await _only_team(sessions)
+            return await export(sessions, out, team_id=team, as_csv=args.format == "csv",
+                                zone=settings.timezone)
+
+    if args.output is None:
+        asyncio.run(run(sys.stdout))
+        return 0
+    with args.output.open("w", encoding="utf-8", newline="") as out:
+        written = asyncio.run(run(out))
+    print(f"Wrote {_count(written)} from {database} to {args.output}.")
+    return 0
+
+
+@asynccontextmanager
+async def _sessions(settings: Settings) -> AsyncIterator[SessionFactory]:
+    """The database, migrated, for one command."""
+    from bot.db import migrate
+    from bot.db.engine import create_engine, session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        # Asked first, with a read: an upgrade takes the write lock, and waits minutes for
+        # it where another process holds it.
+        if not (await migrate.revisions(engine)).up_to_date:
+            await migrate.upgrade(engine)
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _only_team(sessions: SessionFactory) -> str | None:
+    """The workspace the database numbers incidents for; None when it has none yet."""
+    from bot.core.settings import ConfigError
+    from bot.domain.imports import teams
+
+    async with sessions() as session:
+        known = await teams(session)
+    if len(known) > 1:
+        raise ConfigError(f"this database holds several Slack workspaces ({', '.join(known)});"
+                          " choose one with --team")
+    return known[0] if known else None
+
+
+async def _team_from_slack(settings: Settings) -> str:
+    from bot.core.settings import ConfigError
+
+    if settings.slack_bot_token is None:
+        raise ConfigError("this database has no incidents yet, so which Slack workspace the "
+                          "imported ones belong to is not known: give its id with --team T… "
+                          "(Slack: workspace settings, or the T… in `sitrep serve`'s log), or "
+                          "set SLACK_BOT_TOKEN and Sitrep asks Slack")
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.slack.credentials import installed_team
+
+    return await installed_team(AsyncWebClient(token=settings.slack_bot_token,
+                                               base_url=settings.slack_api_url))
+
+
+def _usage(command: str, problem: str) -> int:
+    print(f"sitrep {command}: {problem} (see sitrep {command} --help)", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:

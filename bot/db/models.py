@@ -17,6 +17,9 @@ from bot.db.types import NulFreeString, NulFreeText, UTCDateTime
 # Slack ids (T…, C…, U…) and message timestamps are short; a bound keeps indexes small.
 SLACK_ID = 32
 SLACK_TS = 32
+# Another system's incident id (`sitrep import`), and a person as it names them.
+SOURCE_ID = 255
+PERSON_NAME = 255
 
 
 def _incident_fk() -> Column[int]:
@@ -32,6 +35,10 @@ class Incident(SQLModel, table=True):
         # A channel id is unique across Slack, and it alone names an incident's channel:
         # in Slack Connect and Enterprise Grid people act with other teams' ids.
         UniqueConstraint("channel_id", name="uq_incident_channel"),
+        # An incident imported from another system is there once per workspace, however
+        # many times (or at the same moment) its file is imported. Sitrep's own incidents
+        # have no source id, and NULLs never collide.
+        Index("uq_incident_team_source", "team_id", "source_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -72,6 +79,26 @@ class Incident(SQLModel, table=True):
     # Set by the one reminder a review not held by its deadline gets, so a second replica,
     # a retry or a restart never says it again.
     review_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Imported from another system (`sitrep import`): its id there, and the import that
+    # added it (`ImportBatch`); undoing that import deletes it. None for Sitrep's own.
+    source_id: str | None = Field(default=None, sa_type=NulFreeString(SOURCE_ID))
+    # No foreign key: adding one would rebuild the table on SQLite (see migration 0014).
+    import_batch_id: int | None = Field(default=None, index=True)
+
+
+class ImportBatch(SQLModel, table=True):
+    """One `sitrep import` that added incidents: listed by `sitrep import --list`, and
+    removed with everything it added by `--undo-batch N` or `--undo FILE` (found by the
+    file's SHA-256, so a file edited since is never mistaken for the one imported)."""
+
+    __tablename__ = "import_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(sa_type=NulFreeString(SLACK_ID), index=True)
+    file_name: str = Field(sa_type=NulFreeText)
+    file_sha256: str = Field(sa_type=NulFreeString(64), index=True)
+    imported_at: datetime = Field(sa_type=UTCDateTime)
+    added: int
 
 
 class IncidentOpening(SQLModel, table=True):
@@ -144,6 +171,9 @@ class RoleAssignment(SQLModel, table=True):
     incident_id: int = Field(sa_column=_incident_fk())
     role: str = Field(sa_type=NulFreeString(40))
     user_id: str = Field(sa_type=NulFreeString(SLACK_ID))
+    # A person known only by another system's word for them (an imported incident's
+    # commander given as an email or a name): kept as written, with `user_id` empty.
+    user_name: str | None = Field(default=None, sa_type=NulFreeString(PERSON_NAME))
     assigned_by: str = Field(sa_type=NulFreeString(SLACK_ID))
     started_at: datetime = Field(sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -134,7 +134,9 @@ async def gather(session: AsyncSession, incident: Incident, *, now: datetime | N
             mitigated_at=incident.mitigated_at, resolved_at=incident.resolved_at,
             review_state=retro_state(incident), review_due_on=incident.review_due_on,
             reviewed_at=incident.reviewed_at, reviewed_by=incident.reviewed_by),
-        roles=[RoleSpan(r.role, r.user_id, r.started_at, r.ended_at) for r in history],
+        # An imported commander may be known only by a name or an email (user_name).
+        roles=[RoleSpan(r.role, r.user_id or r.user_name or "", r.started_at, r.ended_at)
+               for r in history],
         entries=[Entry(occurred_at=e.occurred_at, kind=e.kind,
                        author=e.author_name or (f"<@{e.author_id}>" if e.author_id else "Sitrep"),
                        text=sentence(e, person=_token), permalink=e.permalink,

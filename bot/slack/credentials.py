@@ -56,3 +56,25 @@ async def _ask(call: Awaitable[object], *, setting: str, fix: str, base_url: str
             f"SLACK_API_URL: could not reach Slack at {base_url} to check {setting} "
             f"({type(unreachable).__name__}); check the network and proxy settings, or unset "
             "SLACK_API_URL to use https://slack.com/api/.") from None
+
+
+async def installed_team(client: AsyncWebClient) -> str:
+    """The workspace the bot token belongs to (the organisation, for an org-wide install
+    on Enterprise Grid), as the bot numbers incidents under it: for a command line that
+    writes incidents into a database that has none yet."""
+    try:
+        response = await client.auth_test()
+    except SlackApiError as refusal:
+        said = refusal.response.data
+        error = str((said.get("error") if isinstance(said, dict) else None)
+                    or f"HTTP {refusal.response.status_code}")
+        raise ConfigError(f"SLACK_BOT_TOKEN: Slack would not say which workspace it belongs "
+                          f"to ({error}); give the workspace's id with --team T…") from None
+    except (ClientConnectionError, TimeoutError) as unreachable:
+        raise ConfigError(
+            f"SLACK_API_URL: could not reach Slack at {client.base_url} to ask which "
+            f"workspace SLACK_BOT_TOKEN belongs to ({type(unreachable).__name__}); give the "
+            "workspace's id with --team T… instead") from None
+    if response.get("is_enterprise_install") and response.get("enterprise_id"):
+        return str(response["enterprise_id"])
+    return str(response["team_id"])

@@ -16,7 +16,7 @@ async def test_sitrep_alone_prints_help(tmp_path: Path) -> None:
     result = await run_sitrep(env=clean_environment(), cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout.startswith("usage: sitrep")
-    for command in ("serve", "retro", "db", "demo"):
+    for command in ("serve", "retro", "import", "export", "db", "demo"):
         assert f"    {command} " in result.stdout
 
 
