@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot.db.models import Incident
+from bot.db.models import Incident, RoleAssignment
 from bot.deps import Deps
 from bot.domain import incident_listing, incidents, reminder_log
 from bot.domain.incident_listing import IncidentFilter, IncidentPage
@@ -135,13 +135,20 @@ class DashboardReading:
         if chosen is None and versions:
             chosen = versions[-1]
         people = people_from_json(chosen.people) if chosen is not None else {}
+        # A commander imported from another system may be known only by a name or an email
+        # (`sitrep import`); it stands for itself.
+        imported_names = {r.user_name: r.user_name for r in history
+                          if not r.user_id and r.user_name}
+        current = {role: user_id or _imported_holder(history, role)
+                   for role, user_id in current.items()}
         ids = {incident.reporter_id, *current.values(), *(r.user_id for r in history),
                *(i.owner_id for i in items if i.owner_id),
                *(e.subject_id for e in entries if e.subject_id),
                *(e.previous_id for e in entries if e.previous_id),
                *(e.author_id for e in entries if e.author_id and not e.author_name),
                *(r.answered_by for r in said if r.answered_by)}
-        people = {**people, **await self._names(ids - set(people))}
+        people = {**imported_names, **people,
+                  **await self._names(ids - set(people) - set(imported_names))}
 
         def name(user_id: str) -> str:
             return people.get(user_id, user_id)
@@ -149,7 +156,8 @@ class DashboardReading:
         channel_url = await self._channel_url(incident)
         return IncidentRecord(
             incident=incident, current_roles=current,
-            roles=[RoleSpan(r.role, r.user_id, r.started_at, r.ended_at) for r in history],
+            roles=[RoleSpan(r.role, r.user_id or r.user_name or "", r.started_at, r.ended_at)
+                   for r in history],
             timeline=[TimelineLine(occurred_at=e.occurred_at, kind=e.kind,
                                    author=e.author_name or (name(e.author_id) if e.author_id
                                                             else "Sitrep"),
@@ -189,7 +197,8 @@ class DashboardReading:
         return frozenset(c for c, yes in zip(channels, answers, strict=True) if yes)
 
     async def _names(self, user_ids: Iterable[str]) -> dict[str, str]:
-        ids = sorted(set(user_ids))
+        # An imported incident has no reporter and may have a commander with no Slack id.
+        ids = sorted({user_id for user_id in user_ids if user_id})
         names = await asyncio.gather(*(self.deps.slack.display_name(i) for i in ids))
         return {i: n for i, n in zip(ids, names, strict=True) if n}
 
@@ -206,3 +215,8 @@ class DashboardReading:
 def _permalink(channel_url: str | None, ts: str) -> str | None:
     """Slack's link to a message: the channel's address and `p` + its ts without the dot."""
     return None if channel_url is None else f"{channel_url}/p{ts.replace('.', '')}"
+
+
+def _imported_holder(history: Sequence[RoleAssignment], role: str) -> str:
+    return next((r.user_name for r in history
+                 if r.role == role and r.ended_at is None and r.user_name), "")

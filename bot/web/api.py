@@ -86,7 +86,7 @@ def detail(record: IncidentRecord) -> dict[str, Any]:
     incident = record.incident
 
     def person(user_id: str | None) -> dict[str, str] | None:
-        if user_id is None:
+        if not user_id:  # an imported incident's reporter: nobody Sitrep knows
             return None
         return {"id": user_id, "name": record.people.get(user_id, user_id)}
 

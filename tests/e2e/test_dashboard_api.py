@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from tests.support.dashboard import Browser, browser, serve_dashboard
 from tests.support.incident_steps import command, start_incident
 from tests.support.openapi_check import ApiContract
 from tests.support.served_bot import ServedBot, stop
+from tests.support.sitrep_cli import clean_environment, run_sitrep
 
 
 @pytest.fixture
@@ -135,3 +137,35 @@ async def test_dates_are_days_in_the_teams_time_zone_and_sessions_end(
             assert (await visitor.get("/", follow=False)).status == 302
     finally:
         await stop(served)
+
+
+async def test_an_imported_incident_reads_like_the_others(
+        bot: ServedBot, visitor: Browser, contract: ApiContract, tmp_path: Path) -> None:
+    """Brought in with `sitrep import`: no channel, no reporter Sitrep knows, a commander
+    known only by an email, and still a page and an answer like any incident's."""
+    opened = await start_incident(bot, "sev2 Checkout returns 500s")
+    history = tmp_path / "history.csv"
+    history.write_text(
+        "id,title,severity,started_at,mitigated_at,resolved_at,commander,summary\n"
+        "PD-7,Search down,1,2026-03-06T09:00+00:00,2026-03-06T09:40+00:00,"
+        "2026-03-06T11:00+00:00,dana@example.com,Index rebuilt\n", encoding="utf-8")
+    imported = await run_sitrep("import", str(history), cwd=tmp_path, env=clean_environment(
+        DATABASE_URL=bot.settings.database_url))
+    assert imported.returncode == 0, imported.stderr
+    number = opened.number + 1
+
+    answer = await visitor.get(f"/api/incidents/INC-{number}")
+    await contract.check(answer)
+    record = await answer.json()
+    assert (record["title"], record["reporter"], record["channel_url"]) == (
+        "Search down", None, None)
+    assert record["roles"][0]["person"] == {"id": "dana@example.com",
+                                            "name": "dana@example.com"}
+    assert record["roles_now"] == {}
+    page = await visitor.get(f"/incidents/{number}")
+    assert page.status == 200
+    shown = await page.text()
+    assert "dana@example.com" in shown and "where it is PD-7" in shown
+    assert "Reported by" not in shown
+    # Nobody Sitrep does not know was looked up in Slack.
+    assert not [call for call in bot.slack.calls_to("users.info") if not call.args.get("user")]
