@@ -141,6 +141,7 @@ class CommanderLoad:
 class Ranks:
     """1-based ranks of the order statistics one spread needs."""
 
+    n: int
     median: tuple[int, ...]
     p90: int
     ci: tuple[int, int] | None
@@ -158,7 +159,7 @@ def ranks_for(n: int) -> Ranks:
         raise ValueError("no values")
     median = ((n + 1) // 2,) if n % 2 else (n // 2, n // 2 + 1)
     p90 = max(1, math.ceil(0.9 * n))
-    return Ranks(median=median, p90=p90, ci=median_interval_ranks(n))
+    return Ranks(n=n, median=median, p90=p90, ci=median_interval_ranks(n))
 
 
 def median_interval_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, int] | None:
@@ -336,6 +337,15 @@ async def _rows(session: AsyncSession, sql: str, window: Window,
     return result.all()
 
 
+async def prepare(session: AsyncSession) -> None:
+    """A read of the whole history sorts a few hundred thousand numbers: on PostgreSQL, in
+    memory rather than spilled to disk (work_mem is 4 MB by default), for this transaction
+    only."""
+    if dialect_of(session) == "postgresql":
+        connection = await session.connection()
+        await connection.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
 def dialect_of(session: AsyncSession) -> str:
     bind = session.get_bind()
     return bind.dialect.name
@@ -419,13 +429,14 @@ async def duration_spreads(session: AsyncSession, window: Window, local: LocalTi
 
     On SQLite each value is the k-th along an index on the duration (migration 0013:
     `julianday(end) - julianday(created_at)`, the very expression ordered by here), so
-    no query sorts the history. PostgreSQL sorts it once per metric, quickly, in a window
-    function."""
+    no query sorts the history. PostgreSQL sorts each severity's durations once per metric
+    in an ordered-set aggregate (percentile_disc), in memory (`prepare`)."""
     ranks = {severity: ranks_for(n) for severity, n in counts.items() if n > 0}
     if not ranks:
         return {}
     if end_column not in {"mitigated_at", "resolved_at"}:
         raise ValueError(end_column)
+    rows: Sequence[Any]
     if local.postgres:
         rows = await _ranked_in_postgres(session, window, end_column, ranks)
     else:
@@ -438,20 +449,24 @@ async def duration_spreads(session: AsyncSession, window: Window, local: LocalTi
 
 
 async def _ranked_in_postgres(session: AsyncSession, window: Window, end_column: str,
-                              ranks: Mapping[int, Ranks]) -> Sequence[Any]:
-    wanted = " OR ".join(f"(severity = {int(severity)} AND rn IN "
-                         f"({', '.join(str(r) for r in ranked.all)}))"
-                         for severity, ranked in ranks.items())
-    return await _rows(session, f"""
-        WITH took AS MATERIALIZED (
+                              ranks: Mapping[int, Ranks]) -> list[tuple[int, int, float]]:
+    # One scan; each severity's ordered-set aggregate sorts only its own durations.
+    # percentile_disc(f) is the value at rank ceil(f n): (k - 1/2) / n names rank k exactly.
+    picks = ", ".join(
+        f"percentile_disc(ARRAY[{', '.join(repr((rank - 0.5) / n) for rank in ranked.all)}]"
+        f"::float8[]) WITHIN GROUP (ORDER BY seconds) FILTER (WHERE severity = {int(sev)})"
+        for sev, ranked in ranks.items() for n in [ranked.n])
+    rows = await _rows(session, f"""
+        SELECT {picks} FROM (
             SELECT i.severity AS severity,
                    round(date_part('epoch', i.{end_column} - i.created_at)) AS seconds
-            FROM incident i WHERE {{where}} AND i.{end_column} >= i.created_at)
-        SELECT severity, rn, seconds FROM (
-            SELECT severity, seconds,
-                   row_number() OVER (PARTITION BY severity ORDER BY seconds) AS rn
-            FROM took) ranked
-        WHERE {wanted}""", window)
+            FROM incident i WHERE {{where}} AND i.{end_column} >= i.created_at) took""",
+        window)
+    found: list[tuple[int, int, float]] = []
+    for (severity, ranked), values in zip(ranks.items(), rows[0], strict=True):
+        found += [(severity, rank, float(value))
+                  for rank, value in zip(ranked.all, values, strict=True)]
+    return found
 
 
 def sqlite_duration(end_column: str, alias: str = "i.") -> str:
@@ -488,39 +503,41 @@ async def commander_loads(session: AsyncSession, window: Window, local: LocalTim
     """Per person, the window's incidents they commanded and the time they held the role,
     split into working hours, evenings and nights (most time first). A span ends at the
     handover, else at the resolve, else now."""
-    rows = await _rows(session, f"""
-        WITH span AS MATERIALIZED (
+    ended = ("CASE WHEN i.resolved_at IS NOT NULL AND i.resolved_at < coalesce(r.ended_at, :now) "
+             "THEN i.resolved_at ELSE coalesce(r.ended_at, :now) END")
+    if local.postgres:
+        # AT TIME ZONE reads the times themselves: one pass.
+        spans = f"""span AS MATERIALIZED (
             SELECT r.user_id AS user_id, r.incident_id AS incident_id,
-                   r.started_at AS started,
-                   CASE WHEN i.resolved_at IS NOT NULL
-                             AND i.resolved_at < coalesce(r.ended_at, :now)
-                        THEN i.resolved_at ELSE coalesce(r.ended_at, :now) END AS ended
+                   {local.utc_seconds("r.started_at")} AS utc_start,
+                   {local.utc_seconds(ended)} AS utc_end,
+                   {local.local_seconds("r.started_at", "")} AS start,
+                   {local.local_seconds(ended, "")} AS stop
             FROM role_assignment r JOIN incident i ON i.id = r.incident_id
-            WHERE {{where}} AND r.role = '{Role.COMMANDER.value}'),
-        utc AS MATERIALIZED (
-            SELECT user_id, incident_id, started, ended,
-                   {local.utc_seconds("started")} AS utc_start,
-                   {local.utc_seconds("ended")} AS utc_end
-            FROM span),
-        local AS MATERIALIZED (
-            SELECT user_id, incident_id, utc_end - utc_start AS real,
-                   {local.local_seconds("started", "utc_start")} AS start,
-                   {local.local_seconds("ended", "utc_end")} AS stop
-            FROM utc WHERE utc_end > utc_start),
-        held AS MATERIALIZED (
-            SELECT user_id, incident_id, real,
-                   {working_before("stop", parts)} - {working_before("start", parts)}
-                       AS working,
-                   {waking_before("stop", parts)} - {waking_before("start", parts)} AS waking
-            FROM local),
-        -- Per person and incident first (a hash aggregate, where count(DISTINCT) sorts).
-        per_incident AS (
-            SELECT user_id, sum(working) AS working, sum(waking) AS waking,
-                   sum(real) AS real
-            FROM held GROUP BY user_id, incident_id)
-        SELECT user_id, count(*), sum(working), sum(waking - working), sum(real - waking)
-        FROM per_incident GROUP BY user_id""", window, [bindparam("now", type_=UTCDateTime())],
+            WHERE {{where}} AND r.role = '{Role.COMMANDER.value}' AND {ended} > r.started_at)"""
+    else:
+        # The offsets are chosen by the epoch seconds, read first.
+        spans = f"""utc AS MATERIALIZED (
+            SELECT r.user_id AS user_id, r.incident_id AS incident_id,
+                   {local.utc_seconds("r.started_at")} AS utc_start,
+                   {local.utc_seconds(ended)} AS utc_end
+            FROM role_assignment r JOIN incident i ON i.id = r.incident_id
+            WHERE {{where}} AND r.role = '{Role.COMMANDER.value}' AND {ended} > r.started_at),
+        span AS MATERIALIZED (
+            SELECT user_id, incident_id, utc_start, utc_end,
+                   {local.local_seconds("", "utc_start")} AS start,
+                   {local.local_seconds("", "utc_end")} AS stop
+            FROM utc)"""
+    rows = await _rows(session, f"""
+        WITH {spans}
+        SELECT user_id, count(DISTINCT incident_id),
+               sum({working_before("stop", parts)} - {working_before("start", parts)}),
+               sum({waking_before("stop", parts)} - {waking_before("start", parts)}),
+               sum(utc_end - utc_start)
+        FROM span GROUP BY user_id""", window, [bindparam("now", type_=UTCDateTime())],
         now=now, **local.params())
-    loads = [CommanderLoad(str(user), int(n), int(w or 0), int(e or 0), int(night or 0))
-             for user, n, w, e, night in rows]
+    loads = [CommanderLoad(str(user), int(n), int(working or 0),
+                           int(waking or 0) - int(working or 0),
+                           int(real or 0) - int(waking or 0))
+             for user, n, working, waking, real in rows]
     return sorted(loads, key=lambda load: (-load.total_s, load.user_id))

@@ -157,6 +157,7 @@ async def gather_insights(sessions: SessionFactory, query: StatsQuery, *, zone: 
                           parts: DayParts, now: datetime) -> Insights:
     window = query.window(zone)
     async with sessions() as session:
+        await stats.prepare(session)
         local = await stats.local_time(session, window, zone, now)
         counts = await stats.severity_counts(session, window)
         started = await stats.starts(session, window, local)
