@@ -279,26 +279,23 @@ def hour_of(local: str) -> str:
     return f"((({local}) % {DAY_S}) / 3600)"
 
 
-def working_before(local: str, parts: DayParts) -> str:
-    """Working seconds from a Monday in 1969 up to `local` (a closed form)."""
+def working_before(day: str, into_day: str, parts: DayParts) -> str:
+    """Working seconds from a Monday in 1969 up to a local time, `day` days after
+    1970-01-01 and `into_day` seconds into it (a closed form)."""
     length = parts.work_end - parts.work_start
-    days = f"(({local}) / {DAY_S} + {_MONDAY_SHIFT})"
-    weekday = f"({days} % 7)"
-    into_day = f"(({local}) % {DAY_S})"
+    weekday = f"(({day} + {_MONDAY_SHIFT}) % 7)"
     today = (f"CASE WHEN {into_day} <= {parts.work_start} THEN 0 "
              f"WHEN {into_day} >= {parts.work_end} THEN {length} "
              f"ELSE {into_day} - {parts.work_start} END")
-    return (f"(({days} / 7) * {5 * length} "
-            f"+ (CASE WHEN {weekday} < 5 THEN {weekday} ELSE 5 END) * {length} "
-            f"+ CASE WHEN {weekday} < 5 THEN ({today}) ELSE 0 END)")
+    return (f"((({day} + {_MONDAY_SHIFT}) / 7) * {5 * length} + CASE WHEN {weekday} < 5 "
+            f"THEN {weekday} * {length} + ({today}) ELSE {5 * length} END)")
 
 
-def waking_before(local: str, parts: DayParts) -> str:
-    """Waking seconds from 1970 up to `local`."""
+def waking_before(day: str, into_day: str, parts: DayParts) -> str:
+    """Waking seconds from 1970 up to a local time."""
     length = parts.sleep - parts.wake
-    into_day = f"(({local}) % {DAY_S})"
-    return (f"((({local}) / {DAY_S}) * {length} + CASE WHEN {into_day} <= {parts.wake} "
-            f"THEN 0 WHEN {into_day} >= {parts.sleep} THEN {length} "
+    return (f"({day} * {length} + CASE WHEN {into_day} <= {parts.wake} THEN 0 "
+            f"WHEN {into_day} >= {parts.sleep} THEN {length} "
             f"ELSE {into_day} - {parts.wake} END)")
 
 
@@ -528,13 +525,20 @@ async def commander_loads(session: AsyncSession, window: Window, local: LocalTim
                    {local.local_seconds("", "utc_start")} AS start,
                    {local.local_seconds("", "utc_end")} AS stop
             FROM utc)"""
+    working = (f"{working_before('stop_day', 'stop_time', parts)} - "
+               f"{working_before('start_day', 'start_time', parts)}")
+    waking = (f"{waking_before('stop_day', 'stop_time', parts)} - "
+              f"{waking_before('start_day', 'start_time', parts)}")
     rows = await _rows(session, f"""
-        WITH {spans}
-        SELECT user_id, count(DISTINCT incident_id),
-               sum({working_before("stop", parts)} - {working_before("start", parts)}),
-               sum({waking_before("stop", parts)} - {waking_before("start", parts)}),
-               sum(utc_end - utc_start)
-        FROM span GROUP BY user_id""", window, [bindparam("now", type_=UTCDateTime())],
+        WITH {spans},
+        -- Local day and time of day at each end (folded into the sums below).
+        split AS (
+            SELECT user_id, incident_id, utc_end - utc_start AS real,
+                   start / {DAY_S} AS start_day, start % {DAY_S} AS start_time,
+                   stop / {DAY_S} AS stop_day, stop % {DAY_S} AS stop_time
+            FROM span)
+        SELECT user_id, count(DISTINCT incident_id), sum({working}), sum({waking}), sum(real)
+        FROM split GROUP BY user_id""", window, [bindparam("now", type_=UTCDateTime())],
         now=now, **local.params())
     loads = [CommanderLoad(str(user), int(n), int(working or 0),
                            int(waking or 0) - int(working or 0),
