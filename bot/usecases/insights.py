@@ -24,10 +24,14 @@ night_hours}] most hours first; day_parts {working, night}.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.settings import Settings
 from bot.db.engine import SessionFactory, create_engine, session_factory
@@ -43,6 +47,8 @@ from bot.domain.stats import (
 )
 from bot.domain.vocabulary import SEVERITIES
 from bot.slack.insights_wording import weekday_sentence
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     # Only for a type: `sitrep stats` never builds the bot's wiring (Slack's client and
@@ -155,20 +161,37 @@ async def insights_from(settings: Settings, query: StatsQuery, *, now: datetime)
 
 async def gather_insights(sessions: SessionFactory, query: StatsQuery, *, zone: ZoneInfo,
                           parts: DayParts, now: datetime) -> Insights:
+    """The figures are independent reads, run side by side on connections of their own, so
+    a long history costs the longest of them rather than their sum (the database uses
+    every core). Each is consistent in itself; an incident recorded in the very moment of
+    the read may be in some figures and not yet in others."""
     window = query.window(zone)
     async with sessions() as session:
-        await stats.prepare(session)
         local = await stats.local_time(session, window, zone, now)
-        counts = await stats.severity_counts(session, window)
-        started = await stats.starts(session, window, local)
-        mitigate = await stats.duration_spreads(
-            session, window, local, "mitigated_at",
-            {sev: c.mitigated for sev, c in counts.items()})
-        resolve = await stats.duration_spreads(
-            session, window, local, "resolved_at",
-            {sev: c.resolved for sev, c in counts.items()})
-        items = await stats.action_items(session, window, now.astimezone(zone).date())
-        people = await stats.commander_loads(session, window, local, parts, now)
+
+    async def read(figure: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with sessions() as session:
+            await stats.prepare(session)
+            return await figure(session)
+
+    async def spreads() -> tuple[dict[int, stats.SeverityCounts], dict[int, Spread],
+                                 dict[int, Spread]]:
+        counts = await read(lambda session: stats.severity_counts(session, window))
+        def spread_of(end: str, having: dict[int, int]) -> Awaitable[dict[int, Spread]]:
+            return read(lambda session: stats.duration_spreads(session, window, local, end,
+                                                               having))
+
+        mitigate, resolve = await asyncio.gather(
+            spread_of("mitigated_at", {sev: c.mitigated for sev, c in counts.items()}),
+            spread_of("resolved_at", {sev: c.resolved for sev, c in counts.items()}))
+        return counts, mitigate, resolve
+
+    (counts, mitigate, resolve), started, items, people = await asyncio.gather(
+        spreads(),
+        read(lambda session: stats.starts(session, window, local)),
+        read(lambda session: stats.action_items(session, window,
+                                                now.astimezone(zone).date())),
+        read(lambda session: stats.commander_loads(session, window, local, parts, now)))
     by_severity = {sev: 0 for sev in SEVERITIES if query.severity in (None, sev)}
     by_severity.update({sev: c.incidents for sev, c in counts.items()})
     grid = started.by_weekday_hour
