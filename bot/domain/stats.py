@@ -36,7 +36,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from scipy.special import bdtr, chdtrc
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -154,6 +153,14 @@ class Ranks:
 
 # --- the statistics, on plain numbers --------------------------------------------------
 
+def load_statistics() -> None:
+    """Import scipy's distribution functions. They cost about a third of a second to
+    import, as much as the rest of `sitrep stats`' start: imported here, on first use, a
+    caller can import them in a thread while the database works (`gather_insights`)."""
+    import scipy.special  # noqa: F401
+
+
+
 def ranks_for(n: int) -> Ranks:
     if n < 1:
         raise ValueError("no values")
@@ -165,6 +172,8 @@ def ranks_for(n: int) -> Ranks:
 def median_interval_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, int] | None:
     """(l, n + 1 - l): the l-th and (n+1-l)-th smallest values bound the median with at
     least `confidence`; None when n is too small for any such pair."""
+    from scipy.special import bdtr
+
     tail = (1 - confidence) / 2
     low = 0
     # P(B <= k) for B ~ Binomial(n, 1/2) is scipy's bdtr(k, n, 1/2); the interval
@@ -185,6 +194,8 @@ def spread_from(n: int, ranks: Ranks, values: Mapping[int, float]) -> Spread:
 def weekday_test(counts: Sequence[int]) -> WeekdayTest:
     """Pearson's chi-square against an even spread over the days; p from scipy's
     chi-square survival function (the one `scipy.stats.chisquare` uses)."""
+    from scipy.special import chdtrc
+
     total = sum(counts)
     dof = len(counts) - 1
     busiest = max(range(len(counts)), key=lambda day: counts[day]) if total else None

@@ -166,6 +166,8 @@ async def gather_insights(sessions: SessionFactory, query: StatsQuery, *, zone: 
     every core). Each is consistent in itself; an incident recorded in the very moment of
     the read may be in some figures and not yet in others."""
     window = query.window(zone)
+    # scipy is imported meanwhile, in a thread: the reads wait on the database, not on it.
+    statistics = asyncio.create_task(asyncio.to_thread(stats.load_statistics))
     async with sessions() as session:
         local = await stats.local_time(session, window, zone, now)
 
@@ -177,6 +179,7 @@ async def gather_insights(sessions: SessionFactory, query: StatsQuery, *, zone: 
     async def spreads() -> tuple[dict[int, stats.SeverityCounts], dict[int, Spread],
                                  dict[int, Spread]]:
         counts = await read(lambda session: stats.severity_counts(session, window))
+        await statistics
         def spread_of(end: str, having: dict[int, int]) -> Awaitable[dict[int, Spread]]:
             return read(lambda session: stats.duration_spreads(session, window, local, end,
                                                                having))
@@ -192,6 +195,7 @@ async def gather_insights(sessions: SessionFactory, query: StatsQuery, *, zone: 
         read(lambda session: stats.action_items(session, window,
                                                 now.astimezone(zone).date())),
         read(lambda session: stats.commander_loads(session, window, local, parts, now)))
+    await statistics
     by_severity = {sev: 0 for sev in SEVERITIES if query.severity in (None, sev)}
     by_severity.update({sev: c.incidents for sev, c in counts.items()})
     grid = started.by_weekday_hour
