@@ -1,14 +1,19 @@
 """Insights over the incident history: `sitrep stats`, `/incident stats` and `/api/stats`.
 
-The API (one read, every figure aggregated in the database by `bot.domain.stats`):
+The API (every figure aggregated in the database by `bot.domain.stats`, read side by side
+on a few connections):
 
     query = StatsQuery(since=date(2026, 1, 1), until=None, severity=None, team_id=None)
     insights = await gather_insights(sessions, query, zone=ZoneInfo("Europe/Berlin"),
                                      parts=day_parts(settings), now=clock.now())
     insights.as_json()     # the object `sitrep stats --format json` prints (DESIGN.md)
 
-or, with the bot's `Deps`, `await insights_for(deps, query)`; `StatsQuery.last_days(90,
-now, zone)` is the window `/incident stats` shows. `since` and `until` are local calendar
+or, with the bot's `Deps`, `await insights_for(deps, query)` (its settings' zone and day
+parts, its clock); from the settings alone, `await insights_from(settings, query,
+now=...)` (an engine of its own: the command line). `StatsQuery.last_days(90, now, zone,
+team_id=...)` is the window `/incident stats` shows. The heat map as an image:
+`bot.usecases.insights_chart.weekday_hour_heatmap(insights.grid, title=..., fmt="svg")`
+(or "png"; CPU-bound, call it through `asyncio.to_thread`). `since` and `until` are local calendar
 days in `SITREP_TIMEZONE`, both included. Recorded and imported incidents count alike
 (both are rows of `incident`, their commanders rows of `role_assignment`).
 
