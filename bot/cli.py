@@ -214,7 +214,9 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         print(f"sitrep: --since {args.since} is after --until {args.until}: nothing can "
               "start in that window.", file=sys.stderr)
         return EXIT_USAGE
-    query = StatsQuery(since=args.since, until=args.until, severity=args.severity)
+    # The operator reads the database itself: private incidents count too.
+    query = StatsQuery(since=args.since, until=args.until, severity=args.severity,
+                       private=True)
     try:
         insights = asyncio.run(insights_from(settings, query, now=SystemClock().now()))
     except DBAPIError as failed:

@@ -54,12 +54,14 @@ CONFIDENCE: Final = 0.95
 @dataclass(frozen=True)
 class Window:
     """Which incidents: started in [since, until) (UTC instants), of one severity, of one
-    workspace; None means no bound."""
+    workspace; None means no bound. Private incidents only when asked for: their very
+    existence is kept from whoever is not in their channel, and a count shows it."""
 
     since: datetime | None = None
     until: datetime | None = None
     severity: int | None = None
     team_id: str | None = None
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -331,6 +333,8 @@ def _where(window: Window, alias: str = "i") -> tuple[str, list[BindParameter[An
     if window.team_id is not None:
         clauses.append(f"{alias}.team_id = :team_id")
         values["team_id"] = window.team_id
+    if not window.private:
+        clauses.append(f"NOT {alias}.private")
     return " AND ".join(clauses), binds, values
 
 

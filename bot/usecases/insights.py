@@ -17,7 +17,11 @@ team_id=...)` is the window `/incident stats` shows. The heat map as an image:
 days in `SITREP_TIMEZONE`, both included. Recorded and imported incidents count alike
 (both are rows of `incident`, their commanders rows of `role_assignment`).
 
-`as_json()` keys: incidents, since, until, severity, timezone; by_weekday {"Mon": n…};
+Private incidents are left out unless `StatsQuery(private=True)` (the command line's
+operator; not a reader who may not be in their channels).
+
+`as_json()` keys: incidents, since, until, severity, private_included, timezone;
+by_weekday {"Mon": n…};
 weekday_test {chi2, dof, p_value, busiest, busiest_count, significant, sentence};
 by_hour {"0"…"23"}; by_weekday_hour {"Mon": [24 counts]…} (the heat map); by_severity
 {"1"…"4"}; by_month {"YYYY-MM": n} (months between the first and last included);
@@ -70,6 +74,10 @@ class StatsQuery:
     until: date | None = None
     severity: int | None = None
     team_id: str | None = None
+    # Private incidents (started with --private) are left out unless the reader may know
+    # of them all: the command line's operator may; a Slack user or a dashboard reader
+    # not in their channels may not, since even a count would show that one exists.
+    private: bool = False
 
     @classmethod
     def last_days(cls, days: int, now: datetime, zone: ZoneInfo, *,
@@ -83,7 +91,7 @@ class StatsQuery:
 
         return Window(since=midnight(self.since) if self.since else None,
                       until=midnight(self.until + timedelta(days=1)) if self.until else None,
-                      severity=self.severity, team_id=self.team_id)
+                      severity=self.severity, team_id=self.team_id, private=self.private)
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,7 @@ class Insights:
             "since": _day(self.query.since),
             "until": _day(self.query.until),
             "severity": self.query.severity,
+            "private_included": self.query.private,
             "timezone": self.zone.key,
             "by_weekday": dict(zip(WEEKDAYS, self.by_weekday, strict=True)),
             "weekday_test": {"chi2": test.chi2, "dof": test.dof, "p_value": test.p_value,
