@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
                       "who carries them",
         description="Insights over the incident history (recorded and imported incidents). "
                     "Weekdays and hours are those of each start in SITREP_TIMEZONE; "
-                    "durations are medians and 90th percentiles with the median's 95%% "
+                    "durations are medians and 90th percentiles with the median's 95 % "
                     "interval; a chi-square test says whether a weekday stands out.")
     stats.add_argument("--since", type=_day, metavar="YYYY-MM-DD",
                        help="incidents started on this local day or later")
