@@ -127,7 +127,7 @@ def _parser() -> argparse.ArgumentParser:
                       "who carries them",
         description="Insights over the incident history (recorded and imported incidents). "
                     "Weekdays and hours are those of each start in SITREP_TIMEZONE; "
-                    "durations are medians and 90th percentiles with the median's 95%% "
+                    "durations are medians and 90th percentiles with the median's 95 % "
                     "interval; a chi-square test says whether a weekday stands out.")
     stats.add_argument("--since", type=_day, metavar="YYYY-MM-DD",
                        help="incidents started on this local day or later")
@@ -266,7 +266,9 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         print(f"sitrep: --since {args.since} is after --until {args.until}: nothing can "
               "start in that window.", file=sys.stderr)
         return EXIT_USAGE
-    query = StatsQuery(since=args.since, until=args.until, severity=args.severity)
+    # The operator reads the database itself: private incidents count too.
+    query = StatsQuery(since=args.since, until=args.until, severity=args.severity,
+                       private=True)
     try:
         insights = asyncio.run(insights_from(settings, query, now=SystemClock().now()))
     except DBAPIError as failed:

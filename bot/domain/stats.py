@@ -36,7 +36,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from scipy.special import bdtr, chdtrc
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -55,12 +54,14 @@ CONFIDENCE: Final = 0.95
 @dataclass(frozen=True)
 class Window:
     """Which incidents: started in [since, until) (UTC instants), of one severity, of one
-    workspace; None means no bound."""
+    workspace; None means no bound. Private incidents only when asked for: their very
+    existence is kept from whoever is not in their channel, and a count shows it."""
 
     since: datetime | None = None
     until: datetime | None = None
     severity: int | None = None
     team_id: str | None = None
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ class CommanderLoad:
 class Ranks:
     """1-based ranks of the order statistics one spread needs."""
 
+    n: int
     median: tuple[int, ...]
     p90: int
     ci: tuple[int, int] | None
@@ -153,17 +155,27 @@ class Ranks:
 
 # --- the statistics, on plain numbers --------------------------------------------------
 
+def load_statistics() -> None:
+    """Import scipy's distribution functions. They cost about a third of a second to
+    import, as much as the rest of `sitrep stats`' start: imported here, on first use, a
+    caller can import them in a thread while the database works (`gather_insights`)."""
+    import scipy.special  # noqa: F401
+
+
+
 def ranks_for(n: int) -> Ranks:
     if n < 1:
         raise ValueError("no values")
     median = ((n + 1) // 2,) if n % 2 else (n // 2, n // 2 + 1)
     p90 = max(1, math.ceil(0.9 * n))
-    return Ranks(median=median, p90=p90, ci=median_interval_ranks(n))
+    return Ranks(n=n, median=median, p90=p90, ci=median_interval_ranks(n))
 
 
 def median_interval_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, int] | None:
     """(l, n + 1 - l): the l-th and (n+1-l)-th smallest values bound the median with at
     least `confidence`; None when n is too small for any such pair."""
+    from scipy.special import bdtr
+
     tail = (1 - confidence) / 2
     low = 0
     # P(B <= k) for B ~ Binomial(n, 1/2) is scipy's bdtr(k, n, 1/2); the interval
@@ -184,6 +196,8 @@ def spread_from(n: int, ranks: Ranks, values: Mapping[int, float]) -> Spread:
 def weekday_test(counts: Sequence[int]) -> WeekdayTest:
     """Pearson's chi-square against an even spread over the days; p from scipy's
     chi-square survival function (the one `scipy.stats.chisquare` uses)."""
+    from scipy.special import chdtrc
+
     total = sum(counts)
     dof = len(counts) - 1
     busiest = max(range(len(counts)), key=lambda day: counts[day]) if total else None
@@ -278,26 +292,23 @@ def hour_of(local: str) -> str:
     return f"((({local}) % {DAY_S}) / 3600)"
 
 
-def working_before(local: str, parts: DayParts) -> str:
-    """Working seconds from a Monday in 1969 up to `local` (a closed form)."""
+def working_before(day: str, into_day: str, parts: DayParts) -> str:
+    """Working seconds from a Monday in 1969 up to a local time, `day` days after
+    1970-01-01 and `into_day` seconds into it (a closed form)."""
     length = parts.work_end - parts.work_start
-    days = f"(({local}) / {DAY_S} + {_MONDAY_SHIFT})"
-    weekday = f"({days} % 7)"
-    into_day = f"(({local}) % {DAY_S})"
+    weekday = f"(({day} + {_MONDAY_SHIFT}) % 7)"
     today = (f"CASE WHEN {into_day} <= {parts.work_start} THEN 0 "
              f"WHEN {into_day} >= {parts.work_end} THEN {length} "
              f"ELSE {into_day} - {parts.work_start} END")
-    return (f"(({days} / 7) * {5 * length} "
-            f"+ (CASE WHEN {weekday} < 5 THEN {weekday} ELSE 5 END) * {length} "
-            f"+ CASE WHEN {weekday} < 5 THEN ({today}) ELSE 0 END)")
+    return (f"((({day} + {_MONDAY_SHIFT}) / 7) * {5 * length} + CASE WHEN {weekday} < 5 "
+            f"THEN {weekday} * {length} + ({today}) ELSE {5 * length} END)")
 
 
-def waking_before(local: str, parts: DayParts) -> str:
-    """Waking seconds from 1970 up to `local`."""
+def waking_before(day: str, into_day: str, parts: DayParts) -> str:
+    """Waking seconds from 1970 up to a local time."""
     length = parts.sleep - parts.wake
-    into_day = f"(({local}) % {DAY_S})"
-    return (f"((({local}) / {DAY_S}) * {length} + CASE WHEN {into_day} <= {parts.wake} "
-            f"THEN 0 WHEN {into_day} >= {parts.sleep} THEN {length} "
+    return (f"({day} * {length} + CASE WHEN {into_day} <= {parts.wake} THEN 0 "
+            f"WHEN {into_day} >= {parts.sleep} THEN {length} "
             f"ELSE {into_day} - {parts.wake} END)")
 
 
@@ -322,6 +333,8 @@ def _where(window: Window, alias: str = "i") -> tuple[str, list[BindParameter[An
     if window.team_id is not None:
         clauses.append(f"{alias}.team_id = :team_id")
         values["team_id"] = window.team_id
+    if not window.private:
+        clauses.append(f"NOT {alias}.private")
     return " AND ".join(clauses), binds, values
 
 
@@ -334,6 +347,15 @@ async def _rows(session: AsyncSession, sql: str, window: Window,
     connection = await session.connection()
     result = await connection.execute(statement, {**window_values, **values})
     return result.all()
+
+
+async def prepare(session: AsyncSession) -> None:
+    """A read of the whole history sorts a few hundred thousand numbers: on PostgreSQL, in
+    memory rather than spilled to disk (work_mem is 4 MB by default), for this transaction
+    only."""
+    if dialect_of(session) == "postgresql":
+        connection = await session.connection()
+        await connection.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def dialect_of(session: AsyncSession) -> str:
@@ -419,13 +441,14 @@ async def duration_spreads(session: AsyncSession, window: Window, local: LocalTi
 
     On SQLite each value is the k-th along an index on the duration (migration 0013:
     `julianday(end) - julianday(created_at)`, the very expression ordered by here), so
-    no query sorts the history. PostgreSQL sorts it once per metric, quickly, in a window
-    function."""
+    no query sorts the history. PostgreSQL sorts each severity's durations once per metric
+    in an ordered-set aggregate (percentile_disc), in memory (`prepare`)."""
     ranks = {severity: ranks_for(n) for severity, n in counts.items() if n > 0}
     if not ranks:
         return {}
     if end_column not in {"mitigated_at", "resolved_at"}:
         raise ValueError(end_column)
+    rows: Sequence[Any]
     if local.postgres:
         rows = await _ranked_in_postgres(session, window, end_column, ranks)
     else:
@@ -438,20 +461,24 @@ async def duration_spreads(session: AsyncSession, window: Window, local: LocalTi
 
 
 async def _ranked_in_postgres(session: AsyncSession, window: Window, end_column: str,
-                              ranks: Mapping[int, Ranks]) -> Sequence[Any]:
-    wanted = " OR ".join(f"(severity = {int(severity)} AND rn IN "
-                         f"({', '.join(str(r) for r in ranked.all)}))"
-                         for severity, ranked in ranks.items())
-    return await _rows(session, f"""
-        WITH took AS MATERIALIZED (
+                              ranks: Mapping[int, Ranks]) -> list[tuple[int, int, float]]:
+    # One scan; each severity's ordered-set aggregate sorts only its own durations.
+    # percentile_disc(f) is the value at rank ceil(f n): (k - 1/2) / n names rank k exactly.
+    picks = ", ".join(
+        f"percentile_disc(ARRAY[{', '.join(repr((rank - 0.5) / n) for rank in ranked.all)}]"
+        f"::float8[]) WITHIN GROUP (ORDER BY seconds) FILTER (WHERE severity = {int(sev)})"
+        for sev, ranked in ranks.items() for n in [ranked.n])
+    rows = await _rows(session, f"""
+        SELECT {picks} FROM (
             SELECT i.severity AS severity,
                    round(date_part('epoch', i.{end_column} - i.created_at)) AS seconds
-            FROM incident i WHERE {{where}} AND i.{end_column} >= i.created_at)
-        SELECT severity, rn, seconds FROM (
-            SELECT severity, seconds,
-                   row_number() OVER (PARTITION BY severity ORDER BY seconds) AS rn
-            FROM took) ranked
-        WHERE {wanted}""", window)
+            FROM incident i WHERE {{where}} AND i.{end_column} >= i.created_at) took""",
+        window)
+    found: list[tuple[int, int, float]] = []
+    for (severity, ranked), values in zip(ranks.items(), rows[0], strict=True):
+        found += [(severity, rank, float(value))
+                  for rank, value in zip(ranked.all, values, strict=True)]
+    return found
 
 
 def sqlite_duration(end_column: str, alias: str = "i.") -> str:
@@ -488,39 +515,48 @@ async def commander_loads(session: AsyncSession, window: Window, local: LocalTim
     """Per person, the window's incidents they commanded and the time they held the role,
     split into working hours, evenings and nights (most time first). A span ends at the
     handover, else at the resolve, else now."""
-    rows = await _rows(session, f"""
-        WITH span AS MATERIALIZED (
+    ended = ("CASE WHEN i.resolved_at IS NOT NULL AND i.resolved_at < coalesce(r.ended_at, :now) "
+             "THEN i.resolved_at ELSE coalesce(r.ended_at, :now) END")
+    if local.postgres:
+        # AT TIME ZONE reads the times themselves: one pass.
+        spans = f"""span AS MATERIALIZED (
             SELECT r.user_id AS user_id, r.incident_id AS incident_id,
-                   r.started_at AS started,
-                   CASE WHEN i.resolved_at IS NOT NULL
-                             AND i.resolved_at < coalesce(r.ended_at, :now)
-                        THEN i.resolved_at ELSE coalesce(r.ended_at, :now) END AS ended
+                   {local.utc_seconds("r.started_at")} AS utc_start,
+                   {local.utc_seconds(ended)} AS utc_end,
+                   {local.local_seconds("r.started_at", "")} AS start,
+                   {local.local_seconds(ended, "")} AS stop
             FROM role_assignment r JOIN incident i ON i.id = r.incident_id
-            WHERE {{where}} AND r.role = '{Role.COMMANDER.value}'),
-        utc AS MATERIALIZED (
-            SELECT user_id, incident_id, started, ended,
-                   {local.utc_seconds("started")} AS utc_start,
-                   {local.utc_seconds("ended")} AS utc_end
-            FROM span),
-        local AS MATERIALIZED (
+            WHERE {{where}} AND r.role = '{Role.COMMANDER.value}' AND {ended} > r.started_at)"""
+    else:
+        # The offsets are chosen by the epoch seconds, read first.
+        spans = f"""utc AS MATERIALIZED (
+            SELECT r.user_id AS user_id, r.incident_id AS incident_id,
+                   {local.utc_seconds("r.started_at")} AS utc_start,
+                   {local.utc_seconds(ended)} AS utc_end
+            FROM role_assignment r JOIN incident i ON i.id = r.incident_id
+            WHERE {{where}} AND r.role = '{Role.COMMANDER.value}' AND {ended} > r.started_at),
+        span AS MATERIALIZED (
+            SELECT user_id, incident_id, utc_start, utc_end,
+                   {local.local_seconds("", "utc_start")} AS start,
+                   {local.local_seconds("", "utc_end")} AS stop
+            FROM utc)"""
+    working = (f"{working_before('stop_day', 'stop_time', parts)} - "
+               f"{working_before('start_day', 'start_time', parts)}")
+    waking = (f"{waking_before('stop_day', 'stop_time', parts)} - "
+              f"{waking_before('start_day', 'start_time', parts)}")
+    rows = await _rows(session, f"""
+        WITH {spans},
+        -- Local day and time of day at each end (folded into the sums below).
+        split AS (
             SELECT user_id, incident_id, utc_end - utc_start AS real,
-                   {local.local_seconds("started", "utc_start")} AS start,
-                   {local.local_seconds("ended", "utc_end")} AS stop
-            FROM utc WHERE utc_end > utc_start),
-        held AS MATERIALIZED (
-            SELECT user_id, incident_id, real,
-                   {working_before("stop", parts)} - {working_before("start", parts)}
-                       AS working,
-                   {waking_before("stop", parts)} - {waking_before("start", parts)} AS waking
-            FROM local),
-        -- Per person and incident first (a hash aggregate, where count(DISTINCT) sorts).
-        per_incident AS (
-            SELECT user_id, sum(working) AS working, sum(waking) AS waking,
-                   sum(real) AS real
-            FROM held GROUP BY user_id, incident_id)
-        SELECT user_id, count(*), sum(working), sum(waking - working), sum(real - waking)
-        FROM per_incident GROUP BY user_id""", window, [bindparam("now", type_=UTCDateTime())],
+                   start / {DAY_S} AS start_day, start % {DAY_S} AS start_time,
+                   stop / {DAY_S} AS stop_day, stop % {DAY_S} AS stop_time
+            FROM span)
+        SELECT user_id, count(DISTINCT incident_id), sum({working}), sum({waking}), sum(real)
+        FROM split GROUP BY user_id""", window, [bindparam("now", type_=UTCDateTime())],
         now=now, **local.params())
-    loads = [CommanderLoad(str(user), int(n), int(w or 0), int(e or 0), int(night or 0))
-             for user, n, w, e, night in rows]
+    loads = [CommanderLoad(str(user), int(n), int(working or 0),
+                           int(waking or 0) - int(working or 0),
+                           int(real or 0) - int(waking or 0))
+             for user, n, working, waking, real in rows]
     return sorted(loads, key=lambda load: (-load.total_s, load.user_id))

@@ -1,18 +1,27 @@
 """Insights over the incident history: `sitrep stats`, `/incident stats` and `/api/stats`.
 
-The API (one read, every figure aggregated in the database by `bot.domain.stats`):
+The API (every figure aggregated in the database by `bot.domain.stats`, read side by side
+on a few connections):
 
     query = StatsQuery(since=date(2026, 1, 1), until=None, severity=None, team_id=None)
     insights = await gather_insights(sessions, query, zone=ZoneInfo("Europe/Berlin"),
                                      parts=day_parts(settings), now=clock.now())
     insights.as_json()     # the object `sitrep stats --format json` prints (DESIGN.md)
 
-or, with the bot's `Deps`, `await insights_for(deps, query)`; `StatsQuery.last_days(90,
-now, zone)` is the window `/incident stats` shows. `since` and `until` are local calendar
+or, with the bot's `Deps`, `await insights_for(deps, query)` (its settings' zone and day
+parts, its clock); from the settings alone, `await insights_from(settings, query,
+now=...)` (an engine of its own: the command line). `StatsQuery.last_days(90, now, zone,
+team_id=...)` is the window `/incident stats` shows. The heat map as an image:
+`bot.usecases.insights_chart.weekday_hour_heatmap(insights.grid, title=..., fmt="svg")`
+(or "png"; CPU-bound, call it through `asyncio.to_thread`). `since` and `until` are local calendar
 days in `SITREP_TIMEZONE`, both included. Recorded and imported incidents count alike
 (both are rows of `incident`, their commanders rows of `role_assignment`).
 
-`as_json()` keys: incidents, since, until, severity, timezone; by_weekday {"Mon": n…};
+Private incidents are left out unless `StatsQuery(private=True)` (the command line's
+operator; not a reader who may not be in their channels).
+
+`as_json()` keys: incidents, since, until, severity, private_included, timezone;
+by_weekday {"Mon": n…};
 weekday_test {chi2, dof, p_value, busiest, busiest_count, significant, sentence};
 by_hour {"0"…"23"}; by_weekday_hour {"Mon": [24 counts]…} (the heat map); by_severity
 {"1"…"4"}; by_month {"YYYY-MM": n} (months between the first and last included);
@@ -24,10 +33,14 @@ night_hours}] most hours first; day_parts {working, night}.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.settings import Settings
 from bot.db.engine import SessionFactory, create_engine, session_factory
@@ -44,6 +57,8 @@ from bot.domain.stats import (
 from bot.domain.vocabulary import SEVERITIES
 from bot.slack.insights_wording import weekday_sentence
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     # Only for a type: `sitrep stats` never builds the bot's wiring (Slack's client and
     # all), which would double its start-up time.
@@ -59,6 +74,10 @@ class StatsQuery:
     until: date | None = None
     severity: int | None = None
     team_id: str | None = None
+    # Private incidents (started with --private) are left out unless the reader may know
+    # of them all: the command line's operator may; a Slack user or a dashboard reader
+    # not in their channels may not, since even a count would show that one exists.
+    private: bool = False
 
     @classmethod
     def last_days(cls, days: int, now: datetime, zone: ZoneInfo, *,
@@ -72,7 +91,7 @@ class StatsQuery:
 
         return Window(since=midnight(self.since) if self.since else None,
                       until=midnight(self.until + timedelta(days=1)) if self.until else None,
-                      severity=self.severity, team_id=self.team_id)
+                      severity=self.severity, team_id=self.team_id, private=self.private)
 
 
 @dataclass(frozen=True)
@@ -107,6 +126,7 @@ class Insights:
             "since": _day(self.query.since),
             "until": _day(self.query.until),
             "severity": self.query.severity,
+            "private_included": self.query.private,
             "timezone": self.zone.key,
             "by_weekday": dict(zip(WEEKDAYS, self.by_weekday, strict=True)),
             "weekday_test": {"chi2": test.chi2, "dof": test.dof, "p_value": test.p_value,
@@ -155,19 +175,41 @@ async def insights_from(settings: Settings, query: StatsQuery, *, now: datetime)
 
 async def gather_insights(sessions: SessionFactory, query: StatsQuery, *, zone: ZoneInfo,
                           parts: DayParts, now: datetime) -> Insights:
+    """The figures are independent reads, run side by side on connections of their own, so
+    a long history costs the longest of them rather than their sum (the database uses
+    every core). Each is consistent in itself; an incident recorded in the very moment of
+    the read may be in some figures and not yet in others."""
     window = query.window(zone)
+    # scipy is imported meanwhile, in a thread: the reads wait on the database, not on it.
+    statistics = asyncio.create_task(asyncio.to_thread(stats.load_statistics))
     async with sessions() as session:
         local = await stats.local_time(session, window, zone, now)
-        counts = await stats.severity_counts(session, window)
-        started = await stats.starts(session, window, local)
-        mitigate = await stats.duration_spreads(
-            session, window, local, "mitigated_at",
-            {sev: c.mitigated for sev, c in counts.items()})
-        resolve = await stats.duration_spreads(
-            session, window, local, "resolved_at",
-            {sev: c.resolved for sev, c in counts.items()})
-        items = await stats.action_items(session, window, now.astimezone(zone).date())
-        people = await stats.commander_loads(session, window, local, parts, now)
+
+    async def read(figure: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with sessions() as session:
+            await stats.prepare(session)
+            return await figure(session)
+
+    async def spreads() -> tuple[dict[int, stats.SeverityCounts], dict[int, Spread],
+                                 dict[int, Spread]]:
+        counts = await read(lambda session: stats.severity_counts(session, window))
+        await statistics
+        def spread_of(end: str, having: dict[int, int]) -> Awaitable[dict[int, Spread]]:
+            return read(lambda session: stats.duration_spreads(session, window, local, end,
+                                                               having))
+
+        mitigate, resolve = await asyncio.gather(
+            spread_of("mitigated_at", {sev: c.mitigated for sev, c in counts.items()}),
+            spread_of("resolved_at", {sev: c.resolved for sev, c in counts.items()}))
+        return counts, mitigate, resolve
+
+    (counts, mitigate, resolve), started, items, people = await asyncio.gather(
+        spreads(),
+        read(lambda session: stats.starts(session, window, local)),
+        read(lambda session: stats.action_items(session, window,
+                                                now.astimezone(zone).date())),
+        read(lambda session: stats.commander_loads(session, window, local, parts, now)))
+    await statistics
     by_severity = {sev: 0 for sev in SEVERITIES if query.severity in (None, sev)}
     by_severity.update({sev: c.incidents for sev, c in counts.items()})
     grid = started.by_weekday_hour

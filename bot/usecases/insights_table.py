@@ -62,8 +62,11 @@ def _hours(insights: Insights) -> list[str]:
     lines = ["By hour of the start", "  00    06    12    18   23", f"  {spark}"]
     if most:
         peak = counts.index(most)
-        lines.append(f"  busiest hour {peak:02d}:00-{peak + 1:02d}:00 ({most}); "
-                     + " ".join(f"{hour:02d}:{n}" for hour, n in enumerate(counts) if n))
+        lines.append(f"  busiest hour {peak:02d}:00-{(peak + 1) % 24:02d}:00 ({most})")
+        width = len(str(most))
+        for first in (0, 12):
+            lines.append(f"  {first:02d}-{first + 11:02d}h " + " ".join(
+                f"{n:>{width}}" for n in counts[first:first + 12]))
     return [*lines, ""]
 
 

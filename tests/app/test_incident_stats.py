@@ -40,9 +40,11 @@ async def _history(bot: AppUnderTest) -> None:
               for day, count in enumerate(SKEWED) for n in range(count)]
     await write_history(session_factory(bot.engine), [
         *within,
-        # Before the last 90 days, and another workspace's: neither counts.
+        # Before the last 90 days, another workspace's, and a private one (even a count
+        # would tell that it exists): none counts.
         Past(started=NOW - timedelta(days=120), team_id=TEAM_ID),
         Past(started=NOW - timedelta(days=3), team_id="T0OTHER"),
+        Past(started=NOW - timedelta(days=2), severity=1, team_id=TEAM_ID, private=True),
     ])
 
 

@@ -209,3 +209,19 @@ async def test_an_empty_history_says_so(sessions: SessionFactory) -> None:
     assert found["weekday_test"]["p_value"] is None
     assert found["weekday_test"]["sentence"] == "No incidents in this period."
     assert found["action_items"] == {"open": 0, "done": 0, "overdue": 0}
+
+
+async def test_private_incidents_count_only_for_a_reader_who_may_know_of_them(
+        sessions: SessionFactory) -> None:
+    await write_history(sessions, [
+        Past(started=utc("2026-11-02 10:00"), severity=2),
+        Past(started=utc("2026-11-03 10:00"), severity=1, private=True,
+             commanders=[("U0SEC", utc("2026-11-03 10:00"))]),
+    ])
+
+    everyone = (await insights(sessions)).as_json()
+    operator = (await insights(sessions, query=StatsQuery(private=True))).as_json()
+
+    assert everyone["incidents"] == 1 and everyone["by_severity"]["1"] == 0
+    assert everyone["people"] == [] and everyone["private_included"] is False
+    assert operator["incidents"] == 2 and operator["people"][0]["user_id"] == "U0SEC"

@@ -46,3 +46,25 @@ async def test_a_tiny_burst_completes_and_reports_every_figure(tmp_path: Path) -
             if row.key != "all_stored_after_s":
                 assert figures[row.key] is not None, f"{configuration} has no {row.key}"
     assert summary["sitrep-sqlite"]["calls_by_method"]
+
+
+async def test_a_tiny_stats_benchmark_completes_and_reports_its_figures(tmp_path: Path) -> None:
+    report = tmp_path / "stats.json"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench", "stats", "--sizes", "300", "--databases", "sqlite",
+        "--repetitions", "1", "--quiet-wait", "0", "--json", str(report),
+        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=RUN_LIMIT_S)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    assert process.returncode == 0, stderr.decode()[-3000:]
+    assert "| sqlite | 300 | all | 300 |" in stdout.decode()
+    runs = json.loads(report.read_text())["runs"]
+    assert [(run["window"], run["incidents_seen"]) for run in runs] == [
+        ("all", 300), ("last 90 days", 300)]
+    for run in runs:
+        assert run["process_s"] and run["queries_s"] and run["empty_s"]

@@ -85,6 +85,22 @@ async def test_the_table_says_whether_a_weekday_stands_out(database_url: str,
     assert json.loads(one_week.stdout)["incidents"] == sum((n + 3) // 4 for n in SKEWED)
 
 
+async def test_the_operator_counts_private_incidents_too(database_url: str,
+                                                        tmp_path: Path) -> None:
+    engine = create_engine(database_url)
+    try:
+        await write_history(session_factory(engine), [
+            Past(started=MONDAY), Past(started=MONDAY, severity=1, private=True)])
+    finally:
+        await engine.dispose()
+
+    done = await _stats(database_url, "--format", "json", cwd=tmp_path)
+
+    found = json.loads(done.stdout)
+    assert (found["incidents"], found["by_severity"]["1"]) == (2, 1)
+    assert found["private_included"] is True
+
+
 async def test_mistakes_are_one_line_and_change_nothing(database_url: str,
                                                         tmp_path: Path) -> None:
     bad_day = await _stats(database_url, "--since", "2026-13-01", cwd=tmp_path)

@@ -25,6 +25,7 @@ class Past:
     # (done, due on)
     action_items: Sequence[tuple[bool, date | None]] = field(default_factory=list)
     team_id: str = "T1"
+    private: bool = False
 
 
 async def write_history(sessions: SessionFactory, past: Sequence[Past]) -> None:
@@ -37,7 +38,8 @@ async def write_history(sessions: SessionFactory, past: Sequence[Past]) -> None:
             row = Incident(team_id=incident.team_id, number=number, title=f"past {number}",
                            severity=incident.severity,
                            status=Status.RESOLVED if resolved else Status.INVESTIGATING,
-                           reporter_id="U0REPORTER", created_at=incident.started,
+                           reporter_id="U0REPORTER", private=incident.private,
+                           created_at=incident.started,
                            detected_at=incident.started,
                            mitigated_at=(incident.started + incident.mitigated_after
                                          if incident.mitigated_after is not None else None),
