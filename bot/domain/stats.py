@@ -520,7 +520,8 @@ async def commander_loads(session: AsyncSession, window: Window, local: LocalTim
     if local.postgres:
         # AT TIME ZONE reads the times themselves: one pass.
         spans = f"""span AS MATERIALIZED (
-            SELECT r.user_id AS user_id, r.incident_id AS incident_id,
+            SELECT coalesce(nullif(r.user_id, ''), r.user_name, '') AS user_id,
+                   r.incident_id AS incident_id,
                    {local.utc_seconds("r.started_at")} AS utc_start,
                    {local.utc_seconds(ended)} AS utc_end,
                    {local.local_seconds("r.started_at", "")} AS start,
@@ -530,7 +531,8 @@ async def commander_loads(session: AsyncSession, window: Window, local: LocalTim
     else:
         # The offsets are chosen by the epoch seconds, read first.
         spans = f"""utc AS MATERIALIZED (
-            SELECT r.user_id AS user_id, r.incident_id AS incident_id,
+            SELECT coalesce(nullif(r.user_id, ''), r.user_name, '') AS user_id,
+                   r.incident_id AS incident_id,
                    {local.utc_seconds("r.started_at")} AS utc_start,
                    {local.utc_seconds(ended)} AS utc_end
             FROM role_assignment r JOIN incident i ON i.id = r.incident_id

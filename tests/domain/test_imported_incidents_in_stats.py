@@ -42,4 +42,10 @@ async def test_imported_incidents_count_in_the_stats(sessions: SessionFactory,
     assert insights["time_to_mitigate"]["1"]["median_s"] == 20 * 60
     assert insights["time_to_resolve"]["1"]["median_s"] == 60 * 60
     assert insights["open"] == 1
-    assert "U0ALICE123" in {person["user_id"] for person in insights["people"]}
+    # A commander known only by an email is a person of their own, not one nameless
+    # heap of everyone imported without a Slack id.
+    people = {person["user_id"]: person for person in insights["people"]}
+    assert set(people) == {"U0ALICE123", "bob@example.com"}
+    # Bob's 22:15-01:00 (Paris): 45 min of evening, 2 h of night.
+    bob = people["bob@example.com"]
+    assert (bob["incidents"], bob["evening_hours"], bob["night_hours"]) == (1, 0.75, 2.0)
