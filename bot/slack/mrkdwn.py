@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Final
+from urllib.parse import quote
 
 # Slack's limit on a section block's text.
 SECTION_TEXT_LIMIT: Final = 3000
@@ -41,6 +42,21 @@ def to_mrkdwn(stored: str) -> str:
 def unescape(text: str) -> str:
     """Slack's escaped text back to what the person typed (for storage and documents)."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+# Characters a URL may keep as they are inside `<url|text>`: everything RFC 3986 allows
+# (and `%`, so what is encoded already stays so), but not `<`, `>` or `|`, which end the
+# link and would let the rest be read as mrkdwn (`<!channel>`, `<@U…>`), nor white space.
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
+
+
+def link(url: str | None, shown: str) -> str:
+    """`shown` (safe mrkdwn already) linked to a URL that came from outside Sitrep (an
+    alert's generatorURL, a page's link, a permalink). Only http(s) URLs are linked; the
+    URL is percent-encoded where Slack would read it as the end of the link."""
+    if not url or not url.strip().lower().startswith(("http://", "https://")):
+        return shown
+    return f"<{quote(url.strip(), safe=_URL_SAFE)}|{shown}>"
 
 
 def mention(user_id: str) -> str:

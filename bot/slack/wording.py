@@ -22,7 +22,15 @@ from bot.domain.incidents import Change, RoleChange
 from bot.domain.timeline import sentence
 from bot.domain.vocabulary import PAGE_SOURCE_NAMES, kind_label, label, severity_label
 from bot.slack.failures import MembershipUnknown, SlackFailure
-from bot.slack.mrkdwn import channel_link, clip, escape, mention, slack_time, to_mrkdwn
+from bot.slack.mrkdwn import (
+    channel_link,
+    clip,
+    escape,
+    link,
+    mention,
+    slack_time,
+    to_mrkdwn,
+)
 
 # The slash command, as people type it (and as app.yaml declares it).
 COMMAND: Final = "/incident"
@@ -358,9 +366,9 @@ def _timeline_line(entry: TimelineEntry, zone: ZoneInfo) -> str:
     when = entry.occurred_at.astimezone(zone).strftime("%H:%M")
     who = entry.author_name or (mention(entry.author_id) if entry.author_id else "Sitrep")
     text = clip(to_mrkdwn(sentence(entry, person=mention)).replace("\n", " "), 300)
-    link = f" <{entry.permalink}|view>" if entry.permalink else ""
+    view = f" {link(entry.permalink, 'view')}" if entry.permalink else ""
     comment = f" — _{to_mrkdwn(entry.comment)}_" if entry.comment else ""
-    return f"• {when} · {kind_label(entry.kind)} · {who}: {text}{comment}{link}"
+    return f"• {when} · {kind_label(entry.kind)} · {who}: {text}{comment}{view}"
 
 
 # --- the retrospective ------------------------------------------------------------------------
@@ -454,7 +462,7 @@ def _source_name(source: str) -> str:
 
 def page_source_line(source: str, url: str | None) -> str:
     name = _source_name(source)
-    return f":rotating_light: Paged by {f'<{url}|{name}>' if url else name}"
+    return f":rotating_light: Paged by {link(url, name)}"
 
 
 def paged(*, number: int, severity: int, title: str, source: str, channel_id: str) -> str:
@@ -491,16 +499,25 @@ def alerts_resolved(lines: Sequence[tuple[str, str | None]], *, truncated: int) 
 
 
 def pagerduty_news(text: str, url: str | None) -> str:
-    return f":pager: {f'<{url}|{escape(text)}>' if url else escape(text)}"
+    return f":pager: {link(url, escape(text))}"
 
 
 # New alerts named in one channel message; the timeline has them all.
 ALERTS_SAID: Final = 5
 
 
+# An alert's first line as said in Slack is cut here, so that a few alerts with long
+# summaries never push Slack's limit into the middle of a link.
+ALERT_HEAD_CHARS: Final = 300
+
+
+def alert_head(text: str) -> str:
+    """An alert's first line (its name and summary), inert, cut to `ALERT_HEAD_CHARS`."""
+    return clip(escape(text.split("\n")[0]), ALERT_HEAD_CHARS)
+
+
 def _alert_line(text: str, url: str | None) -> str:
-    head = escape(text.split("\n")[0])
-    return f"• <{url}|{head}>" if url else f"• {head}"
+    return f"• {link(url, alert_head(text))}"
 
 
 def _truncated(count: int) -> str:

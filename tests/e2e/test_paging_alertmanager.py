@@ -30,7 +30,13 @@ from tests.support.paging_steps import (
 )
 from tests.support.served_bot import serve, stop
 from tests.support.settings import make_settings
-from tests.support.slack_reading import card, card_action_ids, card_text, posted_texts
+from tests.support.slack_reading import (
+    card,
+    card_action_ids,
+    card_mrkdwn,
+    card_text,
+    posted_texts,
+)
 
 CHANNEL = "inc-1-checkout-returns-500s-for-card-payments"
 GENERATOR = "http://prometheus.example.org:9090/graph?g0.expr=job%3Acheckout_5xx_ratio" \
@@ -337,3 +343,42 @@ async def test_a_notification_during_the_opening_waits_for_it_and_is_added_after
         assert len([e for e in await rows.timeline(paged.engine, 1) if e.kind == "alert"]) == 2
         assert any(t.startswith(":bell: New alert:")
                    for t in posted_texts(slack, _channel_id(slack)))
+
+
+async def test_what_alerts_say_pings_nobody_and_links_only_where_it_points(
+        database_url: str, slack: SlackEmulator) -> None:
+    """Alert text is written by whoever writes the alerting rules (and, through label
+    values, by whatever the alert measured): it reaches Slack as text, never as a mention
+    of the channel or of a person, and a link ends where its URL ends."""
+    hostile = page_sender.alert(
+        "DiskFilling", fingerprint="9e0c77aa1b2c3d4e", starts_at=FIRED_AT,
+        labels={"severity": "critical", "instance": "<!channel> <@U0ALICE>"},
+        annotations={"summary": "disk full <!here|here> ask <@U0ALICE>",
+                     "runbook_url": "<https://evil.example.org|the runbook>"},
+        generator_url="http://prometheus.example.org/graph?x=1|<!channel>")
+    first = page_sender.alert_group([hostile], group_labels={"alertname": "DiskFilling"},
+                                    external_url="http://am.example.org>|<!everyone>")
+    async with paged_bot(database_url, slack) as paged:
+        await _send(paged, first)
+        incident = await rows.incident(paged.engine, 1)
+        assert incident.channel_id is not None
+        joined = page_sender.alert(
+            "DiskFilling", fingerprint="1111222233334444", starts_at=FIRED_AT,
+            labels={"severity": "critical", "instance": "db-2"},
+            annotations={"summary": "now db-2 <!channel>"},
+            generator_url="https://prometheus.example.org/graph?y=2><@U0ALICE>")
+        await _send(paged, page_sender.alert_group(
+            [hostile, joined], group_labels={"alertname": "DiskFilling"}))
+        said = [*posted_texts(slack, incident.channel_id), *posted_texts(slack, ANNOUNCE),
+                *card_mrkdwn(card(slack, incident.channel_id))]
+        assert any(":bell: New alert:" in text for text in said)
+        for text in said:
+            for live in ("<!channel", "<!here", "<!everyone", "<@U0ALICE", "<https://evil"):
+                assert live not in text, text
+        shown = card_text(card(slack, incident.channel_id))
+        # The links still go where the alert points, with the rest of the URL encoded.
+        assert "<http://prometheus.example.org/graph?x=1%7C%3C!channel%3E|DiskFilling firing" \
+            in shown
+        assert "Paged by <http://am.example.org%3E%7C%3C!everyone%3E|Alertmanager>" in shown
+        # What the alert said is still there to read.
+        assert "ask &lt;@U0ALICE&gt;" in shown
