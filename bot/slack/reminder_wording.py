@@ -26,14 +26,19 @@ DIGEST_QUOTE_CHARS: Final = 200
 
 def update_reminder(*, number: int, commander_id: str | None, silent_for: timedelta,
                     every: timedelta, monitoring: bool, times: int) -> str:
-    who = f"{mention(commander_id)} " if commander_id else ""
+    # With nobody in command (a page found no on-call person in Slack) the reminder would
+    # otherwise notify nobody at all: it asks whoever is in the room to take command.
+    who = f"{mention(commander_id)} " if commander_id else "<!here> "
     pace = f"one every {humanize(every)} at this severity"
     if monitoring:
         pace = f"one every {humanize(every)} while monitoring (twice the usual wait)"
     again = f" (reminder {times})" if times > 1 else ""
-    return (f":alarm_clock: {who}*{label(number)}* has had no update for "
+    said = (f":alarm_clock: {who}*{label(number)}* has had no update for "
             f"{humanize(silent_for)}{again}: {pace}. What's the latest? Post an update for "
             "the people waiting on it, or snooze these reminders.")
+    if commander_id is None:
+        said += " Nobody has taken command yet: press *Take command* if it is yours."
+    return said
 
 
 def handover_hint(*, commander_id: str, held_for: timedelta) -> str:

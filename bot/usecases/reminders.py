@@ -121,7 +121,8 @@ class UpdateReminders(_PerIncident):
             hint = reminder_wording.handover_hint(commander_id=commander[0],
                                                   held_for=now - commander[1])
         shown = reminder_blocks.update_reminder(text, number=incident.number,
-                                                handover_hint=hint)
+                                                handover_hint=hint,
+                                                commanded=commander is not None)
         try:
             ts = await self._say(incident.channel_id, waiting, text, shown)
         except SlackFailure as failure:
