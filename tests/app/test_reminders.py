@@ -302,3 +302,32 @@ async def test_with_nobody_in_command_the_reminder_asks_the_room_to_take_it(
     (again,) = waiting_reminders(slack, opened.channel_id)
     assert first_text(again).startswith(f":alarm_clock: <@U0BOB> *INC-{opened.number}*")
     assert "incident_take_command" not in card_action_ids(again)
+
+
+@pytest.mark.parametrize(("gone", "waiting"), [("archived", False), ("archived", True),
+                                               ("bot removed", False)])
+async def test_a_channel_the_bot_can_no_longer_post_in_is_given_up_not_retried(
+        reminding: RemindingBot, gone: str, waiting: bool) -> None:
+    """An incident whose channel was archived, or that the bot was removed from, while
+    still open: its reminders stop at Slack's first refusal (`is_archived`,
+    `not_in_channel`) instead of asking Slack again every hour for ever."""
+    opened = await _start(reminding, "sev1 Checkout returns 500s")
+    slack = reminding.bot.slack
+    if waiting:
+        await reminding.later(minutes=30)
+        assert len(waiting_reminders(slack, opened.channel_id)) == 1
+    channel = slack.channel(opened.channel_id)
+    if gone == "archived":
+        channel.is_archived = True
+    else:
+        channel.members.remove(slack.bot_user_id)
+
+    def asked() -> int:
+        return len(slack.calls_to("chat.update")) + len(slack.calls_to("chat.postMessage"))
+
+    before = asked()
+    await reminding.later(minutes=30)
+    assert asked() == before + 1  # tried once, and refused
+    for _ in range(6):
+        await reminding.later(hours=2)
+    assert asked() == before + 1
