@@ -20,6 +20,8 @@ LONGEST_SNOOZE: Final = timedelta(days=7)
 # A message's text is cut by Slack at 40,000 characters; a digest of a hundred incidents
 # stays well under this.
 DIGEST_CHARS: Final = 35_000
+# Room kept for the line that counts the incidents left out.
+_DIGEST_MORE_CHARS: Final = 80
 # A digest line quotes the start of the last update.
 DIGEST_QUOTE_CHARS: Final = 200
 
@@ -99,9 +101,18 @@ def stale_nudge(*, number: int, commander_id: str | None, quiet_for: timedelta,
 def digest(lines: Sequence[DigestLine], *, now: datetime,
            names: Mapping[str, str | None]) -> str:
     """The morning's open incidents, one paragraph each; `names`: commander id → name."""
-    head = f":sunrise: *Open incidents: {len(lines)}*"
-    return clip("\n".join([head, *(_digest_line(line, now=now, names=names)
-                                   for line in lines)]), DIGEST_CHARS)
+    said = [f":sunrise: *Open incidents: {len(lines)}*"]
+    length = len(said[0])
+    for index, line in enumerate(lines):
+        shown = _digest_line(line, now=now, names=names)
+        # Whole incidents only, and a word for those that did not fit: a cut in the middle
+        # of a line would drop the rest without anyone noticing.
+        if length + 1 + len(shown) > DIGEST_CHARS - _DIGEST_MORE_CHARS:
+            said.append(f"_…and {len(lines) - index} more open incidents not listed here._")
+            break
+        said.append(shown)
+        length += 1 + len(shown)
+    return "\n".join(said)
 
 
 def _digest_line(line: DigestLine, *, now: datetime, names: Mapping[str, str | None]) -> str:
