@@ -40,8 +40,11 @@ async def read_at_most(request: web.Request, limit: int) -> bytes | None:
 
 
 def json_object(body: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object, or None. UTF-8 only (what both tools send): `json.loads`
+    would also read UTF-16 or UTF-32, which the inbox cannot keep as text, and a body
+    refused there gets a 503 that the sender repeats for ever."""
     try:
-        payload = json.loads(body)
+        payload = json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError):
         return None
     return payload if isinstance(payload, dict) else None

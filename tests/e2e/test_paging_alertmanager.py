@@ -9,6 +9,8 @@ bot."""
 from __future__ import annotations
 
 import copy
+import gzip
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +22,7 @@ from bot.usecases.event_inbox import EventInbox
 from bot.web.metrics import METRICS_PATH
 from tests.support import rows
 from tests.support.paging_steps import (
+    ALERTMANAGER_TOKEN,
     ANNOUNCE,
     PagedBot,
     alertmanager_delivery_id,
@@ -204,6 +207,10 @@ async def test_a_body_sitrep_cannot_read_is_refused_with_the_reason(
         assert answer.status == 400 and "version" in answer.body["detail"]
         answer = await paged.pages.alertmanager(b"not json")
         assert answer.status == 400
+        # JSON, but not in UTF-8: refused for good (400), never a 503 repeated for ever.
+        utf16 = json.dumps(fixture("alertmanager_firing.json")).encode("utf-16")
+        answer = await paged.pages.alertmanager(utf16)
+        assert answer.status == 400
         bad = fixture("alertmanager_firing.json")
         bad["alerts"][0]["labels"] = ["severity"]
         answer = await paged.pages.alertmanager(bad)
@@ -382,3 +389,25 @@ async def test_what_alerts_say_pings_nobody_and_links_only_where_it_points(
         assert "Paged by <http://am.example.org%3E%7C%3C!everyone%3E|Alertmanager>" in shown
         # What the alert said is still there to read.
         assert "ask &lt;@U0ALICE&gt;" in shown
+
+
+async def test_a_compressed_body_is_capped_by_what_it_unpacks_to(
+        database_url: str, slack: SlackEmulator) -> None:
+    """A gzip body is read unpacked, and the cap counts the unpacked bytes: a few kilobytes
+    that unpack to far more than any alert group are refused (413), not buffered."""
+    async with paged_bot(database_url, slack) as paged:
+        headers = {"Authorization": f"Bearer {ALERTMANAGER_TOKEN}",
+                   "Content-Type": "application/json", "Content-Encoding": "gzip"}
+        page = json.dumps(fixture("alertmanager_firing.json")).encode()
+        async with ClientSession() as http:
+            async with http.post(f"{paged.bot.url}/hooks/alertmanager",
+                                 data=gzip.compress(page), headers=headers) as answer:
+                assert answer.status == 202
+            bomb = gzip.compress(b'{"version": "4", "pad": "' + b" " * (64 * 1024 * 1024))
+            assert len(bomb) < 128 * 1024
+            async with http.post(f"{paged.bot.url}/hooks/alertmanager",
+                                 data=bomb, headers=headers) as answer:
+                assert answer.status == 413
+        await handled(paged.engine, alertmanager_delivery_id(
+            fixture("alertmanager_firing.json")), paged.slack)
+        assert len(await rows.incidents(paged.engine)) == 1
