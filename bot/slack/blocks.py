@@ -26,14 +26,13 @@ from bot.domain.vocabulary import (
 # the redundant aliases keep `from bot.slack.blocks import clip` working for older callers.
 from bot.slack.mrkdwn import SECTION_TEXT_LIMIT as SECTION_TEXT_LIMIT
 from bot.slack.mrkdwn import clip as clip
-from bot.slack.mrkdwn import escape, link, mention, slack_time, to_mrkdwn
+from bot.slack.mrkdwn import escape, mention, slack_time, to_mrkdwn
 from bot.slack.wording import (
-    ALERT_HEAD_CHARS,
     CARD_HINT,
     NO_COMMANDER_YET,
     SEVERITY_EMOJI,
     STATUS_EMOJI,
-    alert_head,
+    alert_line,
     page_source_line,
 )
 
@@ -132,10 +131,7 @@ def incident_card(facts: CardFacts) -> list[Block]:
 
 def _page_text(page: PageFacts) -> str:
     lines = [page_source_line(page.source, page.url)] if page.source else []
-    for alert in page.alerts:
-        rest = alert.text.split("\n")[1:]
-        labels = f"\n   _{clip(escape(rest[0]), ALERT_HEAD_CHARS)}_" if rest else ""
-        lines.append(f"• {link(alert.url, alert_head(alert.text))}{labels}")
+    lines += [alert_line(alert.text, alert.url) for alert in page.alerts]
     if page.more_alerts:
         lines.append(f"…and {page.more_alerts} more on the timeline")
     return "\n".join(lines)

@@ -477,7 +477,7 @@ def took_command(user_id: str) -> str:
 def alerts_joined(lines: Sequence[tuple[str, str | None]], *, truncated: int) -> str:
     """New alerts of a group this incident tracks: the first line of each, linked."""
     said = [":bell: " + ("New alert:" if len(lines) == 1 else f"{len(lines)} new alerts:")]
-    said += [_alert_line(text, url) for text, url in lines[:ALERTS_SAID]]
+    said += [alert_line(text, url) for text, url in lines[:ALERTS_SAID]]
     if len(lines) > ALERTS_SAID:
         said.append(f"…and {len(lines) - ALERTS_SAID} more on the timeline")
     if truncated:
@@ -490,7 +490,7 @@ def alerts_resolved(lines: Sequence[tuple[str, str | None]], *, truncated: int) 
     said = [":white_check_mark: Alertmanager says "
             + ("this alert is" if len(lines) == 1 else f"{len(lines)} alerts are")
             + " resolved (the incident stays open until someone resolves it):"]
-    said += [_alert_line(text, url) for text, url in lines[:ALERTS_SAID]]
+    said += [alert_line(text, url) for text, url in lines[:ALERTS_SAID]]
     if len(lines) > ALERTS_SAID:
         said.append(f"…and {len(lines) - ALERTS_SAID} more on the timeline")
     if truncated:
@@ -511,13 +511,14 @@ ALERTS_SAID: Final = 5
 ALERT_HEAD_CHARS: Final = 300
 
 
-def alert_head(text: str) -> str:
-    """An alert's first line (its name and summary), inert, cut to `ALERT_HEAD_CHARS`."""
-    return clip(escape(text.split("\n")[0]), ALERT_HEAD_CHARS)
+def alert_line(text: str, url: str | None) -> str:
+    """An alert as the card and the channel show it: its name and summary, linked to its
+    source, then its labels (which tell one instance's alert from another's), each line
+    inert and cut to `ALERT_HEAD_CHARS`."""
+    head, *rest = text.split("\n")
+    labels = f"\n   _{clip(escape(rest[0]), ALERT_HEAD_CHARS)}_" if rest else ""
+    return f"• {link(url, clip(escape(head), ALERT_HEAD_CHARS))}{labels}"
 
-
-def _alert_line(text: str, url: str | None) -> str:
-    return f"• {link(url, alert_head(text))}"
 
 
 def _truncated(count: int) -> str:

@@ -411,3 +411,35 @@ async def test_a_compressed_body_is_capped_by_what_it_unpacks_to(
         await handled(paged.engine, alertmanager_delivery_id(
             fixture("alertmanager_firing.json")), paged.slack)
         assert len(await rows.incidents(paged.engine)) == 1
+
+
+async def test_a_group_of_two_hundred_alerts_shows_five_on_the_card_and_counts_the_rest(
+        database_url: str, slack: SlackEmulator) -> None:
+    """A storm: one group, 200 alerts. The card stays readable (five alerts and a count,
+    within Slack's limits); every alert is on the timeline; a repeat with one more says
+    that one alone, with the labels that tell which instance it is."""
+    storm = [page_sender.alert(
+        "NodeDown", fingerprint=f"{n:016x}", starts_at=FIRED_AT + timedelta(seconds=n),
+        labels={"severity": "critical", "instance": f"node-{n:03d}"},
+        annotations={"summary": f"node-{n:03d} is down " + "and unreachable " * 30})
+        for n in range(200)]
+    async with paged_bot(database_url, slack) as paged:
+        await _send(paged, page_sender.alert_group(storm, group_labels={"alertname": "NodeDown"}))
+        incident = await rows.incident(paged.engine, 1)
+        assert incident.channel_id is not None
+        shown = card(slack, incident.channel_id)
+        text = card_text(shown)
+        assert [n for n in range(200) if f"node-{n:03d} is down" in text] == [0, 1, 2, 3, 4]
+        assert "…and 195 more on the timeline" in text
+        assert all(len(t) <= 3000 for t in card_mrkdwn(shown))
+        assert len([e for e in await rows.timeline(paged.engine, 1) if e.kind == "alert"]) \
+            == 200
+        one_more = page_sender.alert(
+            "NodeDown", fingerprint=f"{200:016x}", starts_at=FIRED_AT + timedelta(minutes=9),
+            labels={"severity": "critical", "instance": "node-200"})
+        before = len(posted_texts(slack, incident.channel_id))
+        await _send(paged, page_sender.alert_group(
+            [*storm, one_more], group_labels={"alertname": "NodeDown"}))
+        (said,) = posted_texts(slack, incident.channel_id)[before:]
+        assert said.startswith(":bell: New alert:") and "node-200" in said
+        assert "…and 196 more on the timeline" in card_text(card(slack, incident.channel_id))
