@@ -498,6 +498,17 @@ def alerts_resolved(lines: Sequence[tuple[str, str | None]], *, truncated: int) 
     return clip("\n".join(said))
 
 
+def pagerduty_description(*, number: int | None, service: str | None, urgency: str | None,
+                          priority: str | None) -> str | None:
+    """The description of an incident a PagerDuty page opened (plain text: the card
+    escapes it)."""
+    parts = [f"PagerDuty incident #{number}" if number else "",
+             f"service {service}" if service else "",
+             f"urgency {urgency}" if urgency else "",
+             f"priority {priority}" if priority else ""]
+    return ", ".join(part for part in parts if part) or None
+
+
 def pagerduty_news(text: str, url: str | None) -> str:
     return f":pager: {link(url, escape(text))}"
 

@@ -196,7 +196,10 @@ class Paging:
                 incident = await self.lifecycle.number(
                     session, owner=owner, team_id=team_id, reporter_id=bot_id,
                     title=event.incident_title, severity=event.severity,
-                    description=_pagerduty_description(event), commander_id=commander,
+                    description=wording.pagerduty_description(
+                        number=event.incident_number, service=event.service,
+                        urgency=event.urgency, priority=event.priority),
+                    commander_id=commander,
                     paged_by=PageSource.PAGERDUTY, page_url=event.html_url,
                     detected_at=event.occurred_at)
                 paging.point(session, tracking, incident, now)
@@ -286,11 +289,3 @@ def _lines(alerts: Sequence[Alert], *, resolved: bool = False,
     return [(paging.alert_text(alert, resolved=resolved), alert.generator_url)
             for alert in alerts]
 
-
-def _pagerduty_description(event: PagerDutyEvent) -> str | None:
-    parts = [f"PagerDuty incident #{event.incident_number}" if event.incident_number else "",
-             f"service {event.service}" if event.service else "",
-             f"urgency {event.urgency}" if event.urgency else "",
-             f"priority {event.priority}" if event.priority else ""]
-    said = ", ".join(part for part in parts if part)
-    return said or None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -216,18 +217,32 @@ class _SaysThenTheDatabaseBlinks(Hourly):
         return ran
 
 
-async def test_a_database_away_for_a_moment_after_a_run_does_not_make_it_say_twice(
-        database_url: str, slack: SlackEmulator, clock: MovableClock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scheduler_module, "COMPLETE_WAITS_S", (0.0,) * 5)
+@asynccontextmanager
+async def _blinking_replica(database_url: str, slack: SlackEmulator, clock: MovableClock,
+                            monkeypatch: pytest.MonkeyPatch, *, tries: int
+                            ) -> AsyncIterator[tuple[Scheduler, _AwayForAMoment,
+                                                     list[tuple[str, datetime]]]]:
+    """A replica whose database blinks once, right after its first run spoke; it tries
+    `tries` times more to record a run, without waiting."""
+    monkeypatch.setattr(scheduler_module, "COMPLETE_WAITS_S", (0.0,) * tries)
     said: list[tuple[str, datetime]] = []
-    engine = create_engine(database_url)
-    deps = make_deps(make_settings(database_url, slack), engine, clock)
+    deps = make_deps(make_settings(database_url, slack), create_engine(database_url), clock)
     blinking = _AwayForAMoment(deps.sessions)
     scheduler = Scheduler(replace(deps, sessions=cast(SessionFactory, blinking)))
     scheduler.register(HOURLY, _SaysThenTheDatabaseBlinks(said, blinking))
     try:
         await _arm(scheduler, "incident:1", T0)
+        yield scheduler, blinking, said
+    finally:
+        await stop_background_work(deps)
+        await deps.sessions.kw["bind"].dispose()
+
+
+async def test_a_database_away_for_a_moment_after_a_run_does_not_make_it_say_twice(
+        database_url: str, slack: SlackEmulator, clock: MovableClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    async with _blinking_replica(database_url, slack, clock, monkeypatch,
+                                 tries=5) as (scheduler, blinking, said):
         assert await scheduler.run_due() == 1
         assert blinking.away == 0  # it was away, and the run was recorded once it was back
         # Long past the lease: nothing is said again until the hour is up.
@@ -236,23 +251,13 @@ async def test_a_database_away_for_a_moment_after_a_run_does_not_make_it_say_twi
         clock.advance(minutes=30)
         assert await scheduler.run_due() == 1
         assert said == [("incident:1", T0), ("incident:1", T0 + timedelta(hours=1))]
-    finally:
-        await stop_background_work(deps)
-        await engine.dispose()
 
 
 async def test_a_database_away_for_longer_leaves_the_row_to_its_lease_not_lost(
         database_url: str, slack: SlackEmulator, clock: MovableClock,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scheduler_module, "COMPLETE_WAITS_S", (0.0,) * 2)
-    said: list[tuple[str, datetime]] = []
-    engine = create_engine(database_url)
-    deps = make_deps(make_settings(database_url, slack), engine, clock)
-    blinking = _AwayForAMoment(deps.sessions)
-    scheduler = Scheduler(replace(deps, sessions=cast(SessionFactory, blinking)))
-    scheduler.register(HOURLY, _SaysThenTheDatabaseBlinks(said, blinking))
-    try:
-        await _arm(scheduler, "incident:1", T0)
+    async with _blinking_replica(database_url, slack, clock, monkeypatch,
+                                 tries=2) as (scheduler, blinking, said):
         with pytest.raises(OperationalError):
             await scheduler.run_due()
         blinking.away = 0
@@ -262,6 +267,3 @@ async def test_a_database_away_for_longer_leaves_the_row_to_its_lease_not_lost(
         clock.advance(minutes=6)
         assert await scheduler.run_due() == 1
         assert len(said) == 2
-    finally:
-        await stop_background_work(deps)
-        await engine.dispose()
