@@ -75,7 +75,9 @@ def clip(mrkdwn: str, limit: int = SECTION_TEXT_LIMIT) -> str:
     if len(mrkdwn) <= limit:
         return mrkdwn
     cut = mrkdwn[:limit - 1]
-    cut = re.sub(r"(&[a-z]{0,3}|<[^>]{0,40})$", "", cut)
+    # An unclosed `<` can only be a link or a mention cut short (text is escaped): the
+    # whole of it goes, however long its URL, rather than show Slack a broken link.
+    cut = re.sub(r"(&[a-z]{0,3}|<[^>]*)$", "", cut)
     return cut + "…"
 
 

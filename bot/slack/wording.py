@@ -475,22 +475,21 @@ def took_command(user_id: str) -> str:
 
 
 def alerts_joined(lines: Sequence[tuple[str, str | None]], *, truncated: int) -> str:
-    """New alerts of a group this incident tracks: the first line of each, linked."""
-    said = [":bell: " + ("New alert:" if len(lines) == 1 else f"{len(lines)} new alerts:")]
-    said += [alert_line(text, url) for text, url in lines[:ALERTS_SAID]]
-    if len(lines) > ALERTS_SAID:
-        said.append(f"…and {len(lines) - ALERTS_SAID} more on the timeline")
-    if truncated:
-        said.append(_truncated(truncated))
-    return clip("\n".join(said))
+    """New alerts of a group this incident tracks, each linked to its source."""
+    return _alerts_said(":bell: " + ("New alert:" if len(lines) == 1
+                                     else f"{len(lines)} new alerts:"), lines, truncated)
 
 
 def alerts_resolved(lines: Sequence[tuple[str, str | None]], *, truncated: int) -> str:
     """Said, never acted on: whether the incident is over is for people to decide."""
-    said = [":white_check_mark: Alertmanager says "
-            + ("this alert is" if len(lines) == 1 else f"{len(lines)} alerts are")
-            + " resolved (the incident stays open until someone resolves it):"]
-    said += [alert_line(text, url) for text, url in lines[:ALERTS_SAID]]
+    return _alerts_said(":white_check_mark: Alertmanager says "
+                        + ("this alert is" if len(lines) == 1 else f"{len(lines)} alerts are")
+                        + " resolved (the incident stays open until someone resolves it):",
+                        lines, truncated)
+
+
+def _alerts_said(head: str, lines: Sequence[tuple[str, str | None]], truncated: int) -> str:
+    said = [head, *(alert_line(text, url) for text, url in lines[:ALERTS_SAID])]
     if len(lines) > ALERTS_SAID:
         said.append(f"…and {len(lines) - ALERTS_SAID} more on the timeline")
     if truncated:
