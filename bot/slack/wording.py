@@ -21,6 +21,7 @@ from bot.domain.handover import HandoverFacts
 from bot.domain.incidents import Change, RoleChange
 from bot.domain.timeline import sentence
 from bot.domain.vocabulary import PAGE_SOURCE_NAMES, kind_label, label, severity_label
+from bot.slack import page_wording
 from bot.slack.failures import MembershipUnknown, SlackFailure
 from bot.slack.mrkdwn import (
     channel_link,
@@ -532,8 +533,7 @@ def alert_line(text: str, url: str | None) -> str:
 
 
 def _truncated(count: int) -> str:
-    return (f"_Alertmanager left out {count} more alert{'' if count == 1 else 's'} of this "
-            "group (its `max_alerts`); see them in Alertmanager._")
+    return f"_{page_wording.alerts_left_out(count)}._"
 
 
 def alerts_left_out(count: int) -> str:
