@@ -73,3 +73,14 @@ def test_a_link_cut_by_slacks_limit_goes_whole_however_long_its_url() -> None:
     assert len(clipped) <= SECTION_TEXT_LIMIT
     kept = clipped.removesuffix("…").split("\n")
     assert kept and all(line in lines for line in kept if line)
+
+
+def test_only_web_links_from_pages_are_linked() -> None:
+    from bot.slack.mrkdwn import link
+
+    assert link("https://grafana.example.org/d/x?a=1&b=2", "graph") == \
+        "<https://grafana.example.org/d/x?a=1&b=2|graph>"
+    # Anything else shows the words alone: Slack would make `<javascript:…|x>` or a
+    # `slack://` deep link clickable too.
+    for other in ("javascript:alert(1)", "slack://channel?id=C1", "", None, "  "):
+        assert link(other, "graph") == "graph"
