@@ -21,7 +21,7 @@ from bot.deps import Deps
 from bot.domain.pages import MalformedPage, alert_group
 from bot.domain.vocabulary import PageSource
 from bot.usecases.event_inbox import EventInbox
-from handlers.hook_requests import answer, delivery_id, json_object, keep, read_at_most
+from handlers.hook_requests import answer, delivery_id, keep, read_at_most, read_page
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,8 @@ class AlertmanagerHook:
             log.warning("refused an Alertmanager delivery of more than %d bytes", MAX_BYTES)
             return answer(SOURCE, "too_large", 413, f"more than {MAX_BYTES} bytes; set "
                           "max_alerts on the receiver")
-        payload = json_object(body)
         try:
-            if payload is None:
-                raise MalformedPage("the body is not a JSON object")
-            group = alert_group(payload)
+            payload, group = read_page(body, alert_group)
         except MalformedPage as bad:
             log.warning("refused an Alertmanager delivery Sitrep cannot read: %s", bad)
             return answer(SOURCE, "malformed", 400, str(bad))

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from bot.core.metrics import PAGE_DELIVERIES
+from bot.domain.pages import MalformedPage
 from bot.usecases.event_inbox import EventInbox
 from bot.usecases.paging import INBOX_TEAMS
 
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 _READ_CHUNK_BYTES = 64 * 1024
 # Inbox event ids are at most this long; a longer delivery id is digested to fit.
 _MAX_ID = 64
+
+Page = TypeVar("Page")
 
 
 async def read_at_most(request: web.Request, limit: int) -> bytes | None:
@@ -40,11 +43,24 @@ async def read_at_most(request: web.Request, limit: int) -> bytes | None:
 
 
 def json_object(body: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object, or None. UTF-8 only (what both tools send): `json.loads`
+    would also read UTF-16 or UTF-32, which the inbox cannot keep as text, and a body
+    refused there gets a 503 that the sender repeats for ever."""
     try:
-        payload = json.loads(body)
+        payload = json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError):
         return None
     return payload if isinstance(payload, dict) else None
+
+
+def read_page(body: bytes, parse: Callable[[Mapping[str, Any]], Page]
+              ) -> tuple[dict[str, Any], Page]:
+    """The body as JSON and as the paging tool's page; `MalformedPage` names what is
+    wrong."""
+    payload = json_object(body)
+    if payload is None:
+        raise MalformedPage("the body is not a JSON object")
+    return payload, parse(payload)
 
 
 def delivery_id(given: str | None, body: bytes) -> str:

@@ -24,7 +24,7 @@ from bot.deps import Deps
 from bot.domain.pages import PING, MalformedPage, pagerduty_event
 from bot.domain.vocabulary import PageSource
 from bot.usecases.event_inbox import EventInbox
-from handlers.hook_requests import answer, delivery_id, json_object, keep, read_at_most
+from handlers.hook_requests import answer, delivery_id, keep, read_at_most, read_page
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +62,8 @@ class PagerDutyHook:
         if not signed(body, request.headers.get(SIGNATURE_HEADER), self._secret):
             log.warning("refused a PagerDuty delivery without a valid signature")
             return answer(SOURCE, "unauthorized", 401, "no valid X-PagerDuty-Signature")
-        payload = json_object(body)
         try:
-            if payload is None:
-                raise MalformedPage("the body is not a JSON object")
-            event = pagerduty_event(payload)
+            payload, event = read_page(body, pagerduty_event)
         except MalformedPage as bad:
             log.warning("a signed PagerDuty delivery Sitrep cannot read was accepted and "
                         "ignored (a 4xx would count towards disabling the subscription): %s",

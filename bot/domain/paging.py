@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -19,11 +20,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.engine import insert_unless_present
 from bot.db.models import Incident, PageTracking, TimelineEntry
-from bot.domain.pages import Alert, AlertGroup, PagerDutyEvent, clip
+from bot.domain.pages import clip
 from bot.domain.vocabulary import MAX_TEXT_LENGTH, Kind, Status
-
-# Label values shown beside an alert are cut at this length; the rest is in Alertmanager.
-_LABEL_VALUE_LIMIT = 200
 
 
 def digest(text: str, length: int = 64) -> str:
@@ -92,39 +90,12 @@ async def any_new(session: AsyncSession, incident: Incident, *, kind: str,
 async def alerts_of(session: AsyncSession, incident: Incident, *,
                     limit: int) -> tuple[Sequence[TimelineEntry], int]:
     """The incident's alerts, oldest first, up to `limit`, and how many it has in all."""
-    query = select(TimelineEntry).where(col(TimelineEntry.incident_id) == incident.id,
-                                        col(TimelineEntry.kind) == Kind.ALERT)
-    rows = (await session.exec(query.order_by(col(TimelineEntry.occurred_at),
-                                              col(TimelineEntry.id)))).all()
-    return rows[:limit], len(rows)
-
-
-# --- what an entry says: plain text, as the paging tool said it -------------------------------
-
-def alert_text(alert: Alert, *, resolved: bool = False) -> str:
-    said = alert.annotations.get("summary") or alert.annotations.get("description") or ""
-    head = f"{alert.name} {'resolved' if resolved else 'firing'}" + (f": {said}" if said else "")
-    labels = ", ".join(f"{name}={clip(value, _LABEL_VALUE_LIMIT)}"
-                       for name, value in sorted(alert.labels.items()) if name != "alertname")
-    lines = [head]
-    if labels:
-        lines.append(f"Labels: {labels}")
-    if not resolved:
-        others = {name: value for name, value in alert.annotations.items()
-                  if name != "summary" and value and value != said}
-        lines += [f"{name.capitalize()}: {value}" for name, value in sorted(others.items())]
-    return "\n".join(lines)
-
-
-def truncated_text(group: AlertGroup) -> str:
-    return (f"Alertmanager left out {group.truncated} more alert"
-            f"{'' if group.truncated == 1 else 's'} of this group (its max_alerts); "
-            "see them in Alertmanager")
-
-
-def pagerduty_text(event: PagerDutyEvent) -> str:
-    who = f" by {event.agent.name}" if event.agent is not None else ""
-    what = event.event_type.removeprefix("incident.").replace("_", " ").replace(".", " ")
-    number = f" #{event.incident_number}" if event.incident_number else ""
-    text = f"PagerDuty incident{number} {what}{who}"
-    return text + (f": {event.said}" if event.said else "")
+    # Counted apart: a group of thousands of alerts costs the card's redraw a count, not
+    # thousands of rows read to show five.
+    alerts = (col(TimelineEntry.incident_id) == incident.id,
+              col(TimelineEntry.kind) == Kind.ALERT)
+    rows = (await session.exec(select(TimelineEntry).where(*alerts).order_by(
+        col(TimelineEntry.occurred_at), col(TimelineEntry.id)).limit(limit))).all()
+    total = (await session.exec(select(func.count()).select_from(TimelineEntry)
+                                .where(*alerts))).one()
+    return rows, total

@@ -32,6 +32,7 @@ from bot.slack.wording import (
     NO_COMMANDER_YET,
     SEVERITY_EMOJI,
     STATUS_EMOJI,
+    alert_line,
     page_source_line,
 )
 
@@ -130,10 +131,7 @@ def incident_card(facts: CardFacts) -> list[Block]:
 
 def _page_text(page: PageFacts) -> str:
     lines = [page_source_line(page.source, page.url)] if page.source else []
-    for alert in page.alerts:
-        head, *rest = alert.text.split("\n")
-        shown = f"<{alert.url}|{escape(head)}>" if alert.url else escape(head)
-        lines.append(f"• {shown}" + (f"\n   _{escape(rest[0])}_" if rest else ""))
+    lines += [alert_line(alert.text, alert.url) for alert in page.alerts]
     if page.more_alerts:
         lines.append(f"…and {page.more_alerts} more on the timeline")
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Final
+from urllib.parse import quote
 
 # Slack's limit on a section block's text.
 SECTION_TEXT_LIMIT: Final = 3000
@@ -43,6 +44,21 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+# Characters a URL may keep as they are inside `<url|text>`: everything RFC 3986 allows
+# (and `%`, so what is encoded already stays so), but not `<`, `>` or `|`, which end the
+# link and would let the rest be read as mrkdwn (`<!channel>`, `<@U…>`), nor white space.
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
+
+
+def link(url: str | None, shown: str) -> str:
+    """`shown` (safe mrkdwn already) linked to a URL that came from outside Sitrep (an
+    alert's generatorURL, a page's link, a permalink). Only http(s) URLs are linked; the
+    URL is percent-encoded where Slack would read it as the end of the link."""
+    if not url or not url.strip().lower().startswith(("http://", "https://")):
+        return shown
+    return f"<{quote(url.strip(), safe=_URL_SAFE)}|{shown}>"
+
+
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
@@ -59,7 +75,9 @@ def clip(mrkdwn: str, limit: int = SECTION_TEXT_LIMIT) -> str:
     if len(mrkdwn) <= limit:
         return mrkdwn
     cut = mrkdwn[:limit - 1]
-    cut = re.sub(r"(&[a-z]{0,3}|<[^>]{0,40})$", "", cut)
+    # An unclosed `<` can only be a link or a mention cut short (text is escaped): the
+    # whole of it goes, however long its URL, rather than show Slack a broken link.
+    cut = re.sub(r"(&[a-z]{0,3}|<[^>]*)$", "", cut)
     return cut + "…"
 
 

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from bot.domain.vocabulary import label
 from bot.slack import reminder_wording
-from bot.slack.blocks import RESOLVE_BUTTON, UPDATE_BUTTON
+from bot.slack.blocks import RESOLVE_BUTTON, TAKE_COMMAND_BUTTON, UPDATE_BUTTON
 
 Block = dict[str, Any]
 
@@ -41,9 +41,14 @@ def _button(action_id: str, text: str, value: str, style: str | None = None) -> 
     return button
 
 
-def update_reminder(text: str, *, number: int, handover_hint: str | None) -> list[Block]:
+def update_reminder(text: str, *, number: int, handover_hint: str | None,
+                    commanded: bool = True) -> list[Block]:
+    """`commanded` False: nobody commands the incident, and taking command comes first."""
     value = str(number)
-    buttons = [_button(UPDATE_BUTTON, "Post update", value, "primary")]
+    buttons = [] if commanded else [_button(TAKE_COMMAND_BUTTON, "Take command", value,
+                                            "primary")]
+    buttons += [_button(UPDATE_BUTTON, "Post update", value,
+                        "primary" if commanded else None)]
     buttons += [_button(SNOOZE_BUTTON_PREFIX + choice, f"Snooze {choice}", choice)
                 for choice in reminder_wording.SNOOZE_CHOICES]
     blocks = [_mrkdwn(text, REMINDER_BLOCK)]

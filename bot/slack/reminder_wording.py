@@ -20,20 +20,27 @@ LONGEST_SNOOZE: Final = timedelta(days=7)
 # A message's text is cut by Slack at 40,000 characters; a digest of a hundred incidents
 # stays well under this.
 DIGEST_CHARS: Final = 35_000
+# Room kept for the line that counts the incidents left out.
+_DIGEST_MORE_CHARS: Final = 80
 # A digest line quotes the start of the last update.
 DIGEST_QUOTE_CHARS: Final = 200
 
 
 def update_reminder(*, number: int, commander_id: str | None, silent_for: timedelta,
                     every: timedelta, monitoring: bool, times: int) -> str:
-    who = f"{mention(commander_id)} " if commander_id else ""
+    # With nobody in command (a page found no on-call person in Slack) the reminder would
+    # otherwise notify nobody at all: it asks whoever is in the room to take command.
+    who = f"{mention(commander_id)} " if commander_id else "<!here> "
     pace = f"one every {humanize(every)} at this severity"
     if monitoring:
         pace = f"one every {humanize(every)} while monitoring (twice the usual wait)"
     again = f" (reminder {times})" if times > 1 else ""
-    return (f":alarm_clock: {who}*{label(number)}* has had no update for "
+    said = (f":alarm_clock: {who}*{label(number)}* has had no update for "
             f"{humanize(silent_for)}{again}: {pace}. What's the latest? Post an update for "
             "the people waiting on it, or snooze these reminders.")
+    if commander_id is None:
+        said += " Nobody has taken command yet: press *Take command* if it is yours."
+    return said
 
 
 def handover_hint(*, commander_id: str, held_for: timedelta) -> str:
@@ -94,9 +101,18 @@ def stale_nudge(*, number: int, commander_id: str | None, quiet_for: timedelta,
 def digest(lines: Sequence[DigestLine], *, now: datetime,
            names: Mapping[str, str | None]) -> str:
     """The morning's open incidents, one paragraph each; `names`: commander id → name."""
-    head = f":sunrise: *Open incidents: {len(lines)}*"
-    return clip("\n".join([head, *(_digest_line(line, now=now, names=names)
-                                   for line in lines)]), DIGEST_CHARS)
+    said = [f":sunrise: *Open incidents: {len(lines)}*"]
+    length = len(said[0])
+    for index, line in enumerate(lines):
+        shown = _digest_line(line, now=now, names=names)
+        # Whole incidents only, and a word for those that did not fit: a cut in the middle
+        # of a line would drop the rest without anyone noticing.
+        if length + 1 + len(shown) > DIGEST_CHARS - _DIGEST_MORE_CHARS:
+            said.append(f"_…and {len(lines) - index} more open incidents not listed here._")
+            break
+        said.append(shown)
+        length += 1 + len(shown)
+    return "\n".join(said)
 
 
 def _digest_line(line: DigestLine, *, now: datetime, names: Mapping[str, str | None]) -> str:

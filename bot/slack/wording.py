@@ -21,8 +21,17 @@ from bot.domain.handover import HandoverFacts
 from bot.domain.incidents import Change, RoleChange
 from bot.domain.timeline import sentence
 from bot.domain.vocabulary import PAGE_SOURCE_NAMES, kind_label, label, severity_label
+from bot.slack import page_wording
 from bot.slack.failures import MembershipUnknown, SlackFailure
-from bot.slack.mrkdwn import channel_link, clip, escape, mention, slack_time, to_mrkdwn
+from bot.slack.mrkdwn import (
+    channel_link,
+    clip,
+    escape,
+    link,
+    mention,
+    slack_time,
+    to_mrkdwn,
+)
 
 # The slash command, as people type it (and as app.yaml declares it).
 COMMAND: Final = "/incident"
@@ -358,9 +367,9 @@ def _timeline_line(entry: TimelineEntry, zone: ZoneInfo) -> str:
     when = entry.occurred_at.astimezone(zone).strftime("%H:%M")
     who = entry.author_name or (mention(entry.author_id) if entry.author_id else "Sitrep")
     text = clip(to_mrkdwn(sentence(entry, person=mention)).replace("\n", " "), 300)
-    link = f" <{entry.permalink}|view>" if entry.permalink else ""
+    view = f" {link(entry.permalink, 'view')}" if entry.permalink else ""
     comment = f" — _{to_mrkdwn(entry.comment)}_" if entry.comment else ""
-    return f"• {when} · {kind_label(entry.kind)} · {who}: {text}{comment}{link}"
+    return f"• {when} · {kind_label(entry.kind)} · {who}: {text}{comment}{view}"
 
 
 # --- the retrospective ------------------------------------------------------------------------
@@ -454,7 +463,7 @@ def _source_name(source: str) -> str:
 
 def page_source_line(source: str, url: str | None) -> str:
     name = _source_name(source)
-    return f":rotating_light: Paged by {f'<{url}|{name}>' if url else name}"
+    return f":rotating_light: Paged by {link(url, name)}"
 
 
 def paged(*, number: int, severity: int, title: str, source: str, channel_id: str) -> str:
@@ -467,22 +476,21 @@ def took_command(user_id: str) -> str:
 
 
 def alerts_joined(lines: Sequence[tuple[str, str | None]], *, truncated: int) -> str:
-    """New alerts of a group this incident tracks: the first line of each, linked."""
-    said = [":bell: " + ("New alert:" if len(lines) == 1 else f"{len(lines)} new alerts:")]
-    said += [_alert_line(text, url) for text, url in lines[:ALERTS_SAID]]
-    if len(lines) > ALERTS_SAID:
-        said.append(f"…and {len(lines) - ALERTS_SAID} more on the timeline")
-    if truncated:
-        said.append(_truncated(truncated))
-    return clip("\n".join(said))
+    """New alerts of a group this incident tracks, each linked to its source."""
+    return _alerts_said(":bell: " + ("New alert:" if len(lines) == 1
+                                     else f"{len(lines)} new alerts:"), lines, truncated)
 
 
 def alerts_resolved(lines: Sequence[tuple[str, str | None]], *, truncated: int) -> str:
     """Said, never acted on: whether the incident is over is for people to decide."""
-    said = [":white_check_mark: Alertmanager says "
-            + ("this alert is" if len(lines) == 1 else f"{len(lines)} alerts are")
-            + " resolved (the incident stays open until someone resolves it):"]
-    said += [_alert_line(text, url) for text, url in lines[:ALERTS_SAID]]
+    return _alerts_said(":white_check_mark: Alertmanager says "
+                        + ("this alert is" if len(lines) == 1 else f"{len(lines)} alerts are")
+                        + " resolved (the incident stays open until someone resolves it):",
+                        lines, truncated)
+
+
+def _alerts_said(head: str, lines: Sequence[tuple[str, str | None]], truncated: int) -> str:
+    said = [head, *(alert_line(text, url) for text, url in lines[:ALERTS_SAID])]
     if len(lines) > ALERTS_SAID:
         said.append(f"…and {len(lines) - ALERTS_SAID} more on the timeline")
     if truncated:
@@ -490,22 +498,42 @@ def alerts_resolved(lines: Sequence[tuple[str, str | None]], *, truncated: int) 
     return clip("\n".join(said))
 
 
+def pagerduty_description(*, number: int | None, service: str | None, urgency: str | None,
+                          priority: str | None) -> str | None:
+    """The description of an incident a PagerDuty page opened (plain text: the card
+    escapes it)."""
+    parts = [f"PagerDuty incident #{number}" if number else "",
+             f"service {service}" if service else "",
+             f"urgency {urgency}" if urgency else "",
+             f"priority {priority}" if priority else ""]
+    return ", ".join(part for part in parts if part) or None
+
+
 def pagerduty_news(text: str, url: str | None) -> str:
-    return f":pager: {f'<{url}|{escape(text)}>' if url else escape(text)}"
+    return f":pager: {link(url, escape(text))}"
 
 
 # New alerts named in one channel message; the timeline has them all.
 ALERTS_SAID: Final = 5
 
 
-def _alert_line(text: str, url: str | None) -> str:
-    head = escape(text.split("\n")[0])
-    return f"• <{url}|{head}>" if url else f"• {head}"
+# An alert's first line as said in Slack is cut here, so that a few alerts with long
+# summaries never push Slack's limit into the middle of a link.
+ALERT_HEAD_CHARS: Final = 300
+
+
+def alert_line(text: str, url: str | None) -> str:
+    """An alert as the card and the channel show it: its name and summary, linked to its
+    source, then its labels (which tell one instance's alert from another's), each line
+    inert and cut to `ALERT_HEAD_CHARS`."""
+    head, *rest = text.split("\n")
+    labels = f"\n   _{clip(escape(rest[0]), ALERT_HEAD_CHARS)}_" if rest else ""
+    return f"• {link(url, clip(escape(head), ALERT_HEAD_CHARS))}{labels}"
+
 
 
 def _truncated(count: int) -> str:
-    return (f"_Alertmanager left out {count} more alert{'' if count == 1 else 's'} of this "
-            "group (its `max_alerts`); see them in Alertmanager._")
+    return f"_{page_wording.alerts_left_out(count)}._"
 
 
 def alerts_left_out(count: int) -> str:

@@ -40,7 +40,7 @@ from bot.domain.pages import (
     pagerduty_event,
 )
 from bot.domain.vocabulary import Kind, PageSource, label
-from bot.slack import wording
+from bot.slack import page_wording, wording
 from bot.slack.failures import SlackFailure
 from bot.usecases.lifecycle import Lifecycle
 
@@ -132,17 +132,17 @@ class Paging:
                 return _wait_for_the_opening(incident, delivery_id)
             new_firing = [alert for alert in firing if await paging.record(
                 session, incident, kind=Kind.ALERT, key=alert.key,
-                text=paging.alert_text(alert), link=alert.generator_url,
+                text=page_wording.alert_text(alert), link=alert.generator_url,
                 occurred_at=alert.starts_at, by=bot_id, now=now)]
             new_resolved = [alert for alert in resolved if await paging.record(
                 session, incident, kind=Kind.ALERT_RESOLVED, key=alert.key,
-                text=paging.alert_text(alert, resolved=True), link=alert.generator_url,
+                text=page_wording.alert_text(alert, resolved=True), link=alert.generator_url,
                 occurred_at=alert.ends_at or now, by=bot_id, now=now)]
             if group.truncated:
                 await paging.record(session, incident, kind=Kind.NOTE,
                                     key=f"truncated {group.status} {group.truncated}",
-                                    text=paging.truncated_text(group), link=group.link,
-                                    occurred_at=now, by=bot_id, now=now)
+                                    text=page_wording.alerts_left_out(group.truncated),
+                                    link=group.link, occurred_at=now, by=bot_id, now=now)
             if not opened:
                 await inbox.mark_processed(session, team_id=inbox_team, event_id=delivery_id,
                                            now=now)
@@ -196,7 +196,10 @@ class Paging:
                 incident = await self.lifecycle.number(
                     session, owner=owner, team_id=team_id, reporter_id=bot_id,
                     title=event.incident_title, severity=event.severity,
-                    description=_pagerduty_description(event), commander_id=commander,
+                    description=wording.pagerduty_description(
+                        number=event.incident_number, service=event.service,
+                        urgency=event.urgency, priority=event.priority),
+                    commander_id=commander,
                     paged_by=PageSource.PAGERDUTY, page_url=event.html_url,
                     detected_at=event.occurred_at)
                 paging.point(session, tracking, incident, now)
@@ -204,7 +207,7 @@ class Paging:
                 return _wait_for_the_opening(incident, delivery_id)
             added = await paging.record(
                 session, incident, kind=Kind.PAGERDUTY, key=event.event_id or delivery_id,
-                text=paging.pagerduty_text(event), link=event.html_url,
+                text=page_wording.pagerduty_text(event), link=event.html_url,
                 occurred_at=event.occurred_at or now, by=bot_id, now=now)
             if not opened:
                 await inbox.mark_processed(session, team_id=inbox_team, event_id=delivery_id,
@@ -215,7 +218,7 @@ class Paging:
                      label(incident.number), event.incident_id, commander or "nobody yet")
             return PageHandled(number=incident.number, opened=True, added=int(added))
         if added:
-            await self._say(incident, wording.pagerduty_news(paging.pagerduty_text(event),
+            await self._say(incident, wording.pagerduty_news(page_wording.pagerduty_text(event),
                                                              event.html_url))
         return PageHandled(number=incident.number, opened=False, added=int(added))
 
@@ -283,14 +286,6 @@ def _wait_for_the_opening(incident: Incident, delivery_id: str) -> PageHandled:
 
 def _lines(alerts: Sequence[Alert], *, resolved: bool = False,
            ) -> list[tuple[str, str | None]]:
-    return [(paging.alert_text(alert, resolved=resolved), alert.generator_url)
+    return [(page_wording.alert_text(alert, resolved=resolved), alert.generator_url)
             for alert in alerts]
 
-
-def _pagerduty_description(event: PagerDutyEvent) -> str | None:
-    parts = [f"PagerDuty incident #{event.incident_number}" if event.incident_number else "",
-             f"service {event.service}" if event.service else "",
-             f"urgency {event.urgency}" if event.urgency else "",
-             f"priority {event.priority}" if event.priority else ""]
-    said = ", ".join(part for part in parts if part)
-    return said or None

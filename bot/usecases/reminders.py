@@ -121,7 +121,8 @@ class UpdateReminders(_PerIncident):
             hint = reminder_wording.handover_hint(commander_id=commander[0],
                                                   held_for=now - commander[1])
         shown = reminder_blocks.update_reminder(text, number=incident.number,
-                                                handover_hint=hint)
+                                                handover_hint=hint,
+                                                commanded=commander is not None)
         try:
             ts = await self._say(incident.channel_id, waiting, text, shown)
         except SlackFailure as failure:
@@ -276,8 +277,17 @@ class DailyDigest(DueWork):
         if shown:
             names = {line.commander_id: await self.deps.slack.display_name(line.commander_id)
                      for line in shown if line.commander_id}
-            await self.deps.slack.post(channel, reminder_wording.digest(shown, now=now,
-                                                                        names=names))
+            try:
+                await self.deps.slack.post(channel, reminder_wording.digest(shown, now=now,
+                                                                            names=names))
+            except SlackFailure as failure:
+                if failure.passing:
+                    raise  # Slack's bad moment: the scheduler tries again shortly
+                # The announce channel archived, or the bot not in it: an operator has to
+                # act, and asking every hour until they do would only fill the log.
+                log.warning("could not post the daily digest in %s: Slack refused (%s); "
+                            "trying again at tomorrow's digest time", channel, failure.error)
+                return Ran(next_due=self._next(now))
             log.info("posted the daily digest of %d open incidents", len(shown))
         return Ran(next_due=self._next(now), memo={"posted_at": now.isoformat()})
 

@@ -8,6 +8,7 @@ hands out."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from bot.db.engine import transaction
@@ -16,8 +17,11 @@ from bot.deps import Deps
 from bot.domain import incidents, permissions, reminder_log, reviews
 from bot.domain.permissions import Deed
 from bot.domain.reminder_log import Answered, ReminderAnswer, ReminderKind, Said
+from bot.domain.vocabulary import label
 from bot.slack import follow_up_blocks, follow_up_wording
 from bot.slack.failures import SlackFailure
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,10 +89,16 @@ class Reviews:
         try:
             ts = await self.deps.slack.post(incident.channel_id, follow_up_wording.review_reminder(
                 number=incident.number, due_on=incident.review_due_on))
-        except SlackFailure:
+        except SlackFailure as failure:
             async with transaction(self.deps.sessions) as session:
                 await reviews.release_reminder(session, incident_id)
-            raise
+            if failure.passing:
+                raise  # Slack's bad moment: the scheduler tries again later
+            # Teams archive an incident's channel once it is resolved, and the reminder
+            # comes days later: asking again every hour would never end.
+            log.warning("%s: giving up its review reminder: Slack refused (%s %s)",
+                        label(incident.number), failure.method, failure.error)
+            return None
         return Said(incident_id=incident_id, team_id=incident.team_id,
                     kind=ReminderKind.REVIEW_REMINDER, channel_id=incident.channel_id,
                     message_ts=ts, sent_at=now)

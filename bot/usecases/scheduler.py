@@ -34,6 +34,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from bot.db.engine import transaction
 from bot.deps import Deps
 from bot.domain import reminder_log, schedules
@@ -49,6 +51,11 @@ POLL_S = 60.0
 NAP_S = 1.0
 RETRY_FIRST = timedelta(minutes=1)
 RETRY_LONGEST = timedelta(hours=1)
+# Waits between tries at recording a run while the database does not answer (a restart,
+# a failover): about a quarter of a minute in all, well inside the row's lease.
+COMPLETE_WAITS_S: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
+# What a database that is away for a moment raises (a refused or dropped connection).
+DATABASE_AWAY = (OperationalError, InterfaceError, OSError, TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -121,14 +128,31 @@ class Scheduler:
             ran, failed = Ran(next_due=now + wait), True
         else:
             failed = False
-        async with transaction(self.deps.sessions) as session:
-            kept = await schedules.complete(session, due, next_due=ran.next_due,
-                                            memo=ran.memo, failed=failed)
-            if kept:
-                await reminder_log.record(session, ran.said)
+        kept = await self._complete(due, ran, failed=failed)
         if not kept:
             log.warning("scheduled %s for %s ran past its lease; another run took it over",
                         due.kind, due.subject)
+
+    async def _complete(self, due: Due, ran: Ran, *, failed: bool) -> bool:
+        """Record the run, trying again while the database is briefly away: a run that
+        told Slack something and whose record is lost would be made again once its lease
+        runs out, and say it twice (a second reminder, a second digest)."""
+        waits = iter(COMPLETE_WAITS_S)
+        while True:
+            try:
+                async with transaction(self.deps.sessions) as session:
+                    kept = await schedules.complete(session, due, next_due=ran.next_due,
+                                                    memo=ran.memo, failed=failed)
+                    if kept:
+                        await reminder_log.record(session, ran.said)
+                return kept
+            except DATABASE_AWAY as away:
+                wait = next(waits, None)
+                if wait is None:
+                    raise
+                log.warning("could not record the scheduled %s for %s (%s); trying again "
+                            "in %.1f s", due.kind, due.subject, type(away).__name__, wait)
+                await asyncio.sleep(wait)
 
     async def next_wake(self) -> datetime | None:
         async with self.deps.sessions() as session:

@@ -176,3 +176,26 @@ async def test_two_replicas_on_one_database_remind_once(
         edits = [call for call in slack.calls_to("chat.update")
                  if call.args.get("ts") == reminder["ts"]]
         assert (len(reminded), len(edits)) == (1, 2)
+
+
+async def test_a_digest_slack_refuses_for_good_waits_for_the_next_morning(
+        digesting: RemindingBot) -> None:
+    """The announce channel archived (or the bot not in it): the digest is tried at its
+    time, refused, and tried again the next morning, not every hour in between; once the
+    channel is back, the morning's digest is posted."""
+    bot, slack = digesting.bot, digesting.bot.slack
+    await start_incident(bot, "sev2 Checkout returns 500s")
+    slack.channel(ANNOUNCE).members.remove(slack.bot_user_id)
+
+    def refused() -> int:
+        return len([call for call in slack.calls_to("chat.postMessage")
+                    if call.args.get("channel") == ANNOUNCE and not call.ok])
+
+    await digesting.later(hours=23)  # Saturday 09:00 has gone by
+    assert refused() == 1
+    for _ in range(11):
+        await digesting.later(hours=2)
+    assert refused() == 1 and _digests(slack) == []
+    slack.channel(ANNOUNCE).members.append(slack.bot_user_id)
+    await digesting.later(hours=2)  # Sunday 09:00 (summer time: 08:00 UTC) has gone by
+    assert refused() == 1 and len(_digests(slack)) == 1

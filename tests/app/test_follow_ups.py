@@ -289,3 +289,23 @@ async def test_a_review_is_optional_for_sev3_and_never_reminded(
     await scheduled_work(bot.deps).run_due()
     assert not any("has not been marked held" in text
                    for text in posted_texts(bot.slack, opened.channel_id))
+
+
+async def test_a_review_reminder_for_an_archived_channel_is_given_up_not_retried(
+        slack: SlackEmulator, bot: AppUnderTest, clock: MovableClock) -> None:
+    """Teams archive an incident's channel once it is resolved; the review reminder comes
+    days later. Slack refuses it for good (`is_archived`): it is tried once, not every
+    hour for ever."""
+    opened = await start_incident(bot, "sev2 Checkout returns 500s")
+    await resolve(bot, "resolve Rolled back", channel=opened.channel_id)
+    slack.channel(opened.channel_id).is_archived = True
+    scheduler = scheduled_work(bot.deps)
+    tries = lambda: [call for call in slack.calls_to("chat.postMessage")  # noqa: E731
+                     if call.args.get("channel") == opened.channel_id and not call.ok]
+    clock.current = datetime(2026, 12, 11, 9, 0, tzinfo=UTC)
+    await scheduler.run_due()
+    assert len(tries()) == 1
+    for _ in range(12):
+        clock.advance(hours=2)
+        await scheduler.run_due()
+    assert len(tries()) == 1

@@ -273,3 +273,61 @@ async def test_incidents_open_before_an_upgrade_are_reminded_too(
     async with reminding_bot(settings, slack, clock) as after:
         await after.run_due()
         assert len(waiting_reminders(slack, opened.channel_id)) == 1
+
+
+async def test_with_nobody_in_command_the_reminder_asks_the_room_to_take_it(
+        reminding: RemindingBot) -> None:
+    """A page that found no on-call person in Slack opens an incident nobody commands: its
+    reminder cannot ping a commander, so it pings whoever is in the room and offers the
+    command; once someone takes it, the reminders name them."""
+    opened = await _start(reminding, "sev1 Checkout returns 500s")
+    async with reminding.bot.engine.begin() as connection:
+        # As a page leaves it (the start made Alice commander; a page makes nobody).
+        await connection.execute(text("DELETE FROM role_assignment"))
+    slack = reminding.bot.slack
+    await reminding.later(minutes=30)
+    (reminder,) = waiting_reminders(slack, opened.channel_id)
+    said = first_text(reminder)
+    assert said.startswith(f":alarm_clock: <!here> *INC-{opened.number}* has had no update")
+    assert "Nobody has taken command yet" in said
+    assert card_action_ids(reminder)[:2] == ["incident_take_command", UPDATE_BUTTON]
+
+    slack.join_channel(opened.channel_id, "U0BOB")
+    await press(reminding, reminder, "incident_take_command", channel_id=opened.channel_id,
+                value=str(opened.number), user="U0BOB")
+    assert [(r.role, r.user_id) for r in await rows.roles(reminding.bot.engine,
+                                                          opened.number)] == [
+        ("commander", "U0BOB")]
+    await reminding.later(minutes=30)
+    (again,) = waiting_reminders(slack, opened.channel_id)
+    assert first_text(again).startswith(f":alarm_clock: <@U0BOB> *INC-{opened.number}*")
+    assert "incident_take_command" not in card_action_ids(again)
+
+
+@pytest.mark.parametrize(("gone", "waiting"), [("archived", False), ("archived", True),
+                                               ("bot removed", False)])
+async def test_a_channel_the_bot_can_no_longer_post_in_is_given_up_not_retried(
+        reminding: RemindingBot, gone: str, waiting: bool) -> None:
+    """An incident whose channel was archived, or that the bot was removed from, while
+    still open: its reminders stop at Slack's first refusal (`is_archived`,
+    `not_in_channel`) instead of asking Slack again every hour for ever."""
+    opened = await _start(reminding, "sev1 Checkout returns 500s")
+    slack = reminding.bot.slack
+    if waiting:
+        await reminding.later(minutes=30)
+        assert len(waiting_reminders(slack, opened.channel_id)) == 1
+    channel = slack.channel(opened.channel_id)
+    if gone == "archived":
+        channel.is_archived = True
+    else:
+        channel.members.remove(slack.bot_user_id)
+
+    def asked() -> int:
+        return len(slack.calls_to("chat.update")) + len(slack.calls_to("chat.postMessage"))
+
+    before = asked()
+    await reminding.later(minutes=30)
+    assert asked() == before + 1  # tried once, and refused
+    for _ in range(6):
+        await reminding.later(hours=2)
+    assert asked() == before + 1

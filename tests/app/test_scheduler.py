@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
+from sqlalchemy.exc import OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.engine import create_engine, transaction
+from bot.db.engine import SessionFactory, create_engine, transaction
 from bot.deps import Deps
 from bot.devtools.slack_emulator import SlackEmulator
 from bot.domain import schedules
 from bot.domain.schedules import Due
+from bot.usecases import scheduler as scheduler_module
 from bot.usecases.scheduler import NAP_S, POLL_S, RETRY_FIRST, DueWork, Ran, Scheduler
 from tests.support.app_under_test import make_deps, stop_background_work
 from tests.support.clock import MovableClock
@@ -179,3 +185,85 @@ async def test_the_loop_runs_at_a_poke_and_stops_when_asked(
         loop.cancel()
         await stop_background_work(deps)
         await deps.sessions.kw["bind"].dispose()
+
+
+class _AwayForAMoment:
+    """A session factory whose database does not answer for the next `away` sessions (a
+    restart, a failover), then does again."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self.sessions = sessions
+        self.kw = sessions.kw
+        self.away = 0
+
+    def __call__(self) -> AsyncSession:
+        if self.away:
+            self.away -= 1
+            raise OperationalError("connect", None, ConnectionRefusedError("no database"))
+        return self.sessions()
+
+
+class _SaysThenTheDatabaseBlinks(Hourly):
+    def __init__(self, said: list[tuple[str, datetime]], sessions: _AwayForAMoment) -> None:
+        super().__init__(said)
+        self.sessions = sessions
+        self.blinked = False
+
+    async def run(self, due: Due, now: datetime) -> Ran:
+        ran = await super().run(due, now)
+        if not self.blinked:
+            # Right after Slack was told, before the run is recorded.
+            self.sessions.away, self.blinked = 3, True
+        return ran
+
+
+@asynccontextmanager
+async def _blinking_replica(database_url: str, slack: SlackEmulator, clock: MovableClock,
+                            monkeypatch: pytest.MonkeyPatch, *, tries: int
+                            ) -> AsyncIterator[tuple[Scheduler, _AwayForAMoment,
+                                                     list[tuple[str, datetime]]]]:
+    """A replica whose database blinks once, right after its first run spoke; it tries
+    `tries` times more to record a run, without waiting."""
+    monkeypatch.setattr(scheduler_module, "COMPLETE_WAITS_S", (0.0,) * tries)
+    said: list[tuple[str, datetime]] = []
+    deps = make_deps(make_settings(database_url, slack), create_engine(database_url), clock)
+    blinking = _AwayForAMoment(deps.sessions)
+    scheduler = Scheduler(replace(deps, sessions=cast(SessionFactory, blinking)))
+    scheduler.register(HOURLY, _SaysThenTheDatabaseBlinks(said, blinking))
+    try:
+        await _arm(scheduler, "incident:1", T0)
+        yield scheduler, blinking, said
+    finally:
+        await stop_background_work(deps)
+        await deps.sessions.kw["bind"].dispose()
+
+
+async def test_a_database_away_for_a_moment_after_a_run_does_not_make_it_say_twice(
+        database_url: str, slack: SlackEmulator, clock: MovableClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    async with _blinking_replica(database_url, slack, clock, monkeypatch,
+                                 tries=5) as (scheduler, blinking, said):
+        assert await scheduler.run_due() == 1
+        assert blinking.away == 0  # it was away, and the run was recorded once it was back
+        # Long past the lease: nothing is said again until the hour is up.
+        clock.advance(minutes=30)
+        assert await scheduler.run_due() == 0
+        clock.advance(minutes=30)
+        assert await scheduler.run_due() == 1
+        assert said == [("incident:1", T0), ("incident:1", T0 + timedelta(hours=1))]
+
+
+async def test_a_database_away_for_longer_leaves_the_row_to_its_lease_not_lost(
+        database_url: str, slack: SlackEmulator, clock: MovableClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    async with _blinking_replica(database_url, slack, clock, monkeypatch,
+                                 tries=2) as (scheduler, blinking, said):
+        with pytest.raises(OperationalError):
+            await scheduler.run_due()
+        blinking.away = 0
+        # The loop's next rounds: the row is still held by the lost run's lease, then it is
+        # run again (said twice is better than never: the work re-reads the record).
+        assert await scheduler.run_due() == 0
+        clock.advance(minutes=6)
+        assert await scheduler.run_due() == 1
+        assert len(said) == 2

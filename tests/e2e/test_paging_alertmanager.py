@@ -9,6 +9,8 @@ bot."""
 from __future__ import annotations
 
 import copy
+import gzip
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +22,7 @@ from bot.usecases.event_inbox import EventInbox
 from bot.web.metrics import METRICS_PATH
 from tests.support import rows
 from tests.support.paging_steps import (
+    ALERTMANAGER_TOKEN,
     ANNOUNCE,
     PagedBot,
     alertmanager_delivery_id,
@@ -30,7 +33,13 @@ from tests.support.paging_steps import (
 )
 from tests.support.served_bot import serve, stop
 from tests.support.settings import make_settings
-from tests.support.slack_reading import card, card_action_ids, card_text, posted_texts
+from tests.support.slack_reading import (
+    card,
+    card_action_ids,
+    card_mrkdwn,
+    card_text,
+    posted_texts,
+)
 
 CHANNEL = "inc-1-checkout-returns-500s-for-card-payments"
 GENERATOR = "http://prometheus.example.org:9090/graph?g0.expr=job%3Acheckout_5xx_ratio" \
@@ -198,6 +207,10 @@ async def test_a_body_sitrep_cannot_read_is_refused_with_the_reason(
         assert answer.status == 400 and "version" in answer.body["detail"]
         answer = await paged.pages.alertmanager(b"not json")
         assert answer.status == 400
+        # JSON, but not in UTF-8: refused for good (400), never a 503 repeated for ever.
+        utf16 = json.dumps(fixture("alertmanager_firing.json")).encode("utf-16")
+        answer = await paged.pages.alertmanager(utf16)
+        assert answer.status == 400
         bad = fixture("alertmanager_firing.json")
         bad["alerts"][0]["labels"] = ["severity"]
         answer = await paged.pages.alertmanager(bad)
@@ -337,3 +350,96 @@ async def test_a_notification_during_the_opening_waits_for_it_and_is_added_after
         assert len([e for e in await rows.timeline(paged.engine, 1) if e.kind == "alert"]) == 2
         assert any(t.startswith(":bell: New alert:")
                    for t in posted_texts(slack, _channel_id(slack)))
+
+
+async def test_what_alerts_say_pings_nobody_and_links_only_where_it_points(
+        database_url: str, slack: SlackEmulator) -> None:
+    """Alert text is written by whoever writes the alerting rules (and, through label
+    values, by whatever the alert measured): it reaches Slack as text, never as a mention
+    of the channel or of a person, and a link ends where its URL ends."""
+    hostile = page_sender.alert(
+        "DiskFilling", fingerprint="9e0c77aa1b2c3d4e", starts_at=FIRED_AT,
+        labels={"severity": "critical", "instance": "<!channel> <@U0ALICE>"},
+        annotations={"summary": "disk full <!here|here> ask <@U0ALICE>",
+                     "runbook_url": "<https://evil.example.org|the runbook>"},
+        generator_url="http://prometheus.example.org/graph?x=1|<!channel>")
+    first = page_sender.alert_group([hostile], group_labels={"alertname": "DiskFilling"},
+                                    external_url="http://am.example.org>|<!everyone>")
+    async with paged_bot(database_url, slack) as paged:
+        await _send(paged, first)
+        incident = await rows.incident(paged.engine, 1)
+        assert incident.channel_id is not None
+        joined = page_sender.alert(
+            "DiskFilling", fingerprint="1111222233334444", starts_at=FIRED_AT,
+            labels={"severity": "critical", "instance": "db-2"},
+            annotations={"summary": "now db-2 <!channel>"},
+            generator_url="https://prometheus.example.org/graph?y=2><@U0ALICE>")
+        await _send(paged, page_sender.alert_group(
+            [hostile, joined], group_labels={"alertname": "DiskFilling"}))
+        said = [*posted_texts(slack, incident.channel_id), *posted_texts(slack, ANNOUNCE),
+                *card_mrkdwn(card(slack, incident.channel_id))]
+        assert any(":bell: New alert:" in text for text in said)
+        for text in said:
+            for live in ("<!channel", "<!here", "<!everyone", "<@U0ALICE", "<https://evil"):
+                assert live not in text, text
+        shown = card_text(card(slack, incident.channel_id))
+        # The links still go where the alert points, with the rest of the URL encoded.
+        assert "<http://prometheus.example.org/graph?x=1%7C%3C!channel%3E|DiskFilling firing" \
+            in shown
+        assert "Paged by <http://am.example.org%3E%7C%3C!everyone%3E|Alertmanager>" in shown
+        # What the alert said is still there to read.
+        assert "ask &lt;@U0ALICE&gt;" in shown
+
+
+async def test_a_compressed_body_is_capped_by_what_it_unpacks_to(
+        database_url: str, slack: SlackEmulator) -> None:
+    """A gzip body is read unpacked, and the cap counts the unpacked bytes: a few kilobytes
+    that unpack to far more than any alert group are refused (413), not buffered."""
+    async with paged_bot(database_url, slack) as paged:
+        headers = {"Authorization": f"Bearer {ALERTMANAGER_TOKEN}",
+                   "Content-Type": "application/json", "Content-Encoding": "gzip"}
+        page = json.dumps(fixture("alertmanager_firing.json")).encode()
+        async with ClientSession() as http:
+            async with http.post(f"{paged.bot.url}/hooks/alertmanager",
+                                 data=gzip.compress(page), headers=headers) as answer:
+                assert answer.status == 202
+            bomb = gzip.compress(b'{"version": "4", "pad": "' + b" " * (64 * 1024 * 1024))
+            assert len(bomb) < 128 * 1024
+            async with http.post(f"{paged.bot.url}/hooks/alertmanager",
+                                 data=bomb, headers=headers) as answer:
+                assert answer.status == 413
+        await handled(paged.engine, alertmanager_delivery_id(
+            fixture("alertmanager_firing.json")), paged.slack)
+        assert len(await rows.incidents(paged.engine)) == 1
+
+
+async def test_a_group_of_two_hundred_alerts_shows_five_on_the_card_and_counts_the_rest(
+        database_url: str, slack: SlackEmulator) -> None:
+    """A storm: one group, 200 alerts. The card stays readable (five alerts and a count,
+    within Slack's limits); every alert is on the timeline; a repeat with one more says
+    that one alone, with the labels that tell which instance it is."""
+    storm = [page_sender.alert(
+        "NodeDown", fingerprint=f"{n:016x}", starts_at=FIRED_AT + timedelta(seconds=n),
+        labels={"severity": "critical", "instance": f"node-{n:03d}"},
+        annotations={"summary": f"node-{n:03d} is down " + "and unreachable " * 30})
+        for n in range(200)]
+    async with paged_bot(database_url, slack) as paged:
+        await _send(paged, page_sender.alert_group(storm, group_labels={"alertname": "NodeDown"}))
+        incident = await rows.incident(paged.engine, 1)
+        assert incident.channel_id is not None
+        shown = card(slack, incident.channel_id)
+        text = card_text(shown)
+        assert [n for n in range(200) if f"node-{n:03d} is down" in text] == [0, 1, 2, 3, 4]
+        assert "…and 195 more on the timeline" in text
+        assert all(len(t) <= 3000 for t in card_mrkdwn(shown))
+        assert len([e for e in await rows.timeline(paged.engine, 1) if e.kind == "alert"]) \
+            == 200
+        one_more = page_sender.alert(
+            "NodeDown", fingerprint=f"{200:016x}", starts_at=FIRED_AT + timedelta(minutes=9),
+            labels={"severity": "critical", "instance": "node-200"})
+        before = len(posted_texts(slack, incident.channel_id))
+        await _send(paged, page_sender.alert_group(
+            [*storm, one_more], group_labels={"alertname": "NodeDown"}))
+        (said,) = posted_texts(slack, incident.channel_id)[before:]
+        assert said.startswith(":bell: New alert:") and "node-200" in said
+        assert "…and 196 more on the timeline" in card_text(card(slack, incident.channel_id))

@@ -61,3 +61,26 @@ def test_escaped_text_is_clipped_to_slacks_limit_without_breaking_an_entity() ->
     clipped = clip(escape(typed))
     assert len(clipped) <= SECTION_TEXT_LIMIT
     assert clipped.endswith("&lt;…")
+
+
+def test_a_link_cut_by_slacks_limit_goes_whole_however_long_its_url() -> None:
+    from bot.slack.mrkdwn import SECTION_TEXT_LIMIT, clip, link
+
+    # Prometheus graph links carry the whole PromQL expression: hundreds of characters.
+    url = "http://prometheus.example.org/graph?g0.expr=" + "rate(x%5B5m%5D)%2B" * 60
+    lines = [link(url, f"alert {n}") for n in range(5)]
+    clipped = clip("\n".join(lines))
+    assert len(clipped) <= SECTION_TEXT_LIMIT
+    kept = clipped.removesuffix("…").split("\n")
+    assert kept and all(line in lines for line in kept if line)
+
+
+def test_only_web_links_from_pages_are_linked() -> None:
+    from bot.slack.mrkdwn import link
+
+    assert link("https://grafana.example.org/d/x?a=1&b=2", "graph") == \
+        "<https://grafana.example.org/d/x?a=1&b=2|graph>"
+    # Anything else shows the words alone: Slack would make `<javascript:…|x>` or a
+    # `slack://` deep link clickable too.
+    for other in ("javascript:alert(1)", "slack://channel?id=C1", "", None, "  "):
+        assert link(other, "graph") == "graph"
