@@ -44,7 +44,7 @@ class IncidentPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return _pages(self.total, self.per_page)
 
 
 async def private_channels(session: AsyncSession, team_id: str) -> Sequence[str]:
@@ -68,10 +68,11 @@ async def page_of(session: AsyncSession, team_id: str, wanted: IncidentFilter, *
                   private_channels_seen: Collection[str], page: int = 1,
                   per_page: int = PER_PAGE) -> IncidentPage:
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    page = max(1, page)
     where = [visible(team_id, private_channels_seen), *_narrowed(wanted)]
     total = (await session.exec(select(func.count()).select_from(Incident)
                                 .where(*where))).one()
+    # A page past the end (an old link, a narrower filter) shows the last one, not nothing.
+    page = max(1, min(page, _pages(int(total), per_page)))
     rows = (await session.exec(
         select(Incident).where(*where)
         .order_by(col(Incident.created_at).desc(), col(Incident.number).desc())
@@ -85,6 +86,10 @@ async def one(session: AsyncSession, team_id: str, number: int, *,
     return (await session.exec(select(Incident).where(
         visible(team_id, private_channels_seen),
         col(Incident.number) == number))).first()
+
+
+def _pages(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
 
 
 def _narrowed(wanted: IncidentFilter) -> list[ColumnElement[bool]]:

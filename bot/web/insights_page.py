@@ -19,6 +19,7 @@ from bot.usecases.dashboard_reading import Viewer
 from bot.usecases.insights import Insights, StatsQuery, insights_for
 from bot.web import charts
 from bot.web.dashboard import DASHBOARD_ROUTE, Dashboard
+from bot.web.query_values import day, whole_number
 
 MONTHS_SHOWN = 12
 
@@ -31,7 +32,7 @@ class InsightsQuery:
     problems: tuple[str, ...] = ()
 
     def stats_query(self, team_id: str) -> StatsQuery:
-        return StatsQuery(since=_day(self.since), until=_day(self.until),
+        return StatsQuery(since=day(self.since), until=day(self.until),
                           severity=int(self.severity) if self.severity else None,
                           team_id=team_id)
 
@@ -41,13 +42,14 @@ def read(query: Mapping[str, str]) -> InsightsQuery:
     days = {}
     for name in ("since", "until"):
         written = query.get(name, "").strip()
-        if written and _day(written) is None:
-            problems.append(f"“{written}” is not a date (YYYY-MM-DD); it is ignored.")
+        if written and day(written) is None:
+            problems.append(f"“{written[:40]}” is not a date (YYYY-MM-DD, from 1900 to 2999); "
+                            "it is ignored.")
             written = ""
         days[name] = written
     severity = query.get("severity", "").strip().lower().removeprefix("sev")
-    if severity and (not severity.isdigit() or int(severity) not in SEVERITIES):
-        problems.append(f"“{severity}” is not a severity (1 to 4); showing every severity.")
+    if severity and whole_number(severity) not in SEVERITIES:
+        problems.append(f"“{severity[:40]}” is not a severity (1 to 4); showing every severity.")
         severity = ""
     return InsightsQuery(since=days["since"], until=days["until"], severity=severity,
                          problems=tuple(problems))
@@ -110,9 +112,3 @@ def _draw(figures: dict[str, Any], months: list[charts.MonthSpread],
             charts.severity_counts(figures["by_severity"]),
             charts.resolve_times(months))
 
-
-def _day(written: str) -> date | None:
-    try:
-        return date.fromisoformat(written) if written else None
-    except ValueError:
-        return None

@@ -11,6 +11,7 @@ from bot.domain.vocabulary import SEVERITIES, STATUSES, label
 from bot.web import list_query, reminder_words
 from bot.web.dashboard import Dashboard
 from bot.web.presenting import local_time, markdown_html
+from bot.web.query_values import whole_number
 
 
 class Pages:
@@ -38,10 +39,10 @@ class Pages:
 
     async def incident(self, request: web.Request) -> web.StreamResponse:
         viewer = await self.dashboard.page_viewer(request)
-        number = int(request.match_info["number"])
-        version = request.query.get("version", "")
+        # The route allows any digit Python's regular expressions know; ours are ASCII.
+        number = whole_number(request.match_info["number"]) or 0
         record = await self.reading.incident(
-            viewer, number, retro_version=int(version) if version.isdigit() else None)
+            viewer, number, retro_version=whole_number(request.query.get("version", "")))
         csrf = await self.dashboard.csrf_token(request)
 
         def name(user_id: str) -> str:
