@@ -1,5 +1,6 @@
 """What the dashboard shows a signed-in person: the incident list and one incident's record,
-read-only, with private incidents left out for whoever is not in their channel.
+read-only, with private incidents left out for whoever is not in their channel (from the
+insights' counts too).
 
 Slack says who is in a private incident's channel (`gateway.is_member`, cached briefly);
 when Slack will not say, the incident stays hidden: a dashboard that fails open would show
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from bot.db.models import Incident, RoleAssignment
@@ -20,6 +21,7 @@ from bot.domain.incident_listing import IncidentFilter, IncidentPage
 from bot.domain.timeline import sentence
 from bot.retro.facts import people_from_json
 from bot.slack.failures import MembershipUnknown, SlackFailure
+from bot.usecases.insights import StatsQuery
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,12 @@ class DashboardReading:
             return await incident_listing.page_of(session, viewer.team_id, wanted,
                                                   private_channels_seen=seen, page=page,
                                                   per_page=per_page)
+
+    async def stats_query(self, viewer: Viewer, wanted: StatsQuery) -> StatsQuery:
+        """`wanted` narrowed to what this person may see: their workspace's public
+        incidents and the private ones whose channel they are in."""
+        return replace(wanted, team_id=viewer.team_id,
+                       private_channels_seen=await self._private_channels_seen(viewer))
 
     async def incident(self, viewer: Viewer, number: int, *,
                        retro_version: int | None = None) -> IncidentRecord | None:

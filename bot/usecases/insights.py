@@ -59,6 +59,8 @@ class StatsQuery:
     until: date | None = None
     severity: int | None = None
     team_id: str | None = None
+    # None: every incident (the operator's `sitrep stats`); else see `stats.Window`.
+    private_channels_seen: frozenset[str] | None = None
 
     @classmethod
     def last_days(cls, days: int, now: datetime, zone: ZoneInfo, *,
@@ -72,7 +74,8 @@ class StatsQuery:
 
         return Window(since=midnight(self.since) if self.since else None,
                       until=midnight(self.until + timedelta(days=1)) if self.until else None,
-                      severity=self.severity, team_id=self.team_id)
+                      severity=self.severity, team_id=self.team_id,
+                      private_channels_seen=self.private_channels_seen)
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from bot.domain.vocabulary import SEVERITIES
-from bot.usecases.dashboard_reading import Viewer
 from bot.usecases.insights import Insights, StatsQuery, insights_for
 from bot.web import charts
 from bot.web.dashboard import DASHBOARD_ROUTE, Dashboard
@@ -31,10 +30,9 @@ class InsightsQuery:
     severity: str = ""
     problems: tuple[str, ...] = ()
 
-    def stats_query(self, team_id: str) -> StatsQuery:
+    def stats_query(self) -> StatsQuery:
         return StatsQuery(since=day(self.since), until=day(self.until),
-                          severity=int(self.severity) if self.severity else None,
-                          team_id=team_id)
+                          severity=int(self.severity) if self.severity else None)
 
 
 def read(query: Mapping[str, str]) -> InsightsQuery:
@@ -70,15 +68,17 @@ class InsightsPage:
         if query.problems:
             return web.json_response({"error": "bad_query",
                                       "message": " ".join(query.problems)}, status=400)
-        insights = await insights_for(self.deps, query.stats_query(viewer.team_id))
+        visible = await self.dashboard.reading.stats_query(viewer, query.stats_query())
+        insights = await insights_for(self.deps, visible)
         return web.json_response(insights.as_json())
 
     async def page(self, request: web.Request) -> web.StreamResponse:
         viewer = await self.dashboard.page_viewer(request)
         query = read(request.query)
-        insights = await insights_for(self.deps, query.stats_query(viewer.team_id))
+        visible = await self.dashboard.reading.stats_query(viewer, query.stats_query())
+        insights = await insights_for(self.deps, visible)
         figures = insights.as_json()
-        months = await self._months(viewer, query, insights)
+        months = await self._months(visible, insights)
         heat, severities, resolve = await asyncio.to_thread(
             _draw, figures, months, str(self.deps.settings.timezone))
         return self.dashboard.page("insights.html.j2", {
@@ -88,17 +88,15 @@ class InsightsPage:
         }, viewer=viewer, csrf=await self.dashboard.csrf_token(request),
             status=400 if query.problems else 200)
 
-    async def _months(self, viewer: Viewer, query: InsightsQuery,
+    async def _months(self, whole: StatsQuery,
                       insights: Insights) -> list[charts.MonthSpread]:
         shown = list(insights.by_month)[-MONTHS_SHOWN:]
-        whole = query.stats_query(viewer.team_id)
         spreads = []
         for month in shown:
             first = date(int(month[:4]), int(month[5:7]), 1)
             last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-            one = StatsQuery(since=max(first, whole.since) if whole.since else first,
-                             until=min(last, whole.until) if whole.until else last,
-                             severity=whole.severity, team_id=whole.team_id)
+            one = replace(whole, since=max(first, whole.since) if whole.since else first,
+                          until=min(last, whole.until) if whole.until else last)
             found = await insights_for(self.deps, one)
             spreads.append(charts.MonthSpread(month, {
                 severity: (spread.median_s, spread.p90_s)

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from bot.devtools.emulator_openid import CLIENT_ID, CLIENT_SECRET
 from bot.devtools.slack_emulator import SlackEmulator
+from tests.support.clock import MovableClock
 from tests.support.dashboard import Browser, browser, serve_dashboard
 from tests.support.incident_steps import command, start_incident
 from tests.support.served_bot import ServedBot, stop
@@ -157,6 +158,41 @@ async def test_a_private_incident_is_seen_only_by_its_channels_members(
     async with browser(bot.url) as invited:
         await invited.sign_in(bot.slack, "U0CAROL")
         assert (await invited.get(f"/incidents/{private.number}")).status == 200
+
+
+async def test_insights_count_a_private_incident_only_for_its_channels_members(
+        database_url: str, slack: SlackEmulator) -> None:
+    """Its severity, its hour on the heat map or its commander's load would tell whoever is
+    being investigated that a security incident is open."""
+    clock = MovableClock()
+    bot = await serve_dashboard(database_url, slack, clock=clock)
+    try:
+        await start_incident(bot, "sev3 Slow search")
+        await start_incident(bot, "--private sev1 Suspicious logins", user="U0BOB")
+        clock.advance(hours=1)  # an hour of commanding each
+        async with browser(bot.url) as visitor:
+            await _insights_seen_by_a_non_member_and_a_member(bot, visitor)
+    finally:
+        await stop(bot)
+
+
+async def _insights_seen_by_a_non_member_and_a_member(bot: ServedBot,
+                                                      visitor: Browser) -> None:
+    await visitor.sign_in(bot.slack, "U0ALICE")
+    stats = await (await visitor.get("/api/stats")).json()
+    assert (stats["incidents"], stats["open"]) == (1, 1)
+    assert stats["by_severity"]["1"] == 0
+    assert [person["user_id"] for person in stats["people"]] == ["U0ALICE"]
+    page = await (await visitor.get("/insights")).text()
+    assert "<strong>1</strong> incident;" in page
+
+    async with browser(bot.url) as member:
+        await member.sign_in(bot.slack, "U0BOB")
+        stats = await (await member.get("/api/stats")).json()
+        assert (stats["incidents"], stats["by_severity"]["1"]) == (2, 1)
+        assert {person["user_id"] for person in stats["people"]} == {"U0ALICE", "U0BOB"}
+        page = await (await member.get("/insights")).text()
+        assert "<strong>2</strong> incidents;" in page
 
 
 async def test_signing_out_needs_the_pages_token_and_then_ends_the_session(
