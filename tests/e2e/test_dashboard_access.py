@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from sqlalchemy import text
@@ -126,6 +126,26 @@ async def test_a_callback_this_browser_did_not_start_is_refused(
     assert landed.status == 403
     assert (await visitor.get("/api/incidents")).status == 401
     assert bot.slack.calls_to("openid.connect.token") == []
+
+
+@pytest.mark.parametrize("next_path", [
+    "https://evil.example/", "//evil.example/", "/\\evil.example/", "/\t/evil.example/",
+    "/\r\nSet-Cookie: stolen=1", "/" + "a" * 6000,
+])
+async def test_signing_in_never_ends_on_another_site_or_a_broken_answer(
+        bot: ServedBot, visitor: Browser, next_path: str) -> None:
+    bot.slack.openid.sign_in_as("U0ALICE")
+    sent = await visitor.get(f"/login?{urlencode({'next': next_path})}", follow=False)
+    # A browser keeps no cookie over 4096 bytes: the sign-in would come back to nothing.
+    assert len(sent.headers["Set-Cookie"]) < 4096
+    back = await visitor.http.get(sent.headers["Location"], allow_redirects=False)
+    landed = await visitor.http.get(back.headers["Location"], allow_redirects=False)
+    assert landed.status == 302
+    went = landed.headers["Location"]
+    assert went.startswith("/") and not went.startswith("//") and "\\" not in went
+    assert len(went) < 2100
+    assert "stolen" not in landed.headers.getall("Set-Cookie", [""])[0]
+    assert (await visitor.get("/", follow=False)).status == 200
 
 
 async def test_a_cancelled_sign_in_says_so(bot: ServedBot, visitor: Browser) -> None:
