@@ -15,10 +15,13 @@ from sqlalchemy import ColumnElement, and_, false, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Incident, Retrospective
+from bot.db.models import Incident, Retrospective, TimelineEntry
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
+# A page of an incident's timeline: a flood of alerts can leave tens of thousands of
+# entries, and a page holding all of them is megabytes that no one reads at once.
+TIMELINE_PER_PAGE = 500
 _NUMBER = re.compile(r"^(?:inc-?)?(\d{1,9})$", re.IGNORECASE)
 
 
@@ -45,6 +48,25 @@ class IncidentPage:
     @property
     def pages(self) -> int:
         return _pages(self.total, self.per_page)
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """Entries `(page - 1) * per_page` onwards of the timeline, oldest first."""
+
+    entries: Sequence[TimelineEntry]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return _pages(self.total, self.per_page)
+
+    @property
+    def first(self) -> int:
+        """The place of the page's first entry on the whole timeline, counted from 1."""
+        return (self.page - 1) * self.per_page + 1
 
 
 async def private_channels(session: AsyncSession, team_id: str) -> Sequence[str]:
@@ -113,6 +135,19 @@ def _narrowed(wanted: IncidentFilter) -> list[ColumnElement[bool]]:
             matches.append(col(Incident.number) == int(number.group(1)))
         where.append(or_(*matches))
     return where
+
+
+async def timeline_page(session: AsyncSession, incident: Incident, *, page: int,
+                        per_page: int = TIMELINE_PER_PAGE) -> TimelinePage:
+    """One page of the timeline (a page past the end is the last one)."""
+    total = int((await session.exec(select(func.count()).select_from(TimelineEntry).where(
+        col(TimelineEntry.incident_id) == incident.id))).one())
+    page = max(1, min(page, _pages(total, per_page)))
+    entries = (await session.exec(
+        select(TimelineEntry).where(col(TimelineEntry.incident_id) == incident.id)
+        .order_by(col(TimelineEntry.occurred_at), col(TimelineEntry.id))
+        .offset((page - 1) * per_page).limit(per_page))).all()
+    return TimelinePage(entries=entries, total=total, page=page, per_page=per_page)
 
 
 async def retrospectives(session: AsyncSession, incident: Incident) -> Sequence[Retrospective]:

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from bot.db.models import Incident, RoleAssignment
 from bot.deps import Deps
 from bot.domain import incident_listing, incidents, reminder_log
-from bot.domain.incident_listing import IncidentFilter, IncidentPage
+from bot.domain.incident_listing import IncidentFilter, IncidentPage, TimelinePage
 from bot.domain.timeline import sentence
 from bot.retro.facts import people_from_json
 from bot.slack.failures import MembershipUnknown, SlackFailure
@@ -104,6 +104,11 @@ class IncidentRecord:
     channel_url: str | None
     people: Mapping[str, str] = field(default_factory=dict)
     reminders: Sequence[ReminderLine] = ()
+    # Which part of the timeline `timeline` holds (all of it unless a page was asked for).
+    timeline_total: int = 0
+    timeline_page: int = 1
+    timeline_pages: int = 1
+    timeline_first: int = 1
 
 
 class DashboardReading:
@@ -125,8 +130,10 @@ class DashboardReading:
                        private_channels_seen=await self._private_channels_seen(viewer))
 
     async def incident(self, viewer: Viewer, number: int, *,
-                       retro_version: int | None = None) -> IncidentRecord | None:
-        """Incident `number` as recorded, or None when there is none this person may see."""
+                       retro_version: int | None = None,
+                       timeline_page: int | None = None) -> IncidentRecord | None:
+        """Incident `number` as recorded, or None when there is none this person may see;
+        its whole timeline, or only page `timeline_page` of it."""
         seen = await self._private_channels_seen(viewer)
         async with self.deps.sessions() as session:
             incident = await incident_listing.one(session, viewer.team_id, number,
@@ -135,7 +142,13 @@ class DashboardReading:
                 return None
             current = await incidents.current_roles(session, incident)
             history = await incidents.role_history(session, incident)
-            entries = await incidents.timeline(session, incident)
+            if timeline_page is None:
+                entries = await incidents.timeline(session, incident)
+                part = TimelinePage(entries, len(entries), 1, max(1, len(entries)))
+            else:
+                part = await incident_listing.timeline_page(session, incident,
+                                                            page=timeline_page)
+                entries = part.entries
             items = await incidents.action_items(session, incident)
             versions = await incident_listing.retrospectives(session, incident)
             said = await reminder_log.of_incident(session, incident)
@@ -182,7 +195,9 @@ class DashboardReading:
                 handover_hint=r.handover_hint, repeated_at=r.edited_at, answer=r.answer,
                 answered_at=r.answered_at, answered_by=r.answered_by,
                 snoozed_until=r.snoozed_until,
-                permalink=_permalink(channel_url, r.message_ts)) for r in said])
+                permalink=_permalink(channel_url, r.message_ts)) for r in said],
+            timeline_total=part.total, timeline_page=part.page, timeline_pages=part.pages,
+            timeline_first=part.first)
 
     async def _private_channels_seen(self, viewer: Viewer) -> frozenset[str]:
         async with self.deps.sessions() as session:
