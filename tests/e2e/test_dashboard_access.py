@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from aiohttp import ClientSession
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 
-from bot.devtools.emulator_openid import CLIENT_ID, CLIENT_SECRET
+from bot.devtools.emulator_openid import CLIENT_ID, CLIENT_SECRET, Forgery
 from bot.devtools.slack_emulator import SlackEmulator
 from tests.support.clock import MovableClock
 from tests.support.dashboard import Browser, browser, serve_dashboard
@@ -112,6 +114,54 @@ async def test_an_id_token_with_a_wrong_claim_signs_nobody_in(
     landed = await visitor.sign_in(bot.slack)
     assert landed.status == 403
     assert "did not confirm who you are" in await landed.text()
+    assert (await visitor.get("/api/incidents")).status == 401
+
+
+@pytest.mark.parametrize("forgery", ["other_key", "unsigned", "hs256_with_public_key"])
+async def test_an_id_token_slack_did_not_sign_signs_nobody_in(
+        bot: ServedBot, visitor: Browser, forgery: Forgery) -> None:
+    bot.slack.openid.forge_next_id_token(forgery)
+    landed = await visitor.sign_in(bot.slack)
+    assert landed.status == 403
+    assert "did not confirm who you are" in await landed.text()
+    assert (await visitor.get("/api/incidents")).status == 401
+
+
+async def test_an_old_callback_address_opened_again_signs_nobody_in(
+        bot: ServedBot, visitor: Browser) -> None:
+    """From the browser's history, after signing out: its state was used up."""
+    bot.slack.openid.sign_in_as("U0ALICE")
+    sent = await visitor.get("/login", follow=False)
+    back = await visitor.http.get(sent.headers["Location"], allow_redirects=False)
+    callback = back.headers["Location"]
+    assert (await visitor.http.get(callback)).status == 200
+    page = await (await visitor.get("/logout")).text()
+    token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert (await visitor.post("/logout", {"csrf": token}, follow=False)).status == 303
+
+    again = await visitor.http.get(callback)
+    assert again.status == 403
+    assert "already been used" in await again.text()
+    assert (await visitor.get("/api/incidents")).status == 401
+    assert len(bot.slack.calls_to("openid.connect.token")) == 1
+
+
+async def test_slack_refusing_the_code_is_said_in_a_sentence(
+        bot: ServedBot, visitor: Browser) -> None:
+    bot.slack.openid.sign_in_as("U0ALICE")
+    sent = await visitor.get("/login", follow=False)
+    back = await visitor.http.get(sent.headers["Location"], allow_redirects=False)
+    callback = urlsplit(back.headers["Location"])
+    code = parse_qs(callback.query)["code"][0]
+    # The code spent elsewhere first (a second tab, a replay): Slack says invalid_code.
+    async with ClientSession() as http:
+        await AsyncWebClient(base_url=bot.slack.api_url, session=http).openid_connect_token(
+            client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code,
+            redirect_uri=bot.url + "/login/callback")
+    landed = await visitor.get(f"{callback.path}?{callback.query}")
+    assert landed.status == 403
+    shown = await landed.text()
+    assert "did not confirm who you are" in shown and "invalid_code" not in shown
     assert (await visitor.get("/api/incidents")).status == 401
 
 
