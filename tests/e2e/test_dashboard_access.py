@@ -294,6 +294,23 @@ async def test_every_answer_carries_the_security_headers(
     assert "<script>" not in page and " onclick=" not in page and "style=" not in page
 
 
+async def test_behind_https_the_session_cookie_is_secure_and_browsers_are_told_to_stay(
+        database_url: str, slack: SlackEmulator) -> None:
+    served = await serve_dashboard(database_url, slack,
+                                   SITREP_PUBLIC_URL="https://sitrep.example.com")
+    try:
+        async with browser(served.url) as visitor:
+            sent = await visitor.get("/login", follow=False)
+            cookie = sent.headers["Set-Cookie"]
+            for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Max-Age=36000"):
+                assert flag in cookie
+            assert sent.headers["Strict-Transport-Security"].startswith("max-age=")
+            asked = parse_qs(urlsplit(sent.headers["Location"]).query)
+            assert asked["redirect_uri"] == ["https://sitrep.example.com/login/callback"]
+    finally:
+        await stop(served)
+
+
 async def test_the_dashboards_slack_credentials_leave_the_bot_a_single_workspace_app(
         database_url: str, slack: SlackEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """Bolt reads SLACK_CLIENT_ID and SLACK_CLIENT_SECRET from the environment by itself and
