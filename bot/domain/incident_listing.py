@@ -39,22 +39,9 @@ class IncidentFilter:
 
 
 @dataclass(frozen=True)
-class IncidentPage:
-    incidents: Sequence[Incident]
-    total: int
-    page: int
-    per_page: int
+class Paged:
+    """Page `page` of `total` things, `per_page` a page."""
 
-    @property
-    def pages(self) -> int:
-        return _pages(self.total, self.per_page)
-
-
-@dataclass(frozen=True)
-class TimelinePage:
-    """Entries `(page - 1) * per_page` onwards of the timeline, oldest first."""
-
-    entries: Sequence[TimelineEntry]
     total: int
     page: int
     per_page: int
@@ -65,8 +52,20 @@ class TimelinePage:
 
     @property
     def first(self) -> int:
-        """The place of the page's first entry on the whole timeline, counted from 1."""
+        """The place of the page's first thing among them all, counted from 1."""
         return (self.page - 1) * self.per_page + 1
+
+
+@dataclass(frozen=True)
+class IncidentPage(Paged):
+    incidents: Sequence[Incident]
+
+
+@dataclass(frozen=True)
+class TimelinePage(Paged):
+    """Oldest first."""
+
+    entries: Sequence[TimelineEntry]
 
 
 async def private_channels(session: AsyncSession, team_id: str) -> Sequence[str]:

@@ -19,7 +19,7 @@ from bot.deps import Deps
 from bot.domain import incident_listing, incidents, reminder_log
 from bot.domain.incident_listing import IncidentFilter, IncidentPage, TimelinePage
 from bot.domain.timeline import sentence
-from bot.retro.facts import people_from_json
+from bot.retro.facts import RoleSpan, people_from_json
 from bot.slack.failures import MembershipUnknown, SlackFailure
 from bot.usecases.insights import StatsQuery
 
@@ -37,14 +37,6 @@ class Viewer:
     user_id: str
     team_id: str
     name: str = ""
-
-
-@dataclass(frozen=True)
-class RoleSpan:
-    role: str
-    user_id: str
-    started_at: datetime
-    ended_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -144,7 +136,8 @@ class DashboardReading:
             history = await incidents.role_history(session, incident)
             if timeline_page is None:
                 entries = await incidents.timeline(session, incident)
-                part = TimelinePage(entries, len(entries), 1, max(1, len(entries)))
+                part = TimelinePage(entries=entries, total=len(entries), page=1,
+                                    per_page=max(1, len(entries)))
             else:
                 part = await incident_listing.timeline_page(session, incident,
                                                             page=timeline_page)
