@@ -169,3 +169,24 @@ async def test_an_imported_incident_reads_like_the_others(
     assert "Reported by" not in shown
     # Nobody Sitrep does not know was looked up in Slack.
     assert not [call for call in bot.slack.calls_to("users.info") if not call.args.get("user")]
+
+
+async def test_an_incident_still_open_has_no_retrospective_yet_and_says_so(
+        bot: ServedBot, visitor: Browser, contract: ApiContract) -> None:
+    opened = await start_incident(bot, "sev2 Checkout returns 500s")
+    page = await (await visitor.get(f"/incidents/{opened.number}")).text()
+    assert "No retrospective yet" in page and "Resolved" not in page
+    listing = await (await visitor.get("/")).text()
+    assert "<td>open</td>" in listing
+    answer = await visitor.get(f"/api/incidents/{opened.number}")
+    await contract.check(answer)
+    record = await answer.json()
+    assert (record["resolved_at"], record["retrospective"], record["retrospectives"]) == \
+        (None, None, [])
+
+    await command(bot, "resolve Deploy 4512 broke card payments", channel=opened.channel_id)
+    await bot.slack.wait_until_quiet()
+    asked_for_a_missing_version = await visitor.get(f"/incidents/{opened.number}?version=99")
+    shown = await asked_for_a_missing_version.text()
+    assert asked_for_a_missing_version.status == 200
+    assert "No retrospective yet" not in shown and 'aria-current="page">Version 1' in shown
