@@ -66,6 +66,11 @@ def read(query: Mapping[str, str]) -> ListQuery:
                             f"the {words} is ignored.")
             written = ""
         dates[name] = written
+    since, until = day(dates["from"]), day(dates["to"])
+    if since is not None and until is not None and since > until:
+        # Nothing can match; most likely the two were typed the wrong way round.
+        problems.append(f"The start date {dates['from']} is after the end date "
+                        f"{dates['to']}: no incident can match.")
     page = whole_number(query.get("page", "1")) or 1
     return ListQuery(status=status, severity=severity, started_from=dates["from"],
                      started_to=dates["to"],

@@ -108,3 +108,12 @@ async def test_search_wildcards_match_only_themselves(
                           ("db_", ["Disk 90 full on db_2"]), ("_", ["Disk 90 full on db_2"])):
         found = await (await visitor.get(f"/api/incidents?{urlencode({'q': typed})}")).json()
         assert [i["title"] for i in found["incidents"]] == titles, typed
+
+
+async def test_dates_the_wrong_way_round_are_pointed_out(
+        bot: ServedBot, visitor: Browser) -> None:
+    page = await visitor.get("/?from=2026-11-30&to=2026-11-01")
+    assert page.status == 400
+    assert "The start date 2026-11-30 is after the end date 2026-11-01" in await page.text()
+    answer = await visitor.get("/api/incidents?from=2026-11-30&to=2026-11-01")
+    assert (await answer.json())["error"] == "bad_query"
