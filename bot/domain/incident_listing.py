@@ -68,11 +68,14 @@ class TimelinePage(Paged):
     entries: Sequence[TimelineEntry]
 
 
-async def private_channels(session: AsyncSession, team_id: str) -> Sequence[str]:
-    """The channels of the workspace's private incidents (a few, even in a long history)."""
-    rows = (await session.exec(select(Incident.channel_id).where(
-        col(Incident.team_id) == team_id, col(Incident.private).is_(True),
-        col(Incident.channel_id).is_not(None)))).all()
+async def private_channels(session: AsyncSession, team_id: str | None) -> Sequence[str]:
+    """The channels of the workspace's private incidents (a few, even in a long history);
+    every workspace's when `team_id` is None."""
+    where: list[ColumnElement[bool]] = [col(Incident.private).is_(True),
+                                        col(Incident.channel_id).is_not(None)]
+    if team_id is not None:
+        where.append(col(Incident.team_id) == team_id)
+    rows = (await session.exec(select(Incident.channel_id).where(*where))).all()
     return [row for row in rows if row is not None]
 
 

@@ -2,9 +2,7 @@
 read-only, with private incidents left out for whoever is not in their channel (from the
 insights' counts too).
 
-Slack says who is in a private incident's channel (`gateway.is_member`, cached briefly);
-when Slack will not say, the incident stays hidden: a dashboard that fails open would show
-a security incident to the person it is about."""
+Who is in a private incident's channel is Slack's to say (`private_visibility`)."""
 
 from __future__ import annotations
 
@@ -20,14 +18,12 @@ from bot.domain import incident_listing, incidents, reminder_log
 from bot.domain.incident_listing import IncidentFilter, IncidentPage, TimelinePage
 from bot.domain.timeline import sentence
 from bot.retro.facts import RoleSpan, people_from_json
-from bot.slack.failures import MembershipUnknown, SlackFailure
+from bot.slack.failures import SlackFailure
 from bot.usecases.insights import StatsQuery
+from bot.usecases.private_visibility import private_channels_seen
 
 log = logging.getLogger(__name__)
 
-# conversations.members calls at a time when a person's private incidents are checked
-# (each is cached for a minute; Slack allows about 100 a minute).
-MEMBERSHIP_CHECKS_AT_ONCE = 8
 
 
 @dataclass(frozen=True)
@@ -193,24 +189,7 @@ class DashboardReading:
             timeline_first=part.first)
 
     async def _private_channels_seen(self, viewer: Viewer) -> frozenset[str]:
-        async with self.deps.sessions() as session:
-            channels = await incident_listing.private_channels(session, viewer.team_id)
-        if not channels:
-            return frozenset()
-        turns = asyncio.Semaphore(MEMBERSHIP_CHECKS_AT_ONCE)
-
-        async def member(channel_id: str) -> bool:
-            async with turns:
-                try:
-                    return await self.deps.slack.is_member(channel_id, viewer.user_id,
-                                                          recheck_no=False)
-                except MembershipUnknown as unknown:
-                    log.warning("dashboard: Slack would not say who is in %s (%s); its "
-                                "incident stays hidden", channel_id, unknown.error)
-                    return False
-
-        answers = await asyncio.gather(*(member(channel) for channel in channels))
-        return frozenset(c for c, yes in zip(channels, answers, strict=True) if yes)
+        return await private_channels_seen(self.deps, viewer.team_id, viewer.user_id)
 
     async def _names(self, user_ids: Iterable[str]) -> dict[str, str]:
         # An imported incident has no reporter and may have a commander with no Slack id.
