@@ -3,32 +3,13 @@ answer is a page or a JSON error that names the problem, never a 500."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 import pytest
 
-from bot.devtools.slack_emulator import SlackEmulator
-from tests.support.dashboard import Browser, browser, serve_dashboard
+from tests.support.dashboard import Browser
 from tests.support.incident_steps import start_incident
-from tests.support.served_bot import ServedBot, stop
-
-
-@pytest.fixture
-async def bot(database_url: str, slack: SlackEmulator) -> AsyncIterator[ServedBot]:
-    running = await serve_dashboard(database_url, slack)
-    try:
-        yield running
-    finally:
-        await stop(running)
-
-
-@pytest.fixture
-async def visitor(bot: ServedBot) -> AsyncIterator[Browser]:
-    async with browser(bot.url) as opened:
-        await opened.sign_in(bot.slack)
-        yield opened
-
+from tests.support.served_bot import ServedBot
 
 ODD_LIST_QUERIES = [
     "page=%C2%B2",                      # a superscript two: a digit to str.isdigit, not to int
@@ -43,12 +24,12 @@ ODD_LIST_QUERIES = [
 
 @pytest.mark.parametrize("query", ODD_LIST_QUERIES)
 async def test_an_odd_list_query_is_answered_never_a_500(
-        bot: ServedBot, visitor: Browser, query: str) -> None:
-    await start_incident(bot, "sev2 Checkout returns 500s")
-    page = await visitor.get(f"/?{query}")
+        dashboard: ServedBot, signed_in: Browser, query: str) -> None:
+    await start_incident(dashboard, "sev2 Checkout returns 500s")
+    page = await signed_in.get(f"/?{query}")
     assert page.status in {200, 400}, await page.text()
     assert "Something went wrong" not in await page.text()
-    answer = await visitor.get(f"/api/incidents?{query}")
+    answer = await signed_in.get(f"/api/incidents?{query}")
     assert answer.status in {200, 400}, await answer.text()
     assert "error" not in (await answer.json()) or answer.status == 400
 
@@ -58,9 +39,9 @@ async def test_an_odd_list_query_is_answered_never_a_500(
     "/api/incidents/1?version=%C2%B2", "/api/incidents/INC-%D9%A1",
 ])
 async def test_an_odd_incident_address_is_not_found_or_refused_never_a_500(
-        bot: ServedBot, visitor: Browser, path: str) -> None:
-    await start_incident(bot, "sev2 Checkout returns 500s")
-    answer = await visitor.get(path)
+        dashboard: ServedBot, signed_in: Browser, path: str) -> None:
+    await start_incident(dashboard, "sev2 Checkout returns 500s")
+    answer = await signed_in.get(path)
     assert answer.status in {200, 400, 404}, await answer.text()
 
 
@@ -69,51 +50,51 @@ async def test_an_odd_incident_address_is_not_found_or_refused_never_a_500(
     "severity=%C2%B2",
 ])
 async def test_an_odd_insights_query_is_answered_never_a_500(
-        bot: ServedBot, visitor: Browser, query: str) -> None:
-    await start_incident(bot, "sev2 Checkout returns 500s")
-    page = await visitor.get(f"/insights?{query}")
+        dashboard: ServedBot, signed_in: Browser, query: str) -> None:
+    await start_incident(dashboard, "sev2 Checkout returns 500s")
+    page = await signed_in.get(f"/insights?{query}")
     assert page.status in {200, 400}, await page.text()
-    answer = await visitor.get(f"/api/stats?{query}")
+    answer = await signed_in.get(f"/api/stats?{query}")
     assert answer.status in {200, 400}, await answer.text()
 
 
 async def test_a_page_past_the_end_shows_the_last_page(
-        bot: ServedBot, visitor: Browser) -> None:
+        dashboard: ServedBot, signed_in: Browser) -> None:
     for title in ("sev3 First", "sev3 Second", "sev3 Third"):
-        await start_incident(bot, title)
-    found = await (await visitor.get("/api/incidents?per_page=2&page=9")).json()
+        await start_incident(dashboard, title)
+    found = await (await signed_in.get("/api/incidents?per_page=2&page=9")).json()
     assert (found["page"], found["pages"], found["total"]) == (2, 2, 3)
     assert [i["title"] for i in found["incidents"]] == ["First"]
-    by_number = await (await visitor.get("/api/incidents?per_page=2&page=999999999")).json()
+    by_number = await (await signed_in.get("/api/incidents?per_page=2&page=999999999")).json()
     assert by_number["page"] == 2
 
 
 async def test_a_date_no_calendar_can_hold_is_named_and_ignored(
-        bot: ServedBot, visitor: Browser) -> None:
-    await start_incident(bot, "sev2 Checkout returns 500s")
-    page = await visitor.get("/?to=9999-12-31")
+        dashboard: ServedBot, signed_in: Browser) -> None:
+    await start_incident(dashboard, "sev2 Checkout returns 500s")
+    page = await signed_in.get("/?to=9999-12-31")
     assert page.status == 400
     shown = await page.text()
     assert "“9999-12-31” is not a date" in shown and "Checkout returns 500s" in shown
-    answer = await visitor.get("/api/stats?until=9999-12-31")
+    answer = await signed_in.get("/api/stats?until=9999-12-31")
     assert answer.status == 400
     assert "9999-12-31" in (await answer.json())["message"]
 
 
 async def test_search_wildcards_match_only_themselves(
-        bot: ServedBot, visitor: Browser) -> None:
-    await start_incident(bot, "sev3 Disk 100% full on db-1")
-    await start_incident(bot, "sev3 Disk 90 full on db_2")
+        dashboard: ServedBot, signed_in: Browser) -> None:
+    await start_incident(dashboard, "sev3 Disk 100% full on db-1")
+    await start_incident(dashboard, "sev3 Disk 90 full on db_2")
     for typed, titles in (("100%", ["Disk 100% full on db-1"]), ("%", ["Disk 100% full on db-1"]),
                           ("db_", ["Disk 90 full on db_2"]), ("_", ["Disk 90 full on db_2"])):
-        found = await (await visitor.get(f"/api/incidents?{urlencode({'q': typed})}")).json()
+        found = await (await signed_in.get(f"/api/incidents?{urlencode({'q': typed})}")).json()
         assert [i["title"] for i in found["incidents"]] == titles, typed
 
 
 async def test_dates_the_wrong_way_round_are_pointed_out(
-        bot: ServedBot, visitor: Browser) -> None:
-    page = await visitor.get("/?from=2026-11-30&to=2026-11-01")
+        dashboard: ServedBot, signed_in: Browser) -> None:
+    page = await signed_in.get("/?from=2026-11-30&to=2026-11-01")
     assert page.status == 400
     assert "The start date 2026-11-30 is after the end date 2026-11-01" in await page.text()
-    answer = await visitor.get("/api/incidents?from=2026-11-30&to=2026-11-01")
+    answer = await signed_in.get("/api/incidents?from=2026-11-30&to=2026-11-01")
     assert (await answer.json())["error"] == "bad_query"
