@@ -23,17 +23,14 @@ from tests.support.settings import BOT_TOKEN
 
 
 @pytest.fixture
-async def bot(database_url: str, slack: SlackEmulator) -> AsyncIterator[ServedBot]:
-    running = await serve_dashboard(database_url, slack)
-    try:
-        yield running
-    finally:
-        await stop(running)
+async def bot(dashboard: ServedBot) -> ServedBot:
+    return dashboard
 
 
 @pytest.fixture
-async def visitor(bot: ServedBot) -> AsyncIterator[Browser]:
-    async with browser(bot.url) as opened:
+async def visitor(dashboard: ServedBot) -> AsyncIterator[Browser]:
+    """A browser not signed in yet."""
+    async with browser(dashboard.url) as opened:
         yield opened
 
 
