@@ -174,3 +174,29 @@ async def test_an_incident_still_open_has_no_retrospective_yet_and_says_so(
     shown = await asked_for_a_missing_version.text()
     assert asked_for_a_missing_version.status == 200
     assert "No retrospective yet" not in shown and 'aria-current="page">Version 1' in shown
+
+
+async def test_every_time_shown_is_the_teams_local_time(
+        database_url: str, slack: SlackEmulator) -> None:
+    """03:15 UTC on Monday is still Sunday evening in New York, where the team works."""
+    clock = MovableClock(datetime(2026, 11, 30, 3, 15, tzinfo=UTC))
+    served = await serve_dashboard(database_url, slack, clock=clock,
+                                   SITREP_TIMEZONE="America/New_York")
+    try:
+        opened = await start_incident(served, "sev2 Checkout returns 500s")
+        async with browser(served.url) as visitor:
+            await visitor.sign_in(slack)
+            listing = await (await visitor.get("/")).text()
+            assert ">2026-11-29 22:15</time>" in listing
+            page = await (await visitor.get(f"/incidents/{opened.number}")).text()
+            timeline = page[page.index('id="timeline-title"'):page.index('id="reminders-title"')]
+            assert ">2026-11-29 22:15</time>" in page.split('id="roles-title"')[0]
+            assert ">2026-11-29 22:15</time>" in timeline
+            assert "Times are in America/New_York." in page
+            sunday = await (await visitor.get("/api/incidents?to=2026-11-29")).json()
+            monday = await (await visitor.get("/api/incidents?from=2026-11-30")).json()
+            assert (sunday["total"], monday["total"]) == (1, 0)
+            stats = await (await visitor.get("/api/stats")).json()
+            assert (stats["by_weekday"]["Sun"], stats["by_hour"]["22"]) == (1, 1)
+    finally:
+        await stop(served)
