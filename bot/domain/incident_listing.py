@@ -79,6 +79,15 @@ async def private_channels(session: AsyncSession, team_id: str | None) -> Sequen
     return [row for row in rows if row is not None]
 
 
+async def private_channel_of(session: AsyncSession, team_id: str,
+                             number: int) -> str | None:
+    """The channel of incident `number` when it is private (whose members alone may see
+    it), else None."""
+    return (await session.exec(select(Incident.channel_id).where(
+        col(Incident.team_id) == team_id, col(Incident.number) == number,
+        col(Incident.private).is_(True)))).first()
+
+
 def visible(team_id: str, private_channels_seen: Collection[str]) -> ColumnElement[bool]:
     """Incidents of the workspace this person may see: every public one, and the private
     ones whose channel they are in (an unopened private incident has no members)."""

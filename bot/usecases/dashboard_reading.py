@@ -20,7 +20,7 @@ from bot.domain.timeline import sentence
 from bot.retro.facts import RoleSpan, people_from_json
 from bot.slack.failures import SlackFailure
 from bot.usecases.insights import StatsQuery
-from bot.usecases.private_visibility import private_channels_seen
+from bot.usecases.private_visibility import private_channels_seen, sees
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,12 @@ class DashboardReading:
                        timeline_page: int | None = None) -> IncidentRecord | None:
         """Incident `number` as recorded, or None when there is none this person may see;
         its whole timeline, or only page `timeline_page` of it."""
-        seen = await self._private_channels_seen(viewer)
+        # One incident needs one membership, not every private channel's.
+        async with self.deps.sessions() as session:
+            channel = await incident_listing.private_channel_of(session, viewer.team_id,
+                                                                number)
+        seen = frozenset({channel}) if channel is not None and await sees(
+            self.deps, channel, viewer.user_id) else frozenset()
         async with self.deps.sessions() as session:
             incident = await incident_listing.one(session, viewer.team_id, number,
                                                   private_channels_seen=seen)

@@ -31,12 +31,18 @@ async def private_channels_seen(deps: Deps, team_id: str | None,
 
     async def member(channel_id: str) -> bool:
         async with turns:
-            try:
-                return await deps.slack.is_member(channel_id, user_id, recheck_no=False)
-            except MembershipUnknown as unknown:
-                log.warning("Slack would not say who is in %s (%s); its private incident "
-                            "stays hidden from %s", channel_id, unknown.error, user_id)
-                return False
+            return await sees(deps, channel_id, user_id)
 
     answers = await asyncio.gather(*(member(channel) for channel in channels))
     return frozenset(c for c, yes in zip(channels, answers, strict=True) if yes)
+
+
+async def sees(deps: Deps, channel_id: str, user_id: str) -> bool:
+    """Whether `user_id` is in the private incident channel `channel_id` (no when Slack
+    will not say)."""
+    try:
+        return await deps.slack.is_member(channel_id, user_id, recheck_no=False)
+    except MembershipUnknown as unknown:
+        log.warning("Slack would not say who is in %s (%s); its private incident stays "
+                    "hidden from %s", channel_id, unknown.error, user_id)
+        return False

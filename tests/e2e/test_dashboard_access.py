@@ -262,6 +262,21 @@ async def _insights_seen_by_a_non_member_and_a_member(bot: ServedBot,
         assert "<strong>2</strong> incidents;" in page
 
 
+async def test_opening_one_private_incident_asks_slack_about_its_channel_alone(
+        bot: ServedBot, visitor: Browser) -> None:
+    """A long history holds many private incidents; Slack allows about 100 member lists a
+    minute, and a page that asked for all of them would wait for Slack's rate limit."""
+    opened = [await start_incident(bot, f"--private sev2 Leak {n}", user="U0BOB")
+              for n in range(4)]
+    await bot.slack.wait_until_quiet()
+    asked_before = len(bot.slack.calls_to("conversations.members"))
+    bot.slack.openid.sign_in_as("U0BOB")
+    landed = await visitor.get(f"/incidents/{opened[2].number}")  # signs in on the way
+    assert landed.status == 200 and "Leak 2" in await landed.text()
+    asked = bot.slack.calls_to("conversations.members")[asked_before:]
+    assert {call.args["channel"] for call in asked} == {opened[2].channel_id}
+
+
 async def test_signing_out_needs_the_pages_token_and_then_ends_the_session(
         bot: ServedBot, visitor: Browser) -> None:
     await visitor.sign_in(bot.slack)
