@@ -267,8 +267,7 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
               "start in that window.", file=sys.stderr)
         return EXIT_USAGE
     # The operator reads the database itself: private incidents count too.
-    query = StatsQuery(since=args.since, until=args.until, severity=args.severity,
-                       private=True)
+    query = StatsQuery(since=args.since, until=args.until, severity=args.severity)
     try:
         insights = asyncio.run(insights_from(settings, query, now=SystemClock().now()))
     except DBAPIError as failed:

@@ -155,7 +155,7 @@ def _plan_stats(insights: InsightsInSlack, parsed: commands.ParsedCommand, where
     chart = commands.parse_stats(parsed.rest)
 
     async def work() -> str | None:
-        headline = await insights.headline(where.team_id)
+        headline = await insights.headline(where.team_id, where.user_id)
         await respond(text=headline.text, blocks=headline.blocks, response_type="ephemeral",
                       replace_original=False)
         return await insights.send_chart(where.user_id, headline) if chart else None

@@ -11,18 +11,25 @@ back to the ``redirect_uri`` with ``code`` and ``state``. The app exchanges the 
 Here the person is whoever ``sign_in_as`` chose (Alice by default): the authorize page
 sends the browser straight back. ``next_id_token`` changes the claims of the next token
 (a wrong nonce, another workspace, an expired token), as a hostile or broken provider
-would; ``reject_next_authorization`` answers as Slack does when a person clicks Cancel."""
+would; ``forge_next_id_token`` signs it as Slack never would (another key, no signature,
+or HS256 keyed with Slack's public key), as a forger would; ``reject_next_authorization``
+answers as Slack does when a person clicks Cancel."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import jwt
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
@@ -37,6 +44,8 @@ ID_TOKEN_LIFETIME_S = 3600
 CODE_LIFETIME_S = 600
 USER_TOKEN_PREFIX = "xoxp-openid-"
 SCOPES = frozenset({"openid", "profile", "email"})
+
+Forgery = Literal["other_key", "unsigned", "hs256_with_public_key"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class OpenIdProvider:
         self._codes: dict[str, _Grant] = {}
         self.user_tokens: dict[str, _Grant] = {}
         self._next_claims: dict[str, Any] = {}
+        self._forge_next: Forgery | None = None
         self._reject_next: str | None = None
 
     # -- the test's side ------------------------------------------------------------------
@@ -72,6 +82,9 @@ class OpenIdProvider:
     def next_id_token(self, **claims: Any) -> None:
         """The next id_token carries these claims instead (``None`` removes one)."""
         self._next_claims.update(claims)
+
+    def forge_next_id_token(self, forgery: Forgery) -> None:
+        self._forge_next = forgery
 
     def reject_next_authorization(self, error: str = "access_denied") -> None:
         self._reject_next = error
@@ -149,6 +162,16 @@ class OpenIdProvider:
         claims = {**self._claims(grant, id_token=True), **self._next_claims}
         self._next_claims = {}
         claims = {name: value for name, value in claims.items() if value is not None}
+        forgery, self._forge_next = self._forge_next, None
+        if forgery == "other_key":
+            stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            return jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": self.key_id})
+        if forgery == "unsigned":
+            return _unsigned(claims, key_id=self.key_id)
+        if forgery == "hs256_with_public_key":
+            public = self._key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            return _hs256(claims, public, key_id=self.key_id)
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id})
 
     def _claims(self, grant: _Grant, *, id_token: bool) -> dict[str, Any]:
@@ -175,6 +198,24 @@ class OpenIdProvider:
             if grant.nonce is not None:
                 claims["nonce"] = grant.nonce
         return claims
+
+
+def _segment(value: dict[str, Any]) -> bytes:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=")
+
+
+def _unsigned(claims: dict[str, Any], *, key_id: str) -> str:
+    """`alg: none` (PyJWT will not write one)."""
+    return (_segment({"alg": "none", "typ": "JWT", "kid": key_id}) + b"."
+            + _segment(claims) + b".").decode()
+
+
+def _hs256(claims: dict[str, Any], secret: bytes, *, key_id: str) -> str:
+    """HS256 keyed with bytes anyone can read (PyJWT refuses a PEM key for HMAC)."""
+    signed = _segment({"alg": "HS256", "typ": "JWT", "kid": key_id}) + b"." + _segment(claims)
+    signature = base64.urlsafe_b64encode(
+        hmac.new(secret, signed, hashlib.sha256).digest()).rstrip(b"=")
+    return (signed + b"." + signature).decode()
 
 
 def _page(status: int, error: str) -> web.Response:

@@ -15,10 +15,13 @@ from sqlalchemy import ColumnElement, and_, false, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Incident, Retrospective
+from bot.db.models import Incident, Retrospective, TimelineEntry
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
+# A page of an incident's timeline: a flood of alerts can leave tens of thousands of
+# entries, and a page holding all of them is megabytes that no one reads at once.
+TIMELINE_PER_PAGE = 500
 _NUMBER = re.compile(r"^(?:inc-?)?(\d{1,9})$", re.IGNORECASE)
 
 
@@ -36,23 +39,53 @@ class IncidentFilter:
 
 
 @dataclass(frozen=True)
-class IncidentPage:
-    incidents: Sequence[Incident]
+class Paged:
+    """Page `page` of `total` things, `per_page` a page."""
+
     total: int
     page: int
     per_page: int
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return _pages(self.total, self.per_page)
+
+    @property
+    def first(self) -> int:
+        """The place of the page's first thing among them all, counted from 1."""
+        return (self.page - 1) * self.per_page + 1
 
 
-async def private_channels(session: AsyncSession, team_id: str) -> Sequence[str]:
-    """The channels of the workspace's private incidents (a few, even in a long history)."""
-    rows = (await session.exec(select(Incident.channel_id).where(
-        col(Incident.team_id) == team_id, col(Incident.private).is_(True),
-        col(Incident.channel_id).is_not(None)))).all()
+@dataclass(frozen=True)
+class IncidentPage(Paged):
+    incidents: Sequence[Incident]
+
+
+@dataclass(frozen=True)
+class TimelinePage(Paged):
+    """Oldest first."""
+
+    entries: Sequence[TimelineEntry]
+
+
+async def private_channels(session: AsyncSession, team_id: str | None) -> Sequence[str]:
+    """The channels of the workspace's private incidents (a few, even in a long history);
+    every workspace's when `team_id` is None."""
+    where: list[ColumnElement[bool]] = [col(Incident.private).is_(True),
+                                        col(Incident.channel_id).is_not(None)]
+    if team_id is not None:
+        where.append(col(Incident.team_id) == team_id)
+    rows = (await session.exec(select(Incident.channel_id).where(*where))).all()
     return [row for row in rows if row is not None]
+
+
+async def private_channel_of(session: AsyncSession, team_id: str,
+                             number: int) -> str | None:
+    """The channel of incident `number` when it is private (whose members alone may see
+    it), else None."""
+    return (await session.exec(select(Incident.channel_id).where(
+        col(Incident.team_id) == team_id, col(Incident.number) == number,
+        col(Incident.private).is_(True)))).first()
 
 
 def visible(team_id: str, private_channels_seen: Collection[str]) -> ColumnElement[bool]:
@@ -68,10 +101,11 @@ async def page_of(session: AsyncSession, team_id: str, wanted: IncidentFilter, *
                   private_channels_seen: Collection[str], page: int = 1,
                   per_page: int = PER_PAGE) -> IncidentPage:
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    page = max(1, page)
     where = [visible(team_id, private_channels_seen), *_narrowed(wanted)]
     total = (await session.exec(select(func.count()).select_from(Incident)
                                 .where(*where))).one()
+    # A page past the end (an old link, a narrower filter) shows the last one, not nothing.
+    page = max(1, min(page, _pages(int(total), per_page)))
     rows = (await session.exec(
         select(Incident).where(*where)
         .order_by(col(Incident.created_at).desc(), col(Incident.number).desc())
@@ -85,6 +119,10 @@ async def one(session: AsyncSession, team_id: str, number: int, *,
     return (await session.exec(select(Incident).where(
         visible(team_id, private_channels_seen),
         col(Incident.number) == number))).first()
+
+
+def _pages(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
 
 
 def _narrowed(wanted: IncidentFilter) -> list[ColumnElement[bool]]:
@@ -108,6 +146,19 @@ def _narrowed(wanted: IncidentFilter) -> list[ColumnElement[bool]]:
             matches.append(col(Incident.number) == int(number.group(1)))
         where.append(or_(*matches))
     return where
+
+
+async def timeline_page(session: AsyncSession, incident: Incident, *, page: int,
+                        per_page: int = TIMELINE_PER_PAGE) -> TimelinePage:
+    """One page of the timeline (a page past the end is the last one)."""
+    total = int((await session.exec(select(func.count()).select_from(TimelineEntry).where(
+        col(TimelineEntry.incident_id) == incident.id))).one())
+    page = max(1, min(page, _pages(total, per_page)))
+    entries = (await session.exec(
+        select(TimelineEntry).where(col(TimelineEntry.incident_id) == incident.id)
+        .order_by(col(TimelineEntry.occurred_at), col(TimelineEntry.id))
+        .offset((page - 1) * per_page).limit(per_page))).all()
+    return TimelinePage(entries=entries, total=total, page=page, per_page=per_page)
 
 
 async def retrospectives(session: AsyncSession, incident: Incident) -> Sequence[Retrospective]:

@@ -54,14 +54,15 @@ CONFIDENCE: Final = 0.95
 @dataclass(frozen=True)
 class Window:
     """Which incidents: started in [since, until) (UTC instants), of one severity, of one
-    workspace; None means no bound. Private incidents only when asked for: their very
-    existence is kept from whoever is not in their channel, and a count shows it."""
+    workspace; None means no bound. `private_channels_seen`, when given, leaves out every
+    private incident but those in these channels: a count, an hour or a commander's load
+    would tell a non-member that a security incident exists (the dashboard's rule)."""
 
     since: datetime | None = None
     until: datetime | None = None
     severity: int | None = None
     team_id: str | None = None
-    private: bool = False
+    private_channels_seen: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -333,8 +334,13 @@ def _where(window: Window, alias: str = "i") -> tuple[str, list[BindParameter[An
     if window.team_id is not None:
         clauses.append(f"{alias}.team_id = :team_id")
         values["team_id"] = window.team_id
-    if not window.private:
-        clauses.append(f"NOT {alias}.private")
+    if window.private_channels_seen is not None:
+        seen = {f"seen_{n}": channel
+                for n, channel in enumerate(sorted(window.private_channels_seen))}
+        members_of = (f" OR {alias}.channel_id IN ({', '.join(':' + name for name in seen)})"
+                      if seen else "")
+        clauses.append(f"(NOT {alias}.private{members_of})")
+        values.update(seen)
     return " AND ".join(clauses), binds, values
 
 

@@ -1,31 +1,29 @@
 """What the dashboard shows a signed-in person: the incident list and one incident's record,
-read-only, with private incidents left out for whoever is not in their channel.
+read-only, with private incidents left out for whoever is not in their channel (from the
+insights' counts too).
 
-Slack says who is in a private incident's channel (`gateway.is_member`, cached briefly);
-when Slack will not say, the incident stays hidden: a dashboard that fails open would show
-a security incident to the person it is about."""
+Who is in a private incident's channel is Slack's to say (`private_visibility`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from bot.db.models import Incident, RoleAssignment
 from bot.deps import Deps
 from bot.domain import incident_listing, incidents, reminder_log
-from bot.domain.incident_listing import IncidentFilter, IncidentPage
+from bot.domain.incident_listing import IncidentFilter, IncidentPage, TimelinePage
 from bot.domain.timeline import sentence
-from bot.retro.facts import people_from_json
-from bot.slack.failures import MembershipUnknown, SlackFailure
+from bot.retro.facts import RoleSpan, people_from_json
+from bot.slack.failures import SlackFailure
+from bot.usecases.insights import StatsQuery
+from bot.usecases.private_visibility import private_channels_seen, sees
 
 log = logging.getLogger(__name__)
 
-# conversations.members calls at a time when a person's private incidents are checked
-# (each is cached for a minute; Slack allows about 100 a minute).
-MEMBERSHIP_CHECKS_AT_ONCE = 8
 
 
 @dataclass(frozen=True)
@@ -35,14 +33,6 @@ class Viewer:
     user_id: str
     team_id: str
     name: str = ""
-
-
-@dataclass(frozen=True)
-class RoleSpan:
-    role: str
-    user_id: str
-    started_at: datetime
-    ended_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -102,6 +92,11 @@ class IncidentRecord:
     channel_url: str | None
     people: Mapping[str, str] = field(default_factory=dict)
     reminders: Sequence[ReminderLine] = ()
+    # Which part of the timeline `timeline` holds (all of it unless a page was asked for).
+    timeline_total: int = 0
+    timeline_page: int = 1
+    timeline_pages: int = 1
+    timeline_first: int = 1
 
 
 class DashboardReading:
@@ -116,10 +111,23 @@ class DashboardReading:
                                                   private_channels_seen=seen, page=page,
                                                   per_page=per_page)
 
+    async def stats_query(self, viewer: Viewer, wanted: StatsQuery) -> StatsQuery:
+        """`wanted` narrowed to what this person may see: their workspace's public
+        incidents and the private ones whose channel they are in."""
+        return replace(wanted, team_id=viewer.team_id,
+                       private_channels_seen=await self._private_channels_seen(viewer))
+
     async def incident(self, viewer: Viewer, number: int, *,
-                       retro_version: int | None = None) -> IncidentRecord | None:
-        """Incident `number` as recorded, or None when there is none this person may see."""
-        seen = await self._private_channels_seen(viewer)
+                       retro_version: int | None = None,
+                       timeline_page: int | None = None) -> IncidentRecord | None:
+        """Incident `number` as recorded, or None when there is none this person may see;
+        its whole timeline, or only page `timeline_page` of it."""
+        # One incident needs one membership, not every private channel's.
+        async with self.deps.sessions() as session:
+            channel = await incident_listing.private_channel_of(session, viewer.team_id,
+                                                                number)
+        seen = frozenset({channel}) if channel is not None and await sees(
+            self.deps, channel, viewer.user_id) else frozenset()
         async with self.deps.sessions() as session:
             incident = await incident_listing.one(session, viewer.team_id, number,
                                                   private_channels_seen=seen)
@@ -127,7 +135,14 @@ class DashboardReading:
                 return None
             current = await incidents.current_roles(session, incident)
             history = await incidents.role_history(session, incident)
-            entries = await incidents.timeline(session, incident)
+            if timeline_page is None:
+                entries = await incidents.timeline(session, incident)
+                part = TimelinePage(entries=entries, total=len(entries), page=1,
+                                    per_page=max(1, len(entries)))
+            else:
+                part = await incident_listing.timeline_page(session, incident,
+                                                            page=timeline_page)
+                entries = part.entries
             items = await incidents.action_items(session, incident)
             versions = await incident_listing.retrospectives(session, incident)
             said = await reminder_log.of_incident(session, incident)
@@ -174,27 +189,12 @@ class DashboardReading:
                 handover_hint=r.handover_hint, repeated_at=r.edited_at, answer=r.answer,
                 answered_at=r.answered_at, answered_by=r.answered_by,
                 snoozed_until=r.snoozed_until,
-                permalink=_permalink(channel_url, r.message_ts)) for r in said])
+                permalink=_permalink(channel_url, r.message_ts)) for r in said],
+            timeline_total=part.total, timeline_page=part.page, timeline_pages=part.pages,
+            timeline_first=part.first)
 
     async def _private_channels_seen(self, viewer: Viewer) -> frozenset[str]:
-        async with self.deps.sessions() as session:
-            channels = await incident_listing.private_channels(session, viewer.team_id)
-        if not channels:
-            return frozenset()
-        turns = asyncio.Semaphore(MEMBERSHIP_CHECKS_AT_ONCE)
-
-        async def member(channel_id: str) -> bool:
-            async with turns:
-                try:
-                    return await self.deps.slack.is_member(channel_id, viewer.user_id,
-                                                          recheck_no=False)
-                except MembershipUnknown as unknown:
-                    log.warning("dashboard: Slack would not say who is in %s (%s); its "
-                                "incident stays hidden", channel_id, unknown.error)
-                    return False
-
-        answers = await asyncio.gather(*(member(channel) for channel in channels))
-        return frozenset(c for c, yes in zip(channels, answers, strict=True) if yes)
+        return await private_channels_seen(self.deps, viewer.team_id, viewer.user_id)
 
     async def _names(self, user_ids: Iterable[str]) -> dict[str, str]:
         # An imported incident has no reporter and may have a commander with no Slack id.

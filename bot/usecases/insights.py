@@ -17,8 +17,10 @@ team_id=...)` is the window `/incident stats` shows. The heat map as an image:
 days in `SITREP_TIMEZONE`, both included. Recorded and imported incidents count alike
 (both are rows of `incident`, their commanders rows of `role_assignment`).
 
-Private incidents are left out unless `StatsQuery(private=True)` (the command line's
-operator; not a reader who may not be in their channels).
+Every private incident counts unless `StatsQuery(private_channels_seen=…)` names the
+private channels the reader is in: the dashboard and `/incident stats` pass the reader's
+(a count would tell a non-member that a private incident exists); the command line's
+operator, who reads the database itself, passes none.
 
 `as_json()` keys: incidents, since, until, severity, private_included, timezone;
 by_weekday {"Mon": n…};
@@ -74,10 +76,8 @@ class StatsQuery:
     until: date | None = None
     severity: int | None = None
     team_id: str | None = None
-    # Private incidents (started with --private) are left out unless the reader may know
-    # of them all: the command line's operator may; a Slack user or a dashboard reader
-    # not in their channels may not, since even a count would show that one exists.
-    private: bool = False
+    # None: every incident (the operator's `sitrep stats`); else see `stats.Window`.
+    private_channels_seen: frozenset[str] | None = None
 
     @classmethod
     def last_days(cls, days: int, now: datetime, zone: ZoneInfo, *,
@@ -91,7 +91,8 @@ class StatsQuery:
 
         return Window(since=midnight(self.since) if self.since else None,
                       until=midnight(self.until + timedelta(days=1)) if self.until else None,
-                      severity=self.severity, team_id=self.team_id, private=self.private)
+                      severity=self.severity, team_id=self.team_id,
+                      private_channels_seen=self.private_channels_seen)
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ class Insights:
             "since": _day(self.query.since),
             "until": _day(self.query.until),
             "severity": self.query.severity,
-            "private_included": self.query.private,
+            # Every private incident counted, or only those of the reader's channels.
+            "private_included": self.query.private_channels_seen is None,
             "timezone": self.zone.key,
             "by_weekday": dict(zip(WEEKDAYS, self.by_weekday, strict=True)),
             "weekday_test": {"chi2": test.chi2, "dof": test.dof, "p_value": test.p_value,

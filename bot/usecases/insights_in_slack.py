@@ -4,7 +4,7 @@ they ask for it, the weekday-by-hour heat map sent to them alone."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from bot.deps import Deps
@@ -12,6 +12,7 @@ from bot.slack import insights_wording as words
 from bot.slack.insights_blocks import stats_headline
 from bot.usecases.insights import Insights, StatsQuery, insights_for
 from bot.usecases.insights_chart import weekday_hour_heatmap
+from bot.usecases.private_visibility import private_channels_seen
 
 HEADLINE_DAYS: Final = 90
 
@@ -28,11 +29,15 @@ class InsightsInSlack:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    async def headline(self, team_id: str) -> Headline:
-        """The workspace's last 90 days, counted in its time zone."""
+    async def headline(self, team_id: str, user_id: str) -> Headline:
+        """The workspace's last 90 days, counted in its time zone: the public incidents
+        and the private ones whose channel `user_id` is in (a private incident's severity,
+        hour or commander would tell anyone else it exists)."""
         zone = self.deps.settings.timezone
-        found = await insights_for(self.deps, StatsQuery.last_days(
-            HEADLINE_DAYS, self.deps.clock.now(), zone, team_id=team_id or None))
+        query = StatsQuery.last_days(HEADLINE_DAYS, self.deps.clock.now(), zone,
+                                     team_id=team_id or None)
+        seen = await private_channels_seen(self.deps, query.team_id, user_id)
+        found = await insights_for(self.deps, replace(query, private_channels_seen=seen))
         blocks = stats_headline(
             days=HEADLINE_DAYS, incidents=found.incidents, open_now=found.open,
             by_severity=found.by_severity, test=found.weekday_test, by_hour=found.by_hour,

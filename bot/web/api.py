@@ -17,6 +17,7 @@ from bot.domain.vocabulary import label
 from bot.usecases.dashboard_reading import IncidentRecord
 from bot.web import list_query, reminder_words
 from bot.web.dashboard import DASHBOARD_ROUTE, Dashboard
+from bot.web.query_values import whole_number
 
 OPENAPI_DOCUMENT = Path(__file__).parent / "openapi.json"
 
@@ -50,10 +51,10 @@ class Api:
         query = list_query.read(request.query)
         if query.problems:
             return _error(400, "bad_query", " ".join(query.problems))
-        per_page = request.query.get("per_page", "")
+        per_page = whole_number(request.query.get("per_page", ""))
         listing = await self.reading.incidents(
             viewer, query.filter(self.timezone), page=query.page,
-            **({"per_page": int(per_page)} if per_page.isdigit() else {}))
+            **({"per_page": per_page} if per_page is not None else {}))
         return web.json_response({
             "incidents": [summary(incident) for incident in listing.incidents],
             "page": listing.page, "per_page": listing.per_page, "total": listing.total,
@@ -61,14 +62,13 @@ class Api:
 
     async def incident(self, request: web.Request) -> web.StreamResponse:
         viewer = await self.dashboard.api_viewer(request)
-        written = request.match_info["number"].strip().lower().removeprefix("inc-")
-        if not written.isdigit() or len(written) > 9:
+        number = whole_number(request.match_info["number"].strip().lower().removeprefix("inc-"))
+        if number is None:
             return _error(400, "bad_number", "Give an incident's number, as 12 or INC-12.")
-        version = request.query.get("version", "")
         record = await self.reading.incident(
-            viewer, int(written), retro_version=int(version) if version.isdigit() else None)
+            viewer, number, retro_version=whole_number(request.query.get("version", "")))
         if record is None:
-            return _error(404, "not_found", f"There is no {label(int(written))} you may see.")
+            return _error(404, "not_found", f"There is no {label(number)} you may see.")
         return web.json_response(detail(record))
 
 

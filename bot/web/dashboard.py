@@ -270,11 +270,17 @@ def _is_dashboard(request: web.Request) -> bool:
     return bool(route.name and route.name.startswith(DASHBOARD_ROUTE + "."))
 
 
+# The path rides in the session cookie until Slack sends the person back; browsers drop a
+# cookie past 4 KB, and the sign-in would then come back to no session at all.
+LONGEST_NEXT = 2000
+
+
 def _local_path(path: str) -> str:
     """Where to go after signing in: a path on this site, never another site's address."""
     parts = urlsplit(path)
     if parts.scheme or parts.netloc or not path.startswith("/") or path.startswith("//") \
-            or "\\" in path:
+            or "\\" in path or len(path) > LONGEST_NEXT \
+            or not path.isprintable():
         return "/"
     return path
 

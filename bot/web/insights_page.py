@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from bot.domain.vocabulary import SEVERITIES
-from bot.usecases.dashboard_reading import Viewer
 from bot.usecases.insights import Insights, StatsQuery, insights_for
 from bot.web import charts
 from bot.web.dashboard import DASHBOARD_ROUTE, Dashboard
+from bot.web.query_values import day, whole_number
 
 MONTHS_SHOWN = 12
 
@@ -30,10 +30,9 @@ class InsightsQuery:
     severity: str = ""
     problems: tuple[str, ...] = ()
 
-    def stats_query(self, team_id: str) -> StatsQuery:
-        return StatsQuery(since=_day(self.since), until=_day(self.until),
-                          severity=int(self.severity) if self.severity else None,
-                          team_id=team_id)
+    def stats_query(self) -> StatsQuery:
+        return StatsQuery(since=day(self.since), until=day(self.until),
+                          severity=int(self.severity) if self.severity else None)
 
 
 def read(query: Mapping[str, str]) -> InsightsQuery:
@@ -41,13 +40,14 @@ def read(query: Mapping[str, str]) -> InsightsQuery:
     days = {}
     for name in ("since", "until"):
         written = query.get(name, "").strip()
-        if written and _day(written) is None:
-            problems.append(f"“{written}” is not a date (YYYY-MM-DD); it is ignored.")
+        if written and day(written) is None:
+            problems.append(f"“{written[:40]}” is not a date (YYYY-MM-DD, from 1900 to 2999); "
+                            "it is ignored.")
             written = ""
         days[name] = written
     severity = query.get("severity", "").strip().lower().removeprefix("sev")
-    if severity and (not severity.isdigit() or int(severity) not in SEVERITIES):
-        problems.append(f"“{severity}” is not a severity (1 to 4); showing every severity.")
+    if severity and whole_number(severity) not in SEVERITIES:
+        problems.append(f"“{severity[:40]}” is not a severity (1 to 4); showing every severity.")
         severity = ""
     return InsightsQuery(since=days["since"], until=days["until"], severity=severity,
                          problems=tuple(problems))
@@ -68,15 +68,17 @@ class InsightsPage:
         if query.problems:
             return web.json_response({"error": "bad_query",
                                       "message": " ".join(query.problems)}, status=400)
-        insights = await insights_for(self.deps, query.stats_query(viewer.team_id))
+        visible = await self.dashboard.reading.stats_query(viewer, query.stats_query())
+        insights = await insights_for(self.deps, visible)
         return web.json_response(insights.as_json())
 
     async def page(self, request: web.Request) -> web.StreamResponse:
         viewer = await self.dashboard.page_viewer(request)
         query = read(request.query)
-        insights = await insights_for(self.deps, query.stats_query(viewer.team_id))
+        visible = await self.dashboard.reading.stats_query(viewer, query.stats_query())
+        insights = await insights_for(self.deps, visible)
         figures = insights.as_json()
-        months = await self._months(viewer, query, insights)
+        months = await self._months(visible, insights)
         heat, severities, resolve = await asyncio.to_thread(
             _draw, figures, months, str(self.deps.settings.timezone))
         return self.dashboard.page("insights.html.j2", {
@@ -86,17 +88,15 @@ class InsightsPage:
         }, viewer=viewer, csrf=await self.dashboard.csrf_token(request),
             status=400 if query.problems else 200)
 
-    async def _months(self, viewer: Viewer, query: InsightsQuery,
+    async def _months(self, whole: StatsQuery,
                       insights: Insights) -> list[charts.MonthSpread]:
         shown = list(insights.by_month)[-MONTHS_SHOWN:]
-        whole = query.stats_query(viewer.team_id)
         spreads = []
         for month in shown:
             first = date(int(month[:4]), int(month[5:7]), 1)
             last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-            one = StatsQuery(since=max(first, whole.since) if whole.since else first,
-                             until=min(last, whole.until) if whole.until else last,
-                             severity=whole.severity, team_id=whole.team_id)
+            one = replace(whole, since=max(first, whole.since) if whole.since else first,
+                          until=min(last, whole.until) if whole.until else last)
             found = await insights_for(self.deps, one)
             spreads.append(charts.MonthSpread(month, {
                 severity: (spread.median_s, spread.p90_s)
@@ -110,9 +110,3 @@ def _draw(figures: dict[str, Any], months: list[charts.MonthSpread],
             charts.severity_counts(figures["by_severity"]),
             charts.resolve_times(months))
 
-
-def _day(written: str) -> date | None:
-    try:
-        return date.fromisoformat(written) if written else None
-    except ValueError:
-        return None

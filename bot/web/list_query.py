@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.incident_listing import IncidentFilter
 from bot.domain.vocabulary import SEVERITIES, STATUSES
+from bot.web.query_values import day, plain_text, whole_number
 
 MAX_SEARCH = 200
 
@@ -26,8 +27,8 @@ class ListQuery:
 
     def filter(self, timezone: ZoneInfo) -> IncidentFilter:
         """Dates are days in the team's time zone; `to` includes its whole day."""
-        since = _day(self.started_from)
-        until = _day(self.started_to)
+        since = day(self.started_from)
+        until = day(self.started_to)
         return IncidentFilter(
             status=self.status or None,
             severity=int(self.severity) if self.severity else None,
@@ -51,28 +52,28 @@ def read(query: Mapping[str, str]) -> ListQuery:
     problems: list[str] = []
     status = query.get("status", "").strip().lower()
     if status and status not in STATUSES:
-        problems.append(f"“{status}” is not a status; showing every status.")
+        problems.append(f"“{status[:40]}” is not a status; showing every status.")
         status = ""
     severity = query.get("severity", "").strip().lower().removeprefix("sev")
-    if severity and (not severity.isdigit() or int(severity) not in SEVERITIES):
-        problems.append(f"“{severity}” is not a severity (1 to 4); showing every severity.")
+    if severity and whole_number(severity) not in SEVERITIES:
+        problems.append(f"“{severity[:40]}” is not a severity (1 to 4); showing every severity.")
         severity = ""
     dates = {}
     for name, words in (("from", "start date"), ("to", "end date")):
         written = query.get(name, "").strip()
-        if written and _day(written) is None:
-            problems.append(f"“{written}” is not a date (YYYY-MM-DD); the {words} is ignored.")
+        if written and day(written) is None:
+            problems.append(f"“{written[:40]}” is not a date (YYYY-MM-DD, from 1900 to 2999); "
+                            f"the {words} is ignored.")
             written = ""
         dates[name] = written
-    page_written = query.get("page", "1").strip()
-    page = int(page_written) if page_written.isdigit() and int(page_written) > 0 else 1
+    since, until = day(dates["from"]), day(dates["to"])
+    if since is not None and until is not None and since > until:
+        # Nothing can match; most likely the two were typed the wrong way round.
+        problems.append(f"The start date {dates['from']} is after the end date "
+                        f"{dates['to']}: no incident can match.")
+    page = whole_number(query.get("page", "1")) or 1
     return ListQuery(status=status, severity=severity, started_from=dates["from"],
-                     started_to=dates["to"], text=query.get("q", "").strip()[:MAX_SEARCH],
+                     started_to=dates["to"],
+                     text=plain_text(query.get("q", ""), longest=MAX_SEARCH),
                      page=page, problems=tuple(problems))
 
-
-def _day(written: str) -> date | None:
-    try:
-        return date.fromisoformat(written) if written else None
-    except ValueError:
-        return None

@@ -11,6 +11,7 @@ from bot.domain.vocabulary import SEVERITIES, STATUSES, label
 from bot.web import list_query, reminder_words
 from bot.web.dashboard import Dashboard
 from bot.web.presenting import local_time, markdown_html
+from bot.web.query_values import whole_number
 
 
 class Pages:
@@ -38,11 +39,20 @@ class Pages:
 
     async def incident(self, request: web.Request) -> web.StreamResponse:
         viewer = await self.dashboard.page_viewer(request)
-        number = int(request.match_info["number"])
-        version = request.query.get("version", "")
+        # The route allows any digit Python's regular expressions know; ours are ASCII.
+        number = whole_number(request.match_info["number"]) or 0
+        version = whole_number(request.query.get("version", ""))
         record = await self.reading.incident(
-            viewer, number, retro_version=int(version) if version.isdigit() else None)
+            viewer, number, retro_version=version,
+            timeline_page=whole_number(request.query.get("entries", "")) or 1)
         csrf = await self.dashboard.csrf_token(request)
+
+        def entries_link(page: int) -> str:
+            params = {"version": str(version) if version else "",
+                      "entries": str(page) if page > 1 else ""}
+            kept = {name: value for name, value in params.items() if value}
+            return f"/incidents/{number}" + (f"?{urlencode(kept)}" if kept else "") \
+                + "#timeline-title"
 
         def name(user_id: str) -> str:
             return record.people.get(user_id, user_id) if record is not None else user_id
@@ -59,7 +69,7 @@ class Pages:
             "i": record.incident,
             "retro_html": (markdown_html(record.retro_markdown)
                            if record.retro_markdown is not None else None),
-            "name": name,
+            "name": name, "entries_link": entries_link,
             "reminders": [(line, reminder_words.asked(
                 line, review_due_on=record.incident.review_due_on),
                 reminder_words.outcome(line, name=name, local=local))

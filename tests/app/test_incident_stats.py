@@ -16,6 +16,7 @@ from bot.devtools.slack_emulator import SlackEmulator
 from tests.support.app_under_test import AppUnderTest, app_under_test
 from tests.support.clock import MovableClock
 from tests.support.history import Past, write_history
+from tests.support.incident_steps import start_incident
 from tests.support.settings import make_settings
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -124,3 +125,27 @@ async def test_a_mistyped_argument_is_explained_and_nothing_is_done(
 async def test_help_lists_stats(bot: AppUnderTest) -> None:
     response = await bot.client.slash_command("help")
     assert "`/incident stats [chart]`" in response.message
+
+
+async def test_a_private_incident_counts_only_for_its_channels_members(
+        bot: AppUnderTest) -> None:
+    """Its severity and commander in anyone's headline would tell whoever is being
+    investigated that a security incident is open."""
+    await start_incident(bot, "sev3 Slow search")
+    await start_incident(bot, "--private sev1 Suspicious logins", user="U0BOB")
+    clock = bot.deps.clock
+    assert isinstance(clock, MovableClock)
+    clock.advance(hours=1)  # an hour of commanding each
+
+    await bot.client.slash_command("stats", user_id="U0ALICE", channel_id="C0GENERAL",
+                                   response_key="outsider")
+    shown = _texts((await bot.slack.wait_for_response("outsider")).body["blocks"])
+    assert "*1 incident*" in shown
+    assert "sev1 0" in shown and "<@U0BOB>" not in shown
+
+    await bot.client.slash_command("stats", user_id="U0BOB", channel_id="C0GENERAL",
+                                   response_key="member")
+    shown = _texts((await bot.slack.wait_for_response("member")).body["blocks"])
+    assert "*2 incidents*" in shown
+    assert "sev1 1" in shown and "<@U0BOB>" in shown
+    await bot.settle()

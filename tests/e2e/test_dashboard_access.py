@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from aiohttp import ClientSession
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 
-from bot.devtools.emulator_openid import CLIENT_ID, CLIENT_SECRET
+from bot.devtools.emulator_openid import CLIENT_ID, CLIENT_SECRET, Forgery
 from bot.devtools.slack_emulator import SlackEmulator
+from tests.support.clock import MovableClock
 from tests.support.dashboard import Browser, browser, serve_dashboard
 from tests.support.incident_steps import command, start_incident
 from tests.support.served_bot import ServedBot, stop
@@ -20,17 +23,14 @@ from tests.support.settings import BOT_TOKEN
 
 
 @pytest.fixture
-async def bot(database_url: str, slack: SlackEmulator) -> AsyncIterator[ServedBot]:
-    running = await serve_dashboard(database_url, slack)
-    try:
-        yield running
-    finally:
-        await stop(running)
+async def bot(dashboard: ServedBot) -> ServedBot:
+    return dashboard
 
 
 @pytest.fixture
-async def visitor(bot: ServedBot) -> AsyncIterator[Browser]:
-    async with browser(bot.url) as opened:
+async def visitor(dashboard: ServedBot) -> AsyncIterator[Browser]:
+    """A browser not signed in yet."""
+    async with browser(dashboard.url) as opened:
         yield opened
 
 
@@ -114,6 +114,54 @@ async def test_an_id_token_with_a_wrong_claim_signs_nobody_in(
     assert (await visitor.get("/api/incidents")).status == 401
 
 
+@pytest.mark.parametrize("forgery", ["other_key", "unsigned", "hs256_with_public_key"])
+async def test_an_id_token_slack_did_not_sign_signs_nobody_in(
+        bot: ServedBot, visitor: Browser, forgery: Forgery) -> None:
+    bot.slack.openid.forge_next_id_token(forgery)
+    landed = await visitor.sign_in(bot.slack)
+    assert landed.status == 403
+    assert "did not confirm who you are" in await landed.text()
+    assert (await visitor.get("/api/incidents")).status == 401
+
+
+async def test_an_old_callback_address_opened_again_signs_nobody_in(
+        bot: ServedBot, visitor: Browser) -> None:
+    """From the browser's history, after signing out: its state was used up."""
+    bot.slack.openid.sign_in_as("U0ALICE")
+    sent = await visitor.get("/login", follow=False)
+    back = await visitor.http.get(sent.headers["Location"], allow_redirects=False)
+    callback = back.headers["Location"]
+    assert (await visitor.http.get(callback)).status == 200
+    page = await (await visitor.get("/logout")).text()
+    token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert (await visitor.post("/logout", {"csrf": token}, follow=False)).status == 303
+
+    again = await visitor.http.get(callback)
+    assert again.status == 403
+    assert "already been used" in await again.text()
+    assert (await visitor.get("/api/incidents")).status == 401
+    assert len(bot.slack.calls_to("openid.connect.token")) == 1
+
+
+async def test_slack_refusing_the_code_is_said_in_a_sentence(
+        bot: ServedBot, visitor: Browser) -> None:
+    bot.slack.openid.sign_in_as("U0ALICE")
+    sent = await visitor.get("/login", follow=False)
+    back = await visitor.http.get(sent.headers["Location"], allow_redirects=False)
+    callback = urlsplit(back.headers["Location"])
+    code = parse_qs(callback.query)["code"][0]
+    # The code spent elsewhere first (a second tab, a replay): Slack says invalid_code.
+    async with ClientSession() as http:
+        await AsyncWebClient(base_url=bot.slack.api_url, session=http).openid_connect_token(
+            client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code,
+            redirect_uri=bot.url + "/login/callback")
+    landed = await visitor.get(f"{callback.path}?{callback.query}")
+    assert landed.status == 403
+    shown = await landed.text()
+    assert "did not confirm who you are" in shown and "invalid_code" not in shown
+    assert (await visitor.get("/api/incidents")).status == 401
+
+
 async def test_a_callback_this_browser_did_not_start_is_refused(
         bot: ServedBot, visitor: Browser) -> None:
     # Someone else's sign-in link (their code, their state) opened in this browser.
@@ -125,6 +173,26 @@ async def test_a_callback_this_browser_did_not_start_is_refused(
     assert landed.status == 403
     assert (await visitor.get("/api/incidents")).status == 401
     assert bot.slack.calls_to("openid.connect.token") == []
+
+
+@pytest.mark.parametrize("next_path", [
+    "https://evil.example/", "//evil.example/", "/\\evil.example/", "/\t/evil.example/",
+    "/\r\nSet-Cookie: stolen=1", "/" + "a" * 6000,
+])
+async def test_signing_in_never_ends_on_another_site_or_a_broken_answer(
+        bot: ServedBot, visitor: Browser, next_path: str) -> None:
+    bot.slack.openid.sign_in_as("U0ALICE")
+    sent = await visitor.get(f"/login?{urlencode({'next': next_path})}", follow=False)
+    # A browser keeps no cookie over 4096 bytes: the sign-in would come back to nothing.
+    assert len(sent.headers["Set-Cookie"]) < 4096
+    back = await visitor.http.get(sent.headers["Location"], allow_redirects=False)
+    landed = await visitor.http.get(back.headers["Location"], allow_redirects=False)
+    assert landed.status == 302
+    went = landed.headers["Location"]
+    assert went.startswith("/") and not went.startswith("//") and "\\" not in went
+    assert len(went) < 2100
+    assert "stolen" not in landed.headers.getall("Set-Cookie", [""])[0]
+    assert (await visitor.get("/", follow=False)).status == 200
 
 
 async def test_a_cancelled_sign_in_says_so(bot: ServedBot, visitor: Browser) -> None:
@@ -159,6 +227,56 @@ async def test_a_private_incident_is_seen_only_by_its_channels_members(
         assert (await invited.get(f"/incidents/{private.number}")).status == 200
 
 
+async def test_insights_count_a_private_incident_only_for_its_channels_members(
+        database_url: str, slack: SlackEmulator) -> None:
+    """Its severity, its hour on the heat map or its commander's load would tell whoever is
+    being investigated that a security incident is open."""
+    clock = MovableClock()
+    bot = await serve_dashboard(database_url, slack, clock=clock)
+    try:
+        await start_incident(bot, "sev3 Slow search")
+        await start_incident(bot, "--private sev1 Suspicious logins", user="U0BOB")
+        clock.advance(hours=1)  # an hour of commanding each
+        async with browser(bot.url) as visitor:
+            await _insights_seen_by_a_non_member_and_a_member(bot, visitor)
+    finally:
+        await stop(bot)
+
+
+async def _insights_seen_by_a_non_member_and_a_member(bot: ServedBot,
+                                                      visitor: Browser) -> None:
+    await visitor.sign_in(bot.slack, "U0ALICE")
+    stats = await (await visitor.get("/api/stats")).json()
+    assert (stats["incidents"], stats["open"]) == (1, 1)
+    assert stats["by_severity"]["1"] == 0
+    assert [person["user_id"] for person in stats["people"]] == ["U0ALICE"]
+    page = await (await visitor.get("/insights")).text()
+    assert "<strong>1</strong> incident;" in page
+
+    async with browser(bot.url) as member:
+        await member.sign_in(bot.slack, "U0BOB")
+        stats = await (await member.get("/api/stats")).json()
+        assert (stats["incidents"], stats["by_severity"]["1"]) == (2, 1)
+        assert {person["user_id"] for person in stats["people"]} == {"U0ALICE", "U0BOB"}
+        page = await (await member.get("/insights")).text()
+        assert "<strong>2</strong> incidents;" in page
+
+
+async def test_opening_one_private_incident_asks_slack_about_its_channel_alone(
+        bot: ServedBot, visitor: Browser) -> None:
+    """A long history holds many private incidents; Slack allows about 100 member lists a
+    minute, and a page that asked for all of them would wait for Slack's rate limit."""
+    opened = [await start_incident(bot, f"--private sev2 Leak {n}", user="U0BOB")
+              for n in range(4)]
+    await bot.slack.wait_until_quiet()
+    asked_before = len(bot.slack.calls_to("conversations.members"))
+    bot.slack.openid.sign_in_as("U0BOB")
+    landed = await visitor.get(f"/incidents/{opened[2].number}")  # signs in on the way
+    assert landed.status == 200 and "Leak 2" in await landed.text()
+    asked = bot.slack.calls_to("conversations.members")[asked_before:]
+    assert {call.args["channel"] for call in asked} == {opened[2].channel_id}
+
+
 async def test_signing_out_needs_the_pages_token_and_then_ends_the_session(
         bot: ServedBot, visitor: Browser) -> None:
     await visitor.sign_in(bot.slack)
@@ -186,6 +304,23 @@ async def test_every_answer_carries_the_security_headers(
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
     page = await (await visitor.get("/")).text()
     assert "<script>" not in page and " onclick=" not in page and "style=" not in page
+
+
+async def test_behind_https_the_session_cookie_is_secure_and_browsers_are_told_to_stay(
+        database_url: str, slack: SlackEmulator) -> None:
+    served = await serve_dashboard(database_url, slack,
+                                   SITREP_PUBLIC_URL="https://sitrep.example.com")
+    try:
+        async with browser(served.url) as visitor:
+            sent = await visitor.get("/login", follow=False)
+            cookie = sent.headers["Set-Cookie"]
+            for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Max-Age=36000"):
+                assert flag in cookie
+            assert sent.headers["Strict-Transport-Security"].startswith("max-age=")
+            asked = parse_qs(urlsplit(sent.headers["Location"]).query)
+            assert asked["redirect_uri"] == ["https://sitrep.example.com/login/callback"]
+    finally:
+        await stop(served)
 
 
 async def test_the_dashboards_slack_credentials_leave_the_bot_a_single_workspace_app(

@@ -3,7 +3,6 @@ OpenAPI document at /api/openapi.json describes it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,30 +17,14 @@ from tests.support.served_bot import ServedBot, stop
 from tests.support.sitrep_cli import clean_environment, run_sitrep
 
 
-@pytest.fixture
-async def bot(database_url: str, slack: SlackEmulator) -> AsyncIterator[ServedBot]:
-    running = await serve_dashboard(database_url, slack)
-    try:
-        yield running
-    finally:
-        await stop(running)
-
-
-@pytest.fixture
-async def visitor(bot: ServedBot) -> AsyncIterator[Browser]:
-    async with browser(bot.url) as opened:
-        await opened.sign_in(bot.slack)
-        yield opened
-
-
 @pytest.fixture(scope="module")
 def contract() -> ApiContract:
     return ApiContract()
 
 
 async def test_the_served_document_is_the_one_answers_are_checked_against(
-        bot: ServedBot, visitor: Browser, contract: ApiContract) -> None:
-    served = await visitor.get("/api/openapi.json")
+        dashboard: ServedBot, signed_in: Browser, contract: ApiContract) -> None:
+    served = await signed_in.get("/api/openapi.json")
     assert served.status == 200
     document = await served.json()
     assert {"/api/incidents", "/api/incidents/{number}", "/api/stats"} <= set(document["paths"])
@@ -49,15 +32,15 @@ async def test_the_served_document_is_the_one_answers_are_checked_against(
 
 
 async def test_an_incident_from_start_to_retrospective(
-        bot: ServedBot, visitor: Browser, contract: ApiContract) -> None:
-    opened = await start_incident(bot, "sev2 Checkout returns 500s")
-    await command(bot, "role scribe <@U0CAROL|carol>", channel=opened.channel_id)
-    await command(bot, "note Rolled back deploy 4512", channel=opened.channel_id)
-    await command(bot, "action Add a canary stage <@U0BOB|bob>", channel=opened.channel_id)
-    await command(bot, "resolve Deploy 4512 broke card payments", channel=opened.channel_id)
-    await bot.slack.wait_until_quiet()
+        dashboard: ServedBot, signed_in: Browser, contract: ApiContract) -> None:
+    opened = await start_incident(dashboard, "sev2 Checkout returns 500s")
+    await command(dashboard, "role scribe <@U0CAROL|carol>", channel=opened.channel_id)
+    await command(dashboard, "note Rolled back deploy 4512", channel=opened.channel_id)
+    await command(dashboard, "action Add a canary stage <@U0BOB|bob>", channel=opened.channel_id)
+    await command(dashboard, "resolve Deploy 4512 broke card payments", channel=opened.channel_id)
+    await dashboard.slack.wait_until_quiet()
 
-    answer = await visitor.get(f"/api/incidents/INC-{opened.number}")
+    answer = await signed_in.get(f"/api/incidents/INC-{opened.number}")
     await contract.check(answer)
     record = await answer.json()
     assert record["label"] == f"INC-{opened.number}"
@@ -70,41 +53,41 @@ async def test_an_incident_from_start_to_retrospective(
     assert [v["version"] for v in record["retrospectives"]] == [1]
     assert "Checkout returns 500s" in record["retrospective"]["markdown"]
 
-    listing = await visitor.get("/api/incidents?status=resolved&severity=2&q=checkout")
+    listing = await signed_in.get("/api/incidents?status=resolved&severity=2&q=checkout")
     await contract.check(listing)
     assert [i["number"] for i in (await listing.json())["incidents"]] == [opened.number]
 
 
 async def test_the_list_is_newest_first_and_paginated(
-        bot: ServedBot, visitor: Browser, contract: ApiContract) -> None:
-    numbers = [(await start_incident(bot, f"sev3 Problem {n}")).number for n in range(3)]
-    first = await visitor.get("/api/incidents?per_page=2")
+        dashboard: ServedBot, signed_in: Browser, contract: ApiContract) -> None:
+    numbers = [(await start_incident(dashboard, f"sev3 Problem {n}")).number for n in range(3)]
+    first = await signed_in.get("/api/incidents?per_page=2")
     await contract.check(first)
     page = await first.json()
     assert (page["total"], page["pages"]) == (3, 2)
     assert [i["number"] for i in page["incidents"]] == numbers[::-1][:2]
-    second = await (await visitor.get("/api/incidents?per_page=2&page=2")).json()
+    second = await (await signed_in.get("/api/incidents?per_page=2&page=2")).json()
     assert [i["number"] for i in second["incidents"]] == [numbers[0]]
 
 
 async def test_refusals_are_described_too(
-        bot: ServedBot, visitor: Browser, contract: ApiContract) -> None:
+        dashboard: ServedBot, signed_in: Browser, contract: ApiContract) -> None:
     for path, status in (("/api/incidents/999", 404), ("/api/incidents?from=yesterday", 400),
                          ("/api/stats?severity=9", 400)):
-        answer = await visitor.get(path)
+        answer = await signed_in.get(path)
         assert answer.status == status
         await contract.check(answer)
-    async with browser(bot.url) as stranger:
+    async with browser(dashboard.url) as stranger:
         refused = await stranger.get("/api/incidents")
         assert refused.status == 401
         await contract.check(refused)
 
 
 async def test_stats_are_the_insights_use_cases_object(
-        bot: ServedBot, visitor: Browser, contract: ApiContract) -> None:
-    opened = await start_incident(bot, "sev1 Database down")
-    await command(bot, "resolve Failed over", channel=opened.channel_id)
-    answer = await visitor.get("/api/stats")
+        dashboard: ServedBot, signed_in: Browser, contract: ApiContract) -> None:
+    opened = await start_incident(dashboard, "sev1 Database down")
+    await command(dashboard, "resolve Failed over", channel=opened.channel_id)
+    answer = await signed_in.get("/api/stats")
     await contract.check(answer)
     stats = await answer.json()
     assert stats["incidents"] == 1
@@ -140,21 +123,21 @@ async def test_dates_are_days_in_the_teams_time_zone_and_sessions_end(
 
 
 async def test_an_imported_incident_reads_like_the_others(
-        bot: ServedBot, visitor: Browser, contract: ApiContract, tmp_path: Path) -> None:
+        dashboard: ServedBot, signed_in: Browser, contract: ApiContract, tmp_path: Path) -> None:
     """Brought in with `sitrep import`: no channel, no reporter Sitrep knows, a commander
     known only by an email, and still a page and an answer like any incident's."""
-    opened = await start_incident(bot, "sev2 Checkout returns 500s")
+    opened = await start_incident(dashboard, "sev2 Checkout returns 500s")
     history = tmp_path / "history.csv"
     history.write_text(
         "id,title,severity,started_at,mitigated_at,resolved_at,commander,summary\n"
         "PD-7,Search down,1,2026-03-06T09:00+00:00,2026-03-06T09:40+00:00,"
         "2026-03-06T11:00+00:00,dana@example.com,Index rebuilt\n", encoding="utf-8")
     imported = await run_sitrep("import", str(history), cwd=tmp_path, env=clean_environment(
-        DATABASE_URL=bot.settings.database_url))
+        DATABASE_URL=dashboard.settings.database_url))
     assert imported.returncode == 0, imported.stderr
     number = opened.number + 1
 
-    answer = await visitor.get(f"/api/incidents/INC-{number}")
+    answer = await signed_in.get(f"/api/incidents/INC-{number}")
     await contract.check(answer)
     record = await answer.json()
     assert (record["title"], record["reporter"], record["channel_url"]) == (
@@ -162,10 +145,58 @@ async def test_an_imported_incident_reads_like_the_others(
     assert record["roles"][0]["person"] == {"id": "dana@example.com",
                                             "name": "dana@example.com"}
     assert record["roles_now"] == {}
-    page = await visitor.get(f"/incidents/{number}")
+    page = await signed_in.get(f"/incidents/{number}")
     assert page.status == 200
     shown = await page.text()
     assert "dana@example.com" in shown and "where it is PD-7" in shown
     assert "Reported by" not in shown
     # Nobody Sitrep does not know was looked up in Slack.
-    assert not [call for call in bot.slack.calls_to("users.info") if not call.args.get("user")]
+    assert not [call for call in dashboard.slack.calls_to("users.info")
+                if not call.args.get("user")]
+
+
+async def test_an_incident_still_open_has_no_retrospective_yet_and_says_so(
+        dashboard: ServedBot, signed_in: Browser, contract: ApiContract) -> None:
+    opened = await start_incident(dashboard, "sev2 Checkout returns 500s")
+    page = await (await signed_in.get(f"/incidents/{opened.number}")).text()
+    assert "No retrospective yet" in page and "Resolved" not in page
+    listing = await (await signed_in.get("/")).text()
+    assert "<td>open</td>" in listing
+    answer = await signed_in.get(f"/api/incidents/{opened.number}")
+    await contract.check(answer)
+    record = await answer.json()
+    assert (record["resolved_at"], record["retrospective"], record["retrospectives"]) == \
+        (None, None, [])
+
+    await command(dashboard, "resolve Deploy 4512 broke card payments", channel=opened.channel_id)
+    await dashboard.slack.wait_until_quiet()
+    asked_for_a_missing_version = await signed_in.get(f"/incidents/{opened.number}?version=99")
+    shown = await asked_for_a_missing_version.text()
+    assert asked_for_a_missing_version.status == 200
+    assert "No retrospective yet" not in shown and 'aria-current="page">Version 1' in shown
+
+
+async def test_every_time_shown_is_the_teams_local_time(
+        database_url: str, slack: SlackEmulator) -> None:
+    """03:15 UTC on Monday is still Sunday evening in New York, where the team works."""
+    clock = MovableClock(datetime(2026, 11, 30, 3, 15, tzinfo=UTC))
+    served = await serve_dashboard(database_url, slack, clock=clock,
+                                   SITREP_TIMEZONE="America/New_York")
+    try:
+        opened = await start_incident(served, "sev2 Checkout returns 500s")
+        async with browser(served.url) as visitor:
+            await visitor.sign_in(slack)
+            listing = await (await visitor.get("/")).text()
+            assert ">2026-11-29 22:15</time>" in listing
+            page = await (await visitor.get(f"/incidents/{opened.number}")).text()
+            timeline = page[page.index('id="timeline-title"'):page.index('id="reminders-title"')]
+            assert ">2026-11-29 22:15</time>" in page.split('id="roles-title"')[0]
+            assert ">2026-11-29 22:15</time>" in timeline
+            assert "Times are in America/New_York." in page
+            sunday = await (await visitor.get("/api/incidents?to=2026-11-29")).json()
+            monday = await (await visitor.get("/api/incidents?from=2026-11-30")).json()
+            assert (sunday["total"], monday["total"]) == (1, 0)
+            stats = await (await visitor.get("/api/stats")).json()
+            assert (stats["by_weekday"]["Sun"], stats["by_hour"]["22"]) == (1, 1)
+    finally:
+        await stop(served)

@@ -29,9 +29,10 @@ async def serve_dashboard(database_url: str, slack: SlackEmulator, *,
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = make_settings(database_url, slack, SLACK_CLIENT_ID=CLIENT_ID,
-                             SLACK_CLIENT_SECRET=CLIENT_SECRET, SITREP_PUBLIC_URL=url,
-                             SITREP_SESSION_SECRET=SESSION_SECRET, **overrides)
+    # SITREP_PUBLIC_URL may be overridden: the address behind a TLS proxy, say.
+    settings = make_settings(database_url, slack, **{
+        "SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SITREP_PUBLIC_URL": url, "SITREP_SESSION_SECRET": SESSION_SECRET, **overrides})
     running = await start_bot(settings, sock=sock, clock=clock)
     client = SignedSlackClient(url + EVENTS_PATH, SIGNING_SECRET, slack)
     return ServedBot(running=running, url=url, slack=slack, client=client, settings=settings)

@@ -1,5 +1,6 @@
 """A past of incidents written straight into the database, as a recorded or imported
-history leaves it: the incident rows, their commanders, their action items."""
+history leaves it: the incident rows, their commanders, their action items, a long
+timeline."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+
 from bot.db.engine import SessionFactory
-from bot.db.models import ActionItem, Incident, RoleAssignment
+from bot.db.models import ActionItem, Incident, RoleAssignment, TimelineEntry
 from bot.domain.vocabulary import Role, Status
 
 
@@ -59,3 +64,18 @@ async def write_history(sessions: SessionFactory, past: Sequence[Past]) -> None:
                                        text="follow up", created_by="U0REPORTER",
                                        created_at=incident.started, due_on=due,
                                        done_at=incident.started if done else None))
+
+
+async def write_timeline(engine: AsyncEngine, incident_number: int, count: int, *,
+                         first_at: datetime) -> None:
+    """`count` notes on incident `incident_number`'s timeline, a second apart, "note 1" on:
+    the flood an alert storm leaves."""
+    async with engine.begin() as connection:
+        found = (await connection.execute(
+            select(Incident.id, Incident.team_id).where(
+                col(Incident.number) == incident_number))).one()
+        await connection.execute(insert(TimelineEntry), [
+            {"team_id": found.team_id, "incident_id": found.id, "kind": "note",
+             "via": "command", "text": f"note {n}", "author_id": "U0ALICE",
+             "occurred_at": first_at + timedelta(seconds=n), "created_at": first_at}
+            for n in range(1, count + 1)])
