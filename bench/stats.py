@@ -121,7 +121,7 @@ async def _one(options: StatsOptions, kind: str, size: int, workdir: Path) -> li
             await write_synthetic_history(engine, size, zone=zone, end=now)
             write_s = time.perf_counter() - began
             today = now.astimezone(zone).date()
-            windows = {"all": ([], StatsQuery(private=True)),
+            windows = {"all": ([], StatsQuery()),
                        "last 90 days": (["--since", str(today - timedelta(days=89))],
                                         StatsQuery.last_days(90, now, zone))}
             for name, (flags, query) in windows.items():

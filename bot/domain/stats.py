@@ -28,6 +28,7 @@ confidence interval of the median is distribution-free, between the l-th and the
 
 from __future__ import annotations
 
+import bisect
 import math
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -178,11 +179,11 @@ def median_interval_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, 
     from scipy.special import bdtr
 
     tail = (1 - confidence) / 2
-    low = 0
     # P(B <= k) for B ~ Binomial(n, 1/2) is scipy's bdtr(k, n, 1/2); the interval
-    # [X(l), X(n+1-l)] misses the median with probability 2 P(B <= l - 1).
-    while low + 1 <= n // 2 and float(bdtr(low, n, 0.5)) <= tail:
-        low += 1
+    # [X(l), X(n+1-l)] misses the median with probability 2 P(B <= l - 1). l is the first
+    # k (at most n // 2) with P(B <= k) above the tail: found by bisection, since walking
+    # up to it took tens of thousands of calls on a long history.
+    low = bisect.bisect_right(range(n // 2), tail, key=lambda k: float(bdtr(k, n, 0.5)))
     return None if low == 0 else (low, n + 1 - low)
 
 
