@@ -87,9 +87,19 @@ class _Event(TypedDict):
 
 
 @with_config(_SHAPE)
+class _Authorization(TypedDict):
+    # The installation an event is for (handlers/installation.py): it becomes the team
+    # every stored row carries.
+    team_id: NotRequired[Id | None]
+    enterprise_id: NotRequired[Id | None]
+
+
+@with_config(_SHAPE)
 class _EventCallback(TypedDict):
     type: Literal["event_callback"]
     team_id: Id
+    enterprise_id: NotRequired[Id | None]
+    authorizations: NotRequired[list[_Authorization]]
     event_id: EventId
     event: _Event
 
@@ -136,6 +146,7 @@ class _SlashCommand(TypedDict):
     command: str
     text: NotRequired[str]
     team_id: Id
+    enterprise_id: NotRequired[Id | None]
     channel_id: Id
     user_id: Id
     trigger_id: str

@@ -127,7 +127,9 @@ async def test_a_redraw_that_times_out_is_a_slack_failure_and_caught_up_later(
     assert raised.value.error == "timeout"
     assert "didn't answer in time" in wording.slack_failure(raised.value)
     assert (await rows.incident(engine, 1)).card_stale > 0
-    assert await CardRepair(impatient).redraw_stale() == 1
+    # Caught up by the bot's own client: the impatient one's half second is for meeting
+    # the timeout above, and a loaded machine can take that long for an answer.
+    assert await CardRepair(deps).redraw_stale() == 1
     assert "SEV1" in card_text(card(slack, started.channel_id))
 
 

@@ -114,6 +114,10 @@ def _card_control_without_channel() -> dict[str, object]:
 MALFORMED = {
     "event without team_id": lambda: raw_requests.event(_without_team(_reaction())),
     "reaction named by a list": lambda: raw_requests.event(_unhashable_reaction()),
+    # The installing team becomes every stored row's team: one longer than the database
+    # keeps failed its write on PostgreSQL with a 500 (found by fuzzing).
+    "event for an installation id too long": lambda: raw_requests.event(_reaction(
+        authorizations=[{"team_id": "T" * 33, "is_bot": True, "user_id": "U0SITREP"}])),
     "slash command without channel_id": lambda: raw_requests.form(_command_without_channel()),
     # Bolt itself reads it, as it hands any listener its arguments (found by fuzzing).
     "view submitted without its type": lambda: raw_requests.interaction(_view_without_type()),
