@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import app as bot_app
 from bot.deps import Deps
 from bot.devtools.emulator_scopes import IM, METHOD_SCOPES, PRIVATE, PUBLIC, scopes_needed
+from bot.web import sign_in
 from tests.support.paths import REPO
 
 BOT_CODE = [*sorted((REPO / "bot").rglob("*.py")), *sorted((REPO / "handlers").rglob("*.py"))]
@@ -164,6 +165,13 @@ def test_declared_scopes_are_exactly_those_the_code_needs(
     for event in subscribed:
         needed |= EVENT_SCOPES[event]
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_the_app_may_ask_for_what_sign_in_with_slack_asks(manifest: dict[str, Any]) -> None:
+    """Slack refuses an authorize request for user scopes the app was not given."""
+    assert set(manifest["oauth_config"]["scopes"]["user"]) == set(sign_in.SCOPE.split())
+    assert any(url.endswith("/login/callback")
+               for url in manifest["oauth_config"]["redirect_urls"])
 
 
 def test_the_scan_finds_web_api_calls(tmp_path: Path) -> None:
