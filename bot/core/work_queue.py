@@ -9,27 +9,53 @@ Acks come first: Slack resends what is not acknowledged within 3 seconds, while 
 after the ack may take a little longer. While requests are being answered (`serving`),
 a worker waits before its next piece of work, up to `yield_s`, so a burst of acks is
 answered at full speed and its work done right after; a steady stream still gets its work
-done, a piece per worker every `yield_s`."""
+done, a piece per worker every `yield_s`.
+
+Work that is cheaper done together (`submit_together`: the timeline events of one incident,
+stored in one transaction) joins the batch of its key still waiting in the queue, so while
+the workers give way to a burst of acks, each key's work piles up into a few batches."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
 Work = Callable[[], Awaitable[object]]
+Item = TypeVar("Item")
+
+
+@dataclass(eq=False)
+class _Piece:
+    """One place in the queue: a piece of work, or the batch of one key's items."""
+
+    run: Work
+    key: Hashable | None = None
+    items: list[Any] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.items) if self.key is not None else 1
 
 
 class WorkQueue:
     def __init__(self, *, workers: int, capacity: int, name: str = "work",
-                 yield_s: float = 0.5) -> None:
+                 yield_s: float = 0.5, max_batch: int = 100) -> None:
         self.name = name
         self._workers = workers
         self._yield_s = yield_s
-        self._queue: asyncio.Queue[Work] = asyncio.Queue(maxsize=capacity)
+        self._capacity = capacity
+        self._max_batch = max_batch
+        # Bounded by the items waiting (`_waiting`), batched or not, not by its own length.
+        self._queue: asyncio.Queue[_Piece] = asyncio.Queue()
+        self._waiting = 0
+        # The batch of each key still waiting for a worker: later items for the key join it.
+        self._open: dict[Hashable, _Piece] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._serving = 0
         self._idle = asyncio.Event()
@@ -55,16 +81,39 @@ class WorkQueue:
     def submit(self, work: Work) -> bool:
         """Queue `work`; False when the queue is full (nothing was queued). The workers
         start with the first work, so a queue nobody submits to costs nothing."""
-        self.start()
-        try:
-            self._queue.put_nowait(work)
-        except asyncio.QueueFull:
+        return self._put(_Piece(work))
+
+    def submit_together(self, key: Hashable, item: Item,
+                        work: Callable[[list[Item]], Awaitable[object]]) -> bool:
+        """Queue `item` for `work(items)`, run once with the other items of `key` queued
+        before a worker takes them (at most `max_batch`; the `work` given with the first
+        item is the one run). False when the queue is full (nothing was queued)."""
+        batch = self._open.get(key)
+        if batch is not None and len(batch.items) < self._max_batch:
+            if self._waiting >= self._capacity:
+                return False
+            batch.items.append(item)
+            self._waiting += 1
+            return True
+        items: list[Item] = [item]
+        piece = _Piece(lambda: work(items), key=key, items=items)
+        if not self._put(piece):
             return False
+        self._open[key] = piece
+        return True
+
+    def _put(self, piece: _Piece) -> bool:
+        self.start()
+        if self._waiting >= self._capacity:
+            return False
+        self._waiting += piece.size
+        self._queue.put_nowait(piece)
         return True
 
     @property
     def backlog(self) -> int:
-        return self._queue.qsize()
+        """Items waiting for a worker."""
+        return self._waiting
 
     async def drain(self, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until everything queued is done; False if `timeout` seconds passed first."""
@@ -85,12 +134,16 @@ class WorkQueue:
 
     async def _work(self) -> None:
         while True:
-            work = await self._queue.get()
+            piece = await self._queue.get()
             if not self._idle.is_set():
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self._idle.wait(), self._yield_s)
+            # Taken: items of its key arriving from now on start a batch of their own.
+            if piece.key is not None and self._open.get(piece.key) is piece:
+                del self._open[piece.key]
+            self._waiting -= piece.size
             try:
-                await work()
+                await piece.run()
             except Exception:
                 # The work's own owner logs with context; this is the last line of defence
                 # that keeps the worker alive.

@@ -7,10 +7,12 @@ events and replays after a crash all converge on the same rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,38 +58,88 @@ async def entries_for(session: AsyncSession, incident: Incident,
         col(TimelineEntry.source_ts) == source_ts))).all()
 
 
+async def entries_for_many(session: AsyncSession, incident: Incident,
+                           source_tss: Collection[str]) -> dict[str, list[TimelineEntry]]:
+    """`entries_for` many messages in one query; a message with none is missing."""
+    found: dict[str, list[TimelineEntry]] = {}
+    if source_tss:
+        for entry in (await session.exec(select(TimelineEntry).where(
+                col(TimelineEntry.incident_id) == incident.id,
+                col(TimelineEntry.source_ts).in_(source_tss)))).all():
+            found.setdefault(entry.source_ts or "", []).append(entry)
+    return found
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A message as Slack has it now (None: deleted) and the kinds asked of its entries."""
+
+    source: Source
+    message: ChannelMessage | None
+    kinds: Mapping[str, str]
+
+
 async def reconcile(session: AsyncSession, incident: Incident, *, source: Source,
                     message: ChannelMessage | None, wanted: Mapping[str, str],
-                    now: datetime) -> Reconciled:
+                    now: datetime,
+                    existing: Sequence[TimelineEntry] | None = None) -> Reconciled:
     """Make the timeline agree with the message as Slack has it now.
 
     `message` None means it was deleted: its entries go. Otherwise every entry from it
     takes its current text (edits follow), reaction entries are added for kinds someone
-    asks for and removed for kinds nobody does; shortcut entries stay."""
-    existing = await entries_for(session, incident, source.ts)
-    if message is None:
-        await session.exec(delete(TimelineEntry).where(
-            col(TimelineEntry.incident_id) == incident.id,
-            col(TimelineEntry.source_ts) == source.ts))
-        return Reconciled(added=(), removed=tuple(e.kind for e in existing), on_timeline=False)
-    by_kind = {entry.kind: entry for entry in existing}
-    for entry in existing:
-        if entry.text != message.text:
-            entry.text = message.text
-            session.add(entry)
-    added = []
-    for kind, marked_by in wanted.items():
-        if kind not in by_kind:
-            session.add(_entry(incident, source, message, kind=kind, via=Via.REACTION,
-                               marked_by=marked_by, now=now))
-            added.append(kind)
-    removed = []
-    for entry in existing:
-        if entry.via == Via.REACTION and entry.kind not in wanted:
-            await session.delete(entry)
-            removed.append(entry.kind)
-    on_timeline = bool(wanted) or any(e.via != Via.REACTION for e in existing)
-    return Reconciled(added=tuple(added), removed=tuple(removed), on_timeline=on_timeline)
+    asks for and removed for kinds nobody does; shortcut entries stay. `existing`: its
+    entries, when the caller has read them in this transaction already."""
+    if existing is None:
+        existing = await entries_for(session, incident, source.ts)
+    (result,) = await reconcile_many(session, incident, [Wanted(source, message, wanted)],
+                                     existing={source.ts: existing}, now=now)
+    return result
+
+
+async def reconcile_many(session: AsyncSession, incident: Incident,
+                         messages: Sequence[Wanted], *,
+                         existing: Mapping[str, Sequence[TimelineEntry]],
+                         now: datetime) -> list[Reconciled]:
+    """`reconcile` for many messages of one incident (`existing`: the entries of each, read
+    in this transaction, a message with none left out), the new entries in one insert."""
+    results: list[Reconciled] = []
+    new_entries: list[dict[str, Any]] = []
+    for wanted in messages:
+        source, message = wanted.source, wanted.message
+        entries = existing.get(source.ts, ())
+        if message is None:
+            if entries:
+                await session.exec(delete(TimelineEntry).where(
+                    col(TimelineEntry.incident_id) == incident.id,
+                    col(TimelineEntry.source_ts) == source.ts))
+            results.append(Reconciled(added=(), removed=tuple(e.kind for e in entries),
+                                      on_timeline=False))
+            continue
+        by_kind = {entry.kind: entry for entry in entries}
+        for entry in entries:
+            if entry.text != message.text:
+                entry.text = message.text
+                session.add(entry)
+        added = []
+        for kind, marked_by in wanted.kinds.items():
+            if kind not in by_kind:
+                new_entries.append(_entry(incident, source, message, kind=kind,
+                                          via=Via.REACTION, marked_by=marked_by,
+                                          now=now).model_dump(exclude={"id"}))
+                added.append(kind)
+        removed = []
+        for entry in entries:
+            if entry.via == Via.REACTION and entry.kind not in wanted.kinds:
+                await session.delete(entry)
+                removed.append(entry.kind)
+        on_timeline = bool(wanted.kinds) or any(e.via != Via.REACTION for e in entries)
+        results.append(Reconciled(added=tuple(added), removed=tuple(removed),
+                                  on_timeline=on_timeline))
+    if new_entries:
+        # One statement for them all, without reading their ids back: the ORM would insert
+        # one row at a time to match ids to rows on SQLite.
+        await session.exec(insert(TimelineEntry), params=new_entries)
+    return results
 
 
 async def mark(session: AsyncSession, incident: Incident, *, source: Source,

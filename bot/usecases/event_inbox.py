@@ -20,7 +20,13 @@ from bot.deps import Deps
 from bot.domain import inbox
 from bot.slack.failures import SlackFailure
 from bot.usecases.paging import Paging, is_page
-from bot.usecases.timeline_sync import TimelineSync, message_of
+from bot.usecases.timeline_sync import (
+    News,
+    Stored,
+    TimelineSync,
+    message_of,
+    stored_together,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +57,45 @@ class EventInbox:
 
     def handle_soon(self, team_id: str, event_id: str | None, event: Mapping[str, Any]) -> None:
         """Handle the event on an after-ack worker. If they are all busy and the queue is
-        full, the event waits in the inbox for the replay loop: the ack never waits."""
-        if not self.deps.after_ack.submit(lambda: self._handle_logged(team_id, event_id, event)):
+        full, the event waits in the inbox for the replay loop: the ack never waits.
+
+        A channel's reactions and new messages queued at the same time are stored
+        together, in one transaction (`TimelineSync.store_together`)."""
+        ref = None if is_page(team_id) else message_of(event, self.deps.settings.timeline_emoji)
+        if ref is not None and stored_together(event):
+            queued = self.deps.after_ack.submit_together(
+                (team_id, ref.channel_id), News(team_id, event_id, event), self._store_together)
+        else:
+            queued = self.deps.after_ack.submit(
+                lambda: self._handle_logged(team_id, event_id, event))
+        if not queued:
             log.warning("after-ack queue full; event %s waits for the replay loop", event_id)
+
+    async def _store_together(self, batch: list[News]) -> None:
+        """A batch from the queue. A failure of its transaction saves nothing of it; then
+        each event is tried on its own, so one that cannot be stored holds up no other and
+        stays in the inbox, counted, for the replay."""
+        if len(batch) == 1:
+            await self._handle_logged(batch[0].team_id, batch[0].event_id, batch[0].event)
+            return
+        with log_context(team=batch[0].team_id):
+            try:
+                stored = await self.timeline.store_together(batch)
+            except Exception as error:
+                log.warning("storing %d timeline events together failed (%s: %s); storing "
+                            "them one at a time", len(batch), type(error).__name__, error,
+                            exc_info=not _slacks_bad_moment(error))
+                stored = Stored(one_by_one=list(batch))
+            for news, failure in stored.failed:
+                with log_context(event_id=news.event_id):
+                    log.warning("handling event %s failed; it stays in the inbox for a "
+                                "replay", news.event_id,
+                                exc_info=(failure if not _slacks_bad_moment(failure)
+                                          else None))
+                    if news.event_id is not None:
+                        await self._failed(news.team_id, news.event_id, failure)
+        for news in stored.one_by_one:
+            await self._handle_logged(news.team_id, news.event_id, news.event)
 
     async def _handle_logged(self, team_id: str, event_id: str | None,
                              event: Mapping[str, Any]) -> None:
