@@ -215,9 +215,11 @@ async def test_a_crash_in_the_middle_of_a_batch_saves_none_of_it_and_loses_nothi
 
     assert await rows.marked(engine) == []
     assert len(await _unprocessed(engine, pins)) == 3
-    # The bot comes back and replays what it had received: each entry once.
+    # The bot comes back and replays what it had received, together: each entry once.
     clock.advance(seconds=FIRST_WAIT.total_seconds() + 1)
-    assert await EventInbox(deps).recover() == 3
+    with statements_sent(engine) as sent:
+        assert await EventInbox(deps).recover() == 3
+    assert len([s for s in sent if s.startswith("UPDATE processed_event SET payload")]) == 1
     assert sorted(entry.text for entry in await rows.marked(engine)) == \
         ["All green", "Rolled back", "Seeing 500s on /pay"]
     assert await _unprocessed(engine, pins) == []
