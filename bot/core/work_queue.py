@@ -11,14 +11,17 @@ a worker waits before its next piece of work, up to `yield_s`, so a burst of ack
 answered at full speed and its work done right after; a steady stream still gets its work
 done, a piece per worker every `yield_s`.
 
-Work that is cheaper done together (`submit_together`: the timeline events of one incident,
-stored in one transaction) joins the batch of its key still waiting in the queue, so while
-the workers give way to a burst of acks, each key's work piles up into a few batches."""
+Work that is cheaper done together (`submit_together`: the news of one incident channel,
+stored in one transaction) joins the batch of its key still waiting in the queue, and one
+key's batches run one after another: while the workers give way to a burst of acks, or
+while the key's batch before is under way, its work piles up into a few large batches
+rather than many small ones fighting for the same lock."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -54,8 +57,10 @@ class WorkQueue:
         # Bounded by the items waiting (`_waiting`), batched or not, not by its own length.
         self._queue: asyncio.Queue[_Piece] = asyncio.Queue()
         self._waiting = 0
-        # The batch of each key still waiting for a worker: later items for the key join it.
-        self._open: dict[Hashable, _Piece] = {}
+        # Each key's batches not yet taken, in order: the first is in the queue unless one
+        # of the key's is under way (`_busy`); items for the key join the last.
+        self._lines: dict[Hashable, deque[_Piece]] = {}
+        self._busy: set[Hashable] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._serving = 0
         self._idle = asyncio.Event()
@@ -87,19 +92,22 @@ class WorkQueue:
                         work: Callable[[list[Item]], Awaitable[object]]) -> bool:
         """Queue `item` for `work(items)`, run once with the other items of `key` queued
         before a worker takes them (at most `max_batch`; the `work` given with the first
-        item is the one run). False when the queue is full (nothing was queued)."""
-        batch = self._open.get(key)
-        if batch is not None and len(batch.items) < self._max_batch:
-            if self._waiting >= self._capacity:
-                return False
-            batch.items.append(item)
+        item is the one run), never while another batch of `key` runs. False when the
+        queue is full (nothing was queued)."""
+        if self._waiting >= self._capacity:
+            return False
+        line = self._lines.setdefault(key, deque())
+        if line and len(line[-1].items) < self._max_batch:
+            line[-1].items.append(item)
             self._waiting += 1
             return True
         items: list[Item] = [item]
         piece = _Piece(lambda: work(items), key=key, items=items)
-        if not self._put(piece):
-            return False
-        self._open[key] = piece
+        line.append(piece)
+        self.start()
+        self._waiting += 1
+        if len(line) == 1 and key not in self._busy:
+            self._queue.put_nowait(piece)
         return True
 
     def _put(self, piece: _Piece) -> bool:
@@ -138,9 +146,8 @@ class WorkQueue:
             if not self._idle.is_set():
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self._idle.wait(), self._yield_s)
-            # Taken: items of its key arriving from now on start a batch of their own.
-            if piece.key is not None and self._open.get(piece.key) is piece:
-                del self._open[piece.key]
+            if piece.key is not None:
+                self._take(piece.key)
             self._waiting -= piece.size
             try:
                 await piece.run()
@@ -149,4 +156,21 @@ class WorkQueue:
                 # that keeps the worker alive.
                 log.exception("%s: work failed", self.name)
             finally:
+                if piece.key is not None:
+                    self._done_with(piece.key)
                 self._queue.task_done()
+
+    def _take(self, key: Hashable) -> None:
+        """A key's first batch is taken: items for the key arriving from now on start the
+        next one, which waits until this one is done."""
+        line = self._lines[key]
+        line.popleft()
+        if not line:
+            del self._lines[key]
+        self._busy.add(key)
+
+    def _done_with(self, key: Hashable) -> None:
+        self._busy.discard(key)
+        line = self._lines.get(key)
+        if line:
+            self._queue.put_nowait(line[0])

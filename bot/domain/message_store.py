@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -170,8 +172,13 @@ async def kept_many(session: AsyncSession, channel_id: str,
     of are missing."""
     if not tss:
         return {}
-    rows = (await session.exec(select(KeptMessage).where(
-        col(KeptMessage.channel_id) == channel_id, col(KeptMessage.ts).in_(tss)))).all()
+    # Plain columns, not table objects: in a burst this reads a hundred rows at a time.
+    await session.flush()  # read below the ORM: what it holds must be written first
+    table = KeptMessage.__table__.c  # type: ignore[attr-defined]
+    rows = (await (await session.connection()).execute(sa_select(
+        table.ts, table.text, table.author_id, table.thread_ts, table.bot_name, table.deleted,
+        table.reactions_as_of).where(table.channel_id == channel_id,
+                                     table.ts.in_(tss)))).all()
     live = [row.ts for row in rows if not row.deleted]
     reactions: dict[str, list[tuple[str, str]]] = {}
     if live:
@@ -184,7 +191,7 @@ async def kept_many(session: AsyncSession, channel_id: str,
     return {row.ts: _as_kept(row, reactions.get(row.ts, ())) for row in rows}
 
 
-def _as_kept(row: KeptMessage, reactions: Iterable[tuple[str, str]]) -> Kept:
+def _as_kept(row: _KeptRow, reactions: Iterable[tuple[str, str]]) -> Kept:
     if row.deleted:
         return Kept(None, reactions_known=True)
     return Kept(ChannelMessage(ts=row.ts, text=row.text, author_id=row.author_id,
@@ -192,6 +199,16 @@ def _as_kept(row: KeptMessage, reactions: Iterable[tuple[str, str]]) -> Kept:
                                bot_name=row.bot_name),
                 reactions_known=row.reactions_as_of is not None,
                 since_posted=row.reactions_as_of == SINCE_POSTED)
+
+
+class _KeptRow(Protocol):
+    ts: str
+    text: str
+    author_id: str | None
+    thread_ts: str | None
+    bot_name: str | None
+    deleted: bool
+    reactions_as_of: str | None
 
 
 def _by_emoji(rows: Iterable[tuple[str, str]]) -> Mapping[str, tuple[str, ...]]:

@@ -123,9 +123,9 @@ async def reconcile_many(session: AsyncSession, incident: Incident,
         added = []
         for kind, marked_by in wanted.kinds.items():
             if kind not in by_kind:
-                new_entries.append(_entry(incident, source, message, kind=kind,
-                                          via=Via.REACTION, marked_by=marked_by,
-                                          now=now).model_dump(exclude={"id"}))
+                new_entries.append(_entry_values(incident, source, message, kind=kind,
+                                                 via=Via.REACTION, marked_by=marked_by,
+                                                 now=now))
                 added.append(kind)
         removed = []
         for entry in entries:
@@ -162,13 +162,19 @@ async def mark(session: AsyncSession, incident: Incident, *, source: Source,
 
 def _entry(incident: Incident, source: Source, message: ChannelMessage, *, kind: str, via: str,
            marked_by: str, now: datetime) -> TimelineEntry:
+    return TimelineEntry(**_entry_values(incident, source, message, kind=kind, via=via,
+                                         marked_by=marked_by, now=now))
+
+
+def _entry_values(incident: Incident, source: Source, message: ChannelMessage, *, kind: str,
+                  via: str, marked_by: str, now: datetime) -> dict[str, Any]:
     assert incident.id is not None
-    return TimelineEntry(
-        team_id=incident.team_id, incident_id=incident.id, kind=kind, via=via,
-        text=message.text, author_id=message.author_id, author_name=source.author_name,
-        source_channel_id=source.channel_id, source_ts=source.ts, permalink=source.permalink,
-        # The moment the message was written, not when somebody reacted to it.
-        occurred_at=message.written_at, created_by=marked_by, created_at=now)
+    return {"team_id": incident.team_id, "incident_id": incident.id, "kind": kind, "via": via,
+            "text": message.text, "author_id": message.author_id,
+            "author_name": source.author_name, "source_channel_id": source.channel_id,
+            "source_ts": source.ts, "permalink": source.permalink,
+            # The moment the message was written, not when somebody reacted to it.
+            "occurred_at": message.written_at, "created_by": marked_by, "created_at": now}
 
 
 def sentence(entry: TimelineEntry, *, person: Callable[[str], str]) -> str:

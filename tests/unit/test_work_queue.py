@@ -90,3 +90,28 @@ async def test_a_batch_that_fails_leaves_the_workers_running() -> None:
     finally:
         await queue.stop()
     assert done == [[2]]
+
+
+async def test_batches_of_one_key_run_one_after_another_and_other_keys_meanwhile() -> None:
+    queue = WorkQueue(workers=4, capacity=100, name="test", max_batch=2)
+    running: dict[str, int] = {"C1": 0, "C2": 0}
+    most: dict[str, int] = {"C1": 0, "C2": 0}
+    both_keys_at_once = False
+
+    async def store(key: str, items: list[int]) -> None:
+        nonlocal both_keys_at_once
+        running[key] += 1
+        most[key] = max(most[key], running[key])
+        both_keys_at_once = both_keys_at_once or all(running.values())
+        await asyncio.sleep(0.01)
+        running[key] -= 1
+
+    try:
+        for item in range(6):
+            for key in ("C1", "C2"):
+                queue.submit_together(key, item, lambda items, k=key: store(k, items))
+        assert await queue.drain(5.0)
+    finally:
+        await queue.stop()
+    assert most == {"C1": 1, "C2": 1}
+    assert both_keys_at_once
