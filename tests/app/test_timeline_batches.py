@@ -167,8 +167,7 @@ def _sessions_refusing(engine: AsyncEngine, source_ts: str) -> SessionFactory:
 
 @event.listens_for(_RefusingSession, "do_orm_execute")
 def _refuse(state: ORMExecuteState) -> None:
-    mapped = state.bind_mapper.class_ if state.bind_mapper is not None else None
-    if state.is_insert and mapped is TimelineEntry:
+    if state.is_insert and getattr(state.statement, "table", None) is TimelineEntry.__table__:
         rows_given = state.parameters if isinstance(state.parameters, list) else \
             [state.parameters or {}]
         if any(row.get("source_ts") == state.session.info["refused_ts"] for row in rows_given):

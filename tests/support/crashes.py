@@ -53,8 +53,8 @@ def _note_inbox_marks(state: ORMExecuteState) -> None:
     mapped = state.bind_mapper.class_ if state.bind_mapper is not None else None
     if state.is_update and mapped is InboxEvent:
         _note(state.session, CrashWhen.EVENT_MARKED_PROCESSED)
-    # Entries added many at once, in one INSERT statement.
-    if state.is_insert and mapped is TimelineEntry:
+    # Entries added many at once, in one INSERT statement on the table.
+    if state.is_insert and getattr(state.statement, "table", None) is TimelineEntry.__table__:
         _note(state.session, CrashWhen.TIMELINE_WRITTEN)
 
 
