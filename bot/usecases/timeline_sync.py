@@ -142,8 +142,8 @@ class TimelineSync:
                     raise failure
                 if stored.done:
                     return
-            raise MessageChanging(f"the message {ref.ts} kept changing while its news of "
-                                  "was stored; the replay tries again")
+            raise MessageChanging(f"the message {ref.ts} kept changing while its news was "
+                                  "being stored; the replay tries again")
         else:
             await self.on_message(team_id, ref, event, event_id)
 
