@@ -15,7 +15,9 @@ Work that is cheaper done together (`submit_together`: the news of one incident 
 stored in one transaction) joins the batch of its key still waiting in the queue, and one
 key's batches run one after another: while the workers give way to a burst of acks, or
 while the key's batch before is under way, its work piles up into a few large batches
-rather than many small ones fighting for the same lock."""
+rather than many small ones fighting for the same lock. While requests are being answered
+a batch is kept small (`max_batch_serving`), so the work done meanwhile stays a small
+share of the processor; the large ones come once the answers are out."""
 
 from __future__ import annotations
 
@@ -37,23 +39,32 @@ Item = TypeVar("Item")
 class _Piece:
     """One place in the queue: a piece of work, or the batch of one key's items."""
 
-    run: Work
+    work: Work | None = None
     key: Hashable | None = None
     items: list[Any] = field(default_factory=list)
+    together: Callable[[list[Any]], Awaitable[object]] | None = None
 
     @property
     def size(self) -> int:
         return len(self.items) if self.key is not None else 1
 
+    async def run(self) -> object:
+        if self.together is not None:
+            return await self.together(self.items)
+        assert self.work is not None
+        return await self.work()
+
 
 class WorkQueue:
     def __init__(self, *, workers: int, capacity: int, name: str = "work",
-                 yield_s: float = 0.5, max_batch: int = 100) -> None:
+                 yield_s: float = 0.5, max_batch: int = 100,
+                 max_batch_serving: int = 20) -> None:
         self.name = name
         self._workers = workers
         self._yield_s = yield_s
         self._capacity = capacity
         self._max_batch = max_batch
+        self._max_batch_serving = max_batch_serving
         # Bounded by the items waiting (`_waiting`), batched or not, not by its own length.
         self._queue: asyncio.Queue[_Piece] = asyncio.Queue()
         self._waiting = 0
@@ -86,7 +97,7 @@ class WorkQueue:
     def submit(self, work: Work) -> bool:
         """Queue `work`; False when the queue is full (nothing was queued). The workers
         start with the first work, so a queue nobody submits to costs nothing."""
-        return self._put(_Piece(work))
+        return self._put(_Piece(work=work))
 
     def submit_together(self, key: Hashable, item: Item,
                         work: Callable[[list[Item]], Awaitable[object]]) -> bool:
@@ -101,8 +112,7 @@ class WorkQueue:
             line[-1].items.append(item)
             self._waiting += 1
             return True
-        items: list[Item] = [item]
-        piece = _Piece(lambda: work(items), key=key, items=items)
+        piece = _Piece(key=key, items=[item], together=work)
         line.append(piece)
         self.start()
         self._waiting += 1
@@ -147,7 +157,7 @@ class WorkQueue:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self._idle.wait(), self._yield_s)
             if piece.key is not None:
-                self._take(piece.key)
+                self._take(piece)
             self._waiting -= piece.size
             try:
                 await piece.run()
@@ -160,14 +170,21 @@ class WorkQueue:
                     self._done_with(piece.key)
                 self._queue.task_done()
 
-    def _take(self, key: Hashable) -> None:
+    def _take(self, piece: _Piece) -> None:
         """A key's first batch is taken: items for the key arriving from now on start the
-        next one, which waits until this one is done."""
-        line = self._lines[key]
+        next one, which waits until this one is done. While requests are still being
+        answered, only `max_batch_serving` items are taken, the rest waiting first in line:
+        the work done meanwhile takes the processor from the answers."""
+        assert piece.key is not None
+        line = self._lines[piece.key]
         line.popleft()
+        if not self._idle.is_set() and len(piece.items) > self._max_batch_serving:
+            line.appendleft(_Piece(key=piece.key, items=piece.items[self._max_batch_serving:],
+                                   together=piece.together))
+            del piece.items[self._max_batch_serving:]
         if not line:
-            del self._lines[key]
-        self._busy.add(key)
+            del self._lines[piece.key]
+        self._busy.add(piece.key)
 
     def _done_with(self, key: Hashable) -> None:
         self._busy.discard(key)

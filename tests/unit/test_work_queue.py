@@ -115,3 +115,26 @@ async def test_batches_of_one_key_run_one_after_another_and_other_keys_meanwhile
         await queue.stop()
     assert most == {"C1": 1, "C2": 1}
     assert both_keys_at_once
+
+
+async def test_while_requests_are_answered_batches_stay_small_and_the_rest_follows() -> None:
+    queue = WorkQueue(workers=1, capacity=100, name="test", yield_s=0.01,
+                      max_batch_serving=3)
+    batches: list[list[int]] = []
+    two_done = asyncio.Event()
+
+    async def store(items: list[int]) -> None:
+        batches.append(list(items))
+        if len(batches) == 2:
+            two_done.set()
+
+    try:
+        with queue.serving():
+            for item in range(7):
+                queue.submit_together("C1", item, store)
+            await asyncio.wait_for(two_done.wait(), 5.0)
+        assert await queue.drain(5.0)
+    finally:
+        await queue.stop()
+    assert batches[:2] == [[0, 1, 2], [3, 4, 5]]
+    assert batches[2:] == [[6]]  # the answers are out: the rest in one go
