@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -169,6 +169,31 @@ async def upsert_if_newer(session: AsyncSession, model: type[Any], *, key: list[
     await session.exec(statement.on_conflict_do_update(
         index_elements=key, set_=changed,
         where=statement.excluded[newer] > table.c[newer]))
+
+
+async def upsert_many_if_newer(session: AsyncSession, model: type[Any], *, key: list[str],
+                               newer: str, rows: Sequence[Mapping[str, Any]],
+                               insert_only: frozenset[str] = frozenset()) -> None:
+    """`upsert_if_newer` for many rows (all with the same columns) in one round trip. Rows
+    with the same key are applied as they would be one after the other: the first of
+    those with the latest `newer` wins."""
+    latest: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+    for row in rows:
+        identity = tuple(row[name] for name in key)
+        if identity not in latest or row[newer] > latest[identity][newer]:
+            latest[identity] = row
+    if not latest:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(model)
+    columns = next(iter(latest.values())).keys()
+    changed = {name: statement.excluded[name] for name in columns
+               if name not in key and name not in insert_only}
+    table = model.__table__
+    connection = await session.connection()
+    await connection.execute(statement.on_conflict_do_update(
+        index_elements=key, set_=changed,
+        where=statement.excluded[newer] > table.c[newer]), list(latest.values()))
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:

@@ -7,7 +7,7 @@ replay after a crash, a second replica) changes nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -83,6 +83,15 @@ async def mark_processed(session: AsyncSession, *, team_id: str, event_id: str,
     await session.exec(update(InboxEvent).where(
         col(InboxEvent.team_id) == team_id, col(InboxEvent.event_id) == event_id,
     ).values(processed_at=now, payload=None))
+
+
+async def mark_processed_many(session: AsyncSession, *, team_id: str,
+                              event_ids: Collection[str], now: datetime) -> None:
+    """`mark_processed` for many events of one team in one statement."""
+    if event_ids:
+        await session.exec(update(InboxEvent).where(
+            col(InboxEvent.team_id) == team_id, col(InboxEvent.event_id).in_(event_ids),
+        ).values(processed_at=now, payload=None))
 
 
 async def take_for_replay(session: AsyncSession, *, received_before: datetime,

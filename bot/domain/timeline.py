@@ -7,10 +7,12 @@ events and replays after a crash all converge on the same rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +20,9 @@ from bot.db.models import Incident, TimelineEntry
 from bot.domain.incidents import check_text
 from bot.domain.messages import ChannelMessage
 from bot.domain.vocabulary import Kind, Via
+
+# The table itself, for statements that skip the ORM where it costs most.
+ENTRIES = TimelineEntry.__table__  # type: ignore[attr-defined]
 
 
 def wanted_kinds(message: ChannelMessage, emoji_kinds: Mapping[str, str],
@@ -56,38 +61,88 @@ async def entries_for(session: AsyncSession, incident: Incident,
         col(TimelineEntry.source_ts) == source_ts))).all()
 
 
+async def entries_for_many(session: AsyncSession, incident: Incident,
+                           source_tss: Collection[str]) -> dict[str, list[TimelineEntry]]:
+    """`entries_for` many messages in one query; a message with none is missing."""
+    found: dict[str, list[TimelineEntry]] = {}
+    if source_tss:
+        for entry in (await session.exec(select(TimelineEntry).where(
+                col(TimelineEntry.incident_id) == incident.id,
+                col(TimelineEntry.source_ts).in_(source_tss)))).all():
+            found.setdefault(entry.source_ts or "", []).append(entry)
+    return found
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A message as Slack has it now (None: deleted) and the kinds asked of its entries."""
+
+    source: Source
+    message: ChannelMessage | None
+    kinds: Mapping[str, str]
+
+
 async def reconcile(session: AsyncSession, incident: Incident, *, source: Source,
                     message: ChannelMessage | None, wanted: Mapping[str, str],
-                    now: datetime) -> Reconciled:
+                    now: datetime,
+                    existing: Sequence[TimelineEntry] | None = None) -> Reconciled:
     """Make the timeline agree with the message as Slack has it now.
 
     `message` None means it was deleted: its entries go. Otherwise every entry from it
     takes its current text (edits follow), reaction entries are added for kinds someone
-    asks for and removed for kinds nobody does; shortcut entries stay."""
-    existing = await entries_for(session, incident, source.ts)
-    if message is None:
-        await session.exec(delete(TimelineEntry).where(
-            col(TimelineEntry.incident_id) == incident.id,
-            col(TimelineEntry.source_ts) == source.ts))
-        return Reconciled(added=(), removed=tuple(e.kind for e in existing), on_timeline=False)
-    by_kind = {entry.kind: entry for entry in existing}
-    for entry in existing:
-        if entry.text != message.text:
-            entry.text = message.text
-            session.add(entry)
-    added = []
-    for kind, marked_by in wanted.items():
-        if kind not in by_kind:
-            session.add(_entry(incident, source, message, kind=kind, via=Via.REACTION,
-                               marked_by=marked_by, now=now))
-            added.append(kind)
-    removed = []
-    for entry in existing:
-        if entry.via == Via.REACTION and entry.kind not in wanted:
-            await session.delete(entry)
-            removed.append(entry.kind)
-    on_timeline = bool(wanted) or any(e.via != Via.REACTION for e in existing)
-    return Reconciled(added=tuple(added), removed=tuple(removed), on_timeline=on_timeline)
+    asks for and removed for kinds nobody does; shortcut entries stay. `existing`: its
+    entries, when the caller has read them in this transaction already."""
+    if existing is None:
+        existing = await entries_for(session, incident, source.ts)
+    (result,) = await reconcile_many(session, incident, [Wanted(source, message, wanted)],
+                                     existing={source.ts: existing}, now=now)
+    return result
+
+
+async def reconcile_many(session: AsyncSession, incident: Incident,
+                         messages: Sequence[Wanted], *,
+                         existing: Mapping[str, Sequence[TimelineEntry]],
+                         now: datetime) -> list[Reconciled]:
+    """`reconcile` for many messages of one incident (`existing`: the entries of each, read
+    in this transaction, a message with none left out), the new entries in one insert."""
+    results: list[Reconciled] = []
+    new_entries: list[dict[str, Any]] = []
+    for wanted in messages:
+        source, message = wanted.source, wanted.message
+        entries = existing.get(source.ts, ())
+        if message is None:
+            if entries:
+                await session.exec(delete(TimelineEntry).where(
+                    col(TimelineEntry.incident_id) == incident.id,
+                    col(TimelineEntry.source_ts) == source.ts))
+            results.append(Reconciled(added=(), removed=tuple(e.kind for e in entries),
+                                      on_timeline=False))
+            continue
+        by_kind = {entry.kind: entry for entry in entries}
+        for entry in entries:
+            if entry.text != message.text:
+                entry.text = message.text
+                session.add(entry)
+        added = []
+        for kind, marked_by in wanted.kinds.items():
+            if kind not in by_kind:
+                new_entries.append(_entry_values(incident, source, message, kind=kind,
+                                                 via=Via.REACTION, marked_by=marked_by,
+                                                 now=now))
+                added.append(kind)
+        removed = []
+        for entry in entries:
+            if entry.via == Via.REACTION and entry.kind not in wanted.kinds:
+                await session.delete(entry)
+                removed.append(entry.kind)
+        on_timeline = bool(wanted.kinds) or any(e.via != Via.REACTION for e in entries)
+        results.append(Reconciled(added=tuple(added), removed=tuple(removed),
+                                  on_timeline=on_timeline))
+    if new_entries:
+        # One statement for them all, on the table itself: the ORM would insert one row at
+        # a time on SQLite (to match ids to rows), and convert every row on the way.
+        await session.exec(insert(ENTRIES), params=new_entries)
+    return results
 
 
 async def mark(session: AsyncSession, incident: Incident, *, source: Source,
@@ -110,13 +165,19 @@ async def mark(session: AsyncSession, incident: Incident, *, source: Source,
 
 def _entry(incident: Incident, source: Source, message: ChannelMessage, *, kind: str, via: str,
            marked_by: str, now: datetime) -> TimelineEntry:
+    return TimelineEntry(**_entry_values(incident, source, message, kind=kind, via=via,
+                                         marked_by=marked_by, now=now))
+
+
+def _entry_values(incident: Incident, source: Source, message: ChannelMessage, *, kind: str,
+                  via: str, marked_by: str, now: datetime) -> dict[str, Any]:
     assert incident.id is not None
-    return TimelineEntry(
-        team_id=incident.team_id, incident_id=incident.id, kind=kind, via=via,
-        text=message.text, author_id=message.author_id, author_name=source.author_name,
-        source_channel_id=source.channel_id, source_ts=source.ts, permalink=source.permalink,
-        # The moment the message was written, not when somebody reacted to it.
-        occurred_at=message.written_at, created_by=marked_by, created_at=now)
+    return {"team_id": incident.team_id, "incident_id": incident.id, "kind": kind, "via": via,
+            "text": message.text, "author_id": message.author_id,
+            "author_name": source.author_name, "source_channel_id": source.channel_id,
+            "source_ts": source.ts, "permalink": source.permalink,
+            # The moment the message was written, not when somebody reacted to it.
+            "occurred_at": message.written_at, "created_by": marked_by, "created_at": now}
 
 
 def sentence(entry: TimelineEntry, *, person: Callable[[str], str]) -> str:

@@ -90,3 +90,59 @@ async def test_a_deleted_message_stays_deleted_when_older_news_arrives(
     assert await _kept(sessions) == Kept(None, reactions_known=True)
     async with sessions() as session:
         assert await message_store.kept(session, CHANNEL, "1764480000.999999") is None
+
+
+async def _react_together(sessions: SessionFactory,
+                          news: list[tuple[str, bool, str]]) -> None:
+    async with transaction(sessions) as session:
+        known = await message_store.reactions_known_since(session, CHANNEL, {TS})
+        await message_store.react_many(session, channel_id=CHANNEL, known_since=known,
+                                       reactions=[message_store.Reaction(
+                                           ts=TS, emoji="pushpin", user_id=user,
+                                           present=present, as_of=as_of)
+                                           for user, present, as_of in news])
+
+
+async def test_reactions_stored_together_converge_as_they_do_one_by_one(
+        sessions: SessionFactory) -> None:
+    await _keep(sessions, "rolled back", TS, posted=True)
+    # The same news as above, in one batch: reversed, with a redelivery inside it.
+    await _react_together(sessions, [("U0BOB", True, "1764480003.000000"),
+                                     ("U0ALICE", False, "1764480002.000000"),
+                                     ("U0ALICE", True, "1764480001.000000"),
+                                     ("U0BOB", True, "1764480003.000000")])
+    # Older news in a later batch changes nothing.
+    await _react_together(sessions, [("U0BOB", False, "1764480000.500000")])
+    async with sessions() as session:
+        (kept,) = (await message_store.kept_many(session, CHANNEL, {TS, "1.0"})).values()
+    assert kept.message is not None and kept.message.reactions == {"pushpin": ("U0BOB",)}
+
+
+async def test_reactions_stored_together_skip_what_a_snapshot_already_holds(
+        sessions: SessionFactory) -> None:
+    async with transaction(sessions) as session:
+        await message_store.keep_snapshot(
+            session, team_id="T1", channel_id=CHANNEL, ts=TS, as_of="1764480010.000000",
+            message=_message("DNS looks wrong", {"pushpin": ("U0ALICE",)}))
+    await _react_together(sessions, [("U0ALICE", True, "1764480005.000000"),
+                                     ("U0CAROL", True, "1764480006.000000"),
+                                     ("U0BOB", True, "1764480020.000000")])
+    kept = await _kept(sessions)
+    assert kept is not None and kept.message is not None
+    assert kept.message.reactions == {"pushpin": ("U0ALICE", "U0BOB")}
+
+
+async def test_messages_kept_as_posted_together_do_not_undo_an_earlier_edit(
+        sessions: SessionFactory) -> None:
+    await _keep(sessions, "errors at 3%", "1764480060.000000", posted=False)
+    other = ChannelMessage(ts="1764480001.000100", text="paging the DB on-call",
+                           author_id="U0ALICE", thread_ts=None, reactions={})
+    async with transaction(sessions) as session:
+        await message_store.keep_posted(session, team_id="T1", channel_id=CHANNEL, messages=[
+            (_message("errors at 30%"), TS), (other, other.ts)])
+    async with sessions() as session:
+        kept = await message_store.kept_many(session, CHANNEL, {TS, other.ts})
+    assert {ts: (k.message.text if k.message else None, k.reactions_known, k.since_posted)
+            for ts, k in kept.items()} == {
+        TS: ("errors at 3%", False, False),  # heard of first through its edit
+        other.ts: ("paging the DB on-call", True, True)}

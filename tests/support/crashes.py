@@ -50,9 +50,12 @@ def _note_timeline_writes(session: Session, _context: Any) -> None:
 
 @event.listens_for(_CrashingSession, "do_orm_execute")
 def _note_inbox_marks(state: ORMExecuteState) -> None:
-    if state.is_update and state.bind_mapper is not None and \
-            state.bind_mapper.class_ is InboxEvent:
+    mapped = state.bind_mapper.class_ if state.bind_mapper is not None else None
+    if state.is_update and mapped is InboxEvent:
         _note(state.session, CrashWhen.EVENT_MARKED_PROCESSED)
+    # Entries added many at once, in one INSERT statement on the table.
+    if state.is_insert and getattr(state.statement, "table", None) is TimelineEntry.__table__:
+        _note(state.session, CrashWhen.TIMELINE_WRITTEN)
 
 
 @event.listens_for(_CrashingSession, "before_commit")
