@@ -1,5 +1,5 @@
 """`python -m bench burst [options]`: see bench/burst.py; `python -m bench stats [options]`:
-see bench/stats.py."""
+see bench/stats.py; `python -m bench long [options]`: see bench/long.py."""
 
 from __future__ import annotations
 
@@ -80,4 +80,8 @@ if __name__ == "__main__":
         from bench.stats import main as stats_main
 
         sys.exit(stats_main(arguments[1:]))
+    if arguments[:1] == ["long"]:
+        from bench.long import main as long_main
+
+        sys.exit(long_main(arguments[1:]))
     sys.exit(main(parse(arguments), arguments))

@@ -83,6 +83,11 @@ class EmulatorApi:
                 counts.rate_limited_by_method[call["method"]] += 1
         return counts
 
+    async def responses(self) -> list[dict[str, Any]]:
+        """Every body posted to a response_url so far, with its key."""
+        responses: list[dict[str, Any]] = (await self._get("responses"))["responses"]
+        return responses
+
     async def wait_for_response(self, key: str, *, timeout_s: float) -> dict[str, Any]:
         """The first body the bot posted to the response_url with this key."""
         loop = asyncio.get_running_loop()

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bot.devtools.slack_emulator import SlackEmulator
 
 PREFIX = "/_emulator"
+SAID_CHARS = 200
 
 
 def control_routes(slack: SlackEmulator) -> list[web.RouteDef]:
@@ -56,7 +57,8 @@ def control_routes(slack: SlackEmulator) -> list[web.RouteDef]:
         except ValueError:
             return _refused("since must be a whole number")
         calls = [
-            {"method": call.method, "status": call.http_status, "error": call.error}
+            {"method": call.method, "status": call.http_status, "error": call.error,
+             "said": _said(call.args)}
             for call in slack.calls[since:]
         ]
         return web.json_response({"ok": True, "total": len(slack.calls), "calls": calls})
@@ -74,6 +76,13 @@ def control_routes(slack: SlackEmulator) -> list[web.RouteDef]:
         web.get(f"{PREFIX}/calls", get_calls),
         web.get(f"{PREFIX}/responses", get_responses),
     ]
+
+
+def _said(args: dict[str, Any]) -> str:
+    """The start of what a call says (its text, or a file's comment): enough for a
+    benchmark to tell which message it is, without shipping whole documents back."""
+    said = args.get("text") or args.get("initial_comment") or ""
+    return said[:SAID_CHARS] if isinstance(said, str) else ""
 
 
 def _refused(reason: str) -> web.Response:

@@ -68,3 +68,36 @@ async def test_a_tiny_stats_benchmark_completes_and_reports_its_figures(tmp_path
         ("all", 300), ("last 90 days", 300)]
     for run in runs:
         assert run["process_s"] and run["queries_s"] and run["empty_s"]
+
+
+async def test_a_tiny_long_incident_benchmark_times_every_operation(tmp_path: Path) -> None:
+    report = tmp_path / "long.json"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench", "long", "--sizes", "5,150", "--databases", "sqlite",
+        "--repetitions", "1", "--quiet-wait", "0", "--json", str(report),
+        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=RUN_LIMIT_S)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    assert process.returncode == 0, stderr.decode()[-3000:]
+    table = stdout.decode()
+    assert "| timeline | sqlite | 150 |" in table
+    assert "| operation | database | 5 entries | 150 entries | growth |" in table
+    results = json.loads(report.read_text())["results"]
+    assert {(r["operation"], r["entries"]) for r in results} == {
+        (operation, size) for operation in ("timeline", "card redraw", "handover brief",
+                                            "resolve + retrospective") for size in (5, 150)}
+    for result in results:
+        assert len(result["seconds"]) == 1, result
+    # Each time was taken at the real answer, not at some other call or reply (the listing
+    # shows the latest hundred or so entries).
+    samples = {(r["operation"], r["entries"]): r["sample"] for r in results}
+    assert samples[("timeline", 150)].startswith("*Timeline of INC-1*")
+    assert "earlier entries are not shown" in samples[("timeline", 150)]
+    assert samples[("card redraw", 150)].startswith("chat.update: INC-1 (SEV2")
+    assert "*Handover brief for INC-1*" in samples[("handover brief", 150)]
+    assert "The retrospective draft for *INC-1*" in samples[("resolve + retrospective", 150)]
