@@ -47,7 +47,6 @@ from bench.processes import (
     machine_busy_seconds,
     start_bare_bolt,
     start_emulator,
-    start_sitrep,
 )
 from bench.report import (
     BARE,
@@ -58,6 +57,7 @@ from bench.report import (
     percentile,
     summarise,
 )
+from bench.served import serve_sitrep
 from bot.devtools import payloads
 from bot.devtools.slack_emulator import BOT_TOKEN
 
@@ -207,21 +207,13 @@ async def run_sitrep(options: BurstOptions, kind: str, repetition: int, workdir:
                      signing_secret: str, settle_limit_s: float) -> RunFigures:
     figures = RunFigures(f"sitrep-{kind}", repetition, options.size,
                          settle_timeout_s=settle_limit_s)
-    database = (BenchDatabase.sqlite(workdir) if kind == "sqlite"
-                else BenchDatabase.postgres(options.postgres_url))
     async with AsyncExitStack() as stack:
-        session = await stack.enter_async_context(aiohttp.ClientSession())
-        await database.create()
-        stack.push_async_callback(database.close)
-        emulator, api_url = await start_emulator(workdir, rate_tiers=True)
-        stack.push_async_callback(emulator.stop)
-        slack = EmulatorApi(session, api_url)
-        port = free_port()
-        sitrep = await start_sitrep(workdir, port=port, api_url=api_url,
-                                    database_url=database.url, signing_secret=signing_secret,
-                                    bot_token=BOT_TOKEN)
-        stack.push_async_callback(sitrep.stop)
-        events_url = f"http://{LOOPBACK}:{port}/slack/events"
+        served = await serve_sitrep(stack, kind=kind, workdir=workdir,
+                                    postgres_url=options.postgres_url,
+                                    signing_secret=signing_secret)
+        session, database, slack, sitrep, emulator, events_url = (
+            served.http, served.database, served.slack, served.sitrep, served.emulator,
+            served.events_url)
 
         channel = await open_incident(session, slack, events_url, signing_secret)
         messages = await slack.post_messages(channel, list(HUMANS),

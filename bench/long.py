@@ -40,15 +40,13 @@ from sqlalchemy import insert, text, update
 
 from bench import load
 from bench.burst import HUMANS, INCIDENT, machine, open_incident, wait_for_quiet_machine
-from bench.databases import BenchDatabase
 from bench.emulator_api import EmulatorApi
-from bench.processes import LOOPBACK, free_port, start_emulator, start_sitrep
+from bench.run_options import DATABASES, add_run_options, chosen_databases
+from bench.served import serve_sitrep
 from bot.db.engine import create_engine
 from bot.db.models import Incident, RoleAssignment, TimelineEntry
 from bot.devtools import payloads
-from bot.devtools.slack_emulator import BOT_TOKEN
 
-DATABASES = ("sqlite", "postgres")
 OPERATIONS = ("timeline", "card redraw", "handover brief", "resolve + retrospective")
 # A bound on one operation, not an expectation: past it the run says so and goes on.
 OPERATION_LIMIT_S = 120.0
@@ -294,21 +292,12 @@ async def measure(driver: Driver, options: LongOptions, kind: str, size: int
 
 async def run_one(options: LongOptions, kind: str, size: int, workdir: Path) -> list[Timed]:
     signing_secret = uuid.uuid4().hex
-    database = (BenchDatabase.sqlite(workdir) if kind == "sqlite"
-                else BenchDatabase.postgres(options.postgres_url))
     async with AsyncExitStack() as stack:
-        session = await stack.enter_async_context(aiohttp.ClientSession())
-        await database.create()
-        stack.push_async_callback(database.close)
-        emulator, api_url = await start_emulator(workdir, rate_tiers=True)
-        stack.push_async_callback(emulator.stop)
-        slack = EmulatorApi(session, api_url)
-        port = free_port()
-        sitrep = await start_sitrep(workdir, port=port, api_url=api_url,
-                                    database_url=database.url, signing_secret=signing_secret,
-                                    bot_token=BOT_TOKEN)
-        stack.push_async_callback(sitrep.stop)
-        events_url = f"http://{LOOPBACK}:{port}/slack/events"
+        served = await serve_sitrep(stack, kind=kind, workdir=workdir,
+                                    postgres_url=options.postgres_url,
+                                    signing_secret=signing_secret)
+        session, database, slack, sitrep, events_url = (
+            served.http, served.database, served.slack, served.sitrep, served.events_url)
         channel = await open_incident(session, slack, events_url, signing_secret)
         driver = Driver(session, slack, events_url, signing_secret, channel)
         await driver.settle()
@@ -357,22 +346,14 @@ def main(argv: list[str]) -> int:
     defaults = LongOptions()
     parser = argparse.ArgumentParser(prog="python -m bench long",
                                      description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--sizes", default=",".join(map(str, defaults.sizes)),
-                        help="comma-separated timeline sizes (entries in the one incident)")
-    parser.add_argument("--databases", default=",".join(defaults.databases),
-                        help="comma-separated: sqlite,postgres")
-    parser.add_argument("--repetitions", type=int, default=defaults.repetitions)
-    parser.add_argument("--postgres-url", default=os.environ.get(
-        "SITREP_TEST_POSTGRES_URL", defaults.postgres_url))
-    parser.add_argument("--quiet-wait", type=float, default=defaults.quiet_wait_s,
-                        help="seconds to wait before each run for the machine to fall quiet")
-    parser.add_argument("--json", type=Path, default=None, help="also write figures here")
+    add_run_options(parser, sizes=defaults.sizes,
+                    sizes_help="comma-separated timeline sizes (entries in the one incident)",
+                    databases=defaults.databases, repetitions=defaults.repetitions,
+                    postgres_url=defaults.postgres_url, quiet_wait_s=defaults.quiet_wait_s)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep each run's logs and SQLite files here")
     args = parser.parse_args(argv)
-    databases = tuple(part for part in args.databases.split(",") if part)
-    if not databases or set(databases) - set(DATABASES):
-        parser.error(f"--databases: choose from {', '.join(DATABASES)}")
+    databases = chosen_databases(parser, args.databases)
     sizes = tuple(sorted(int(s) for s in args.sizes.split(",") if s))
     if not sizes or min(sizes) < 2:
         parser.error("--sizes: each at least 2")

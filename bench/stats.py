@@ -30,12 +30,12 @@ from zoneinfo import ZoneInfo
 from bench.burst import machine, wait_for_quiet_machine
 from bench.databases import BenchDatabase
 from bench.history import write_synthetic_history
+from bench.run_options import DATABASES, add_run_options, chosen_databases
 from bot.db import migrate
 from bot.db.engine import create_engine, session_factory
 from bot.domain.stats import DayParts
 from bot.usecases.insights import StatsQuery, gather_insights
 
-DATABASES = ("sqlite", "postgres")
 ZONE = "Europe/Berlin"
 
 
@@ -173,20 +173,12 @@ def main(argv: list[str]) -> int:
     defaults = StatsOptions()
     parser = argparse.ArgumentParser(prog="python -m bench stats",
                                      description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--sizes", default=",".join(map(str, defaults.sizes)),
-                        help="comma-separated history sizes (incidents)")
-    parser.add_argument("--databases", default=",".join(defaults.databases),
-                        help="comma-separated: sqlite,postgres")
-    parser.add_argument("--repetitions", type=int, default=defaults.repetitions)
-    parser.add_argument("--postgres-url", default=os.environ.get(
-        "SITREP_TEST_POSTGRES_URL", defaults.postgres_url))
-    parser.add_argument("--quiet-wait", type=float, default=defaults.quiet_wait_s,
-                        help="seconds to wait before each run for the machine to fall quiet")
-    parser.add_argument("--json", type=Path, default=None, help="also write figures here")
+    add_run_options(parser, sizes=defaults.sizes,
+                    sizes_help="comma-separated history sizes (incidents)",
+                    databases=defaults.databases, repetitions=defaults.repetitions,
+                    postgres_url=defaults.postgres_url, quiet_wait_s=defaults.quiet_wait_s)
     args = parser.parse_args(argv)
-    databases = tuple(part for part in args.databases.split(",") if part)
-    if not databases or set(databases) - set(DATABASES):
-        parser.error(f"--databases: choose from {', '.join(DATABASES)}")
+    databases = chosen_databases(parser, args.databases)
     options = StatsOptions(sizes=tuple(int(s) for s in args.sizes.split(",") if s),
                            databases=databases, repetitions=max(1, args.repetitions),
                            postgres_url=args.postgres_url, quiet_wait_s=args.quiet_wait,
