@@ -140,23 +140,35 @@ def _page_text(page: PageFacts) -> str:
 def _card_actions(facts: CardFacts) -> list[Block]:
     value = str(facts.number)
     if facts.status == Status.RESOLVED:
-        return [{"type": "button", "action_id": REOPEN_BUTTON, "value": value,
-                 "text": _plain("Reopen")}]
+        return [button(REOPEN_BUTTON, "Reopen", value)]
     # A page that found nobody to command it asks someone to take it, first thing.
     take = [] if COMMANDER in facts.roles else [
-        {"type": "button", "action_id": TAKE_COMMAND_BUTTON, "value": value,
-         "style": "primary", "text": _plain("Take command")}]
+        button(TAKE_COMMAND_BUTTON, "Take command", value, style="primary")]
     return [*take,
         _select(SEVERITY_SELECT, "Severity", [(severity_label(s), str(s)) for s in SEVERITIES],
                 initial=str(facts.severity)),
         _select(STATUS_SELECT, "Status",
                 [(s.capitalize(), s) for s in STATUSES if s != Status.RESOLVED],
                 initial=facts.status),
-        {"type": "button", "action_id": UPDATE_BUTTON, "value": value,
-         "text": _plain("Post update")},
-        {"type": "button", "action_id": RESOLVE_BUTTON, "value": value, "style": "danger",
-         "text": _plain("Resolve")},
+        button(UPDATE_BUTTON, "Post update", value),
+        button(RESOLVE_BUTTON, "Resolve", value, style="danger"),
     ]
+
+
+def section(text: str, block_id: str | None = None) -> Block:
+    """A mrkdwn section: the text of every message the bot composes in blocks."""
+    block: Block = {"type": "section", "text": _text(text)}
+    if block_id is not None:
+        block["block_id"] = block_id
+    return block
+
+
+def button(action_id: str, text: str, value: str, *, style: str | None = None) -> Block:
+    block: Block = {"type": "button", "action_id": action_id, "value": value,
+                    "text": _plain(text)}
+    if style is not None:
+        block["style"] = style
+    return block
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
@@ -176,7 +188,7 @@ def _select(action_id: str, placeholder: str, options: Sequence[tuple[str, str]]
 
 # --- modals -------------------------------------------------------------------------------
 
-def _input(block_id: str, label_text: str, element: Block, *, optional: bool = False,
+def input_block(block_id: str, label_text: str, element: Block, *, optional: bool = False,
            hint: str | None = None) -> Block:
     block: Block = {"type": "input", "block_id": block_id, "label": _plain(label_text),
                     "element": element, "optional": optional}
@@ -194,7 +206,7 @@ def _text_input(action_id: str, *, multiline: bool = False, max_length: int = MA
     return element
 
 
-def _modal(callback_id: str, title: str, submit: str, blocks: list[Block],
+def modal(callback_id: str, title: str, submit: str, blocks: list[Block],
            private_metadata: str = "") -> Block:
     return {"type": "modal", "callback_id": callback_id, "title": _plain(title, limit=24),
             "submit": _plain(submit, limit=24), "close": _plain("Cancel", limit=24),
@@ -216,29 +228,29 @@ def start_modal(*, default_severity: int, origin_channel_id: str,
                       "options": [private_option]}
     if private:
         privacy["initial_options"] = [private_option]
-    return _modal(START_MODAL, "Declare incident", "Declare", [
-        _input("title_block", "Title", _text_input("title", max_length=MAX_TITLE_LENGTH,
+    return modal(START_MODAL, "Declare incident", "Declare", [
+        input_block("title_block", "Title", _text_input("title", max_length=MAX_TITLE_LENGTH,
                                                    placeholder="Checkout returns 500s")),
-        _input("severity_block", "Severity", severity, hint="SEV1 is the most severe."),
-        _input("description_block", "What do we know?", _text_input("description",
+        input_block("severity_block", "Severity", severity, hint="SEV1 is the most severe."),
+        input_block("description_block", "What do we know?", _text_input("description",
                                                                    multiline=True),
                optional=True),
-        _input("private_block", "Who can see it", privacy, optional=True,
+        input_block("private_block", "Who can see it", privacy, optional=True,
                hint="For a security incident: keep it to the people who need to know."),
     ], private_metadata=origin_channel_id)
 
 
 def update_modal(*, channel_id: str, number: int) -> Block:
-    return _modal(UPDATE_MODAL, f"Update {label(number)}", "Post", [
-        _input("update_block", "What changed?", _text_input("update", multiline=True)),
+    return modal(UPDATE_MODAL, f"Update {label(number)}", "Post", [
+        input_block("update_block", "What changed?", _text_input("update", multiline=True)),
     ], private_metadata=channel_id)
 
 
 def resolve_modal(*, channel_id: str, number: int) -> Block:
-    return _modal(RESOLVE_MODAL, f"Resolve {label(number)}", "Resolve", [
-        _input("summary_block", "Summary", _text_input("summary", multiline=True),
+    return modal(RESOLVE_MODAL, f"Resolve {label(number)}", "Resolve", [
+        input_block("summary_block", "Summary", _text_input("summary", multiline=True),
                optional=True, hint="What happened and what fixed it, in a sentence or two."),
-        _input("impact_block", "Impact", _text_input("impact", multiline=True),
+        input_block("impact_block", "Impact", _text_input("impact", multiline=True),
                optional=True, hint="Who was affected, how, and for how long."),
     ], private_metadata=channel_id)
 
@@ -252,9 +264,9 @@ def timeline_modal(*, kinds: Sequence[str], preview: str, channel_id: str, ts: s
     kind_select = _select("kind", "Kind", [(kind.replace("_", " ").capitalize(), kind)
                                            for kind in kinds], initial=kinds[0])
     quoted = "\n".join("> " + line for line in escape(preview).splitlines()) or "> (no text)"
-    return _modal(TIMELINE_MODAL, "Add to timeline", "Add", [
+    return modal(TIMELINE_MODAL, "Add to timeline", "Add", [
         {"type": "section", "text": _text(clip(quoted))},
-        _input("kind_block", "Kind", kind_select),
-        _input("comment_block", "Comment", _text_input("comment", max_length=300),
+        input_block("kind_block", "Kind", kind_select),
+        input_block("comment_block", "Comment", _text_input("comment", max_length=300),
                optional=True, hint="One line the retrospective shows beside the message."),
     ], private_metadata=f"{channel_id} {ts}")

@@ -4,12 +4,11 @@ the owners' weekly message, and the review prompt's button. Pure functions, word
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from bot.domain.action_items import ItemState, ListedItem, OwnedItem
 from bot.slack import follow_up_wording as words
-
-Block = dict[str, Any]
+from bot.slack.blocks import Block, button, section
 
 # action_id values the handlers listen for. The item's id travels as the button's value,
 # or (for the select, which has no value of its own) in its block_id.
@@ -23,26 +22,14 @@ ITEM_BLOCK_PREFIX: Final = "action_item:"
 MAX_LISTED: Final = 23
 
 
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _button(action_id: str, value: str, text: str, *, primary: bool = False) -> Block:
-    button: Block = {"type": "button", "action_id": action_id, "value": value,
-                     "text": {"type": "plain_text", "text": text, "emoji": True}}
-    if primary:
-        button["style"] = "primary"
-    return button
-
-
 def action_items(number: int, items: list[ListedItem]) -> list[Block]:
     """`/incident actions`: each item with its state; an open one with Done and an owner
     select to hand it on."""
     if not items:
-        return [_section(words.no_action_items(number))]
-    blocks: list[Block] = [_section(words.actions_heading(number, items))]
+        return [section(words.no_action_items(number))]
+    blocks: list[Block] = [section(words.actions_heading(number, items))]
     for item in items[:MAX_LISTED]:
-        blocks.append(_section(words.listed_item(item)))
+        blocks.append(section(words.listed_item(item)))
         if item.standing.state == ItemState.DONE:
             continue
         select: Block = {"type": "users_select", "action_id": ITEM_REASSIGN,
@@ -50,29 +37,29 @@ def action_items(number: int, items: list[ListedItem]) -> list[Block]:
         if item.owner_id:
             select["initial_user"] = item.owner_id
         blocks.append({"type": "actions", "block_id": f"{ITEM_BLOCK_PREFIX}{item.item_id}",
-                       "elements": [_button(ITEM_DONE, str(item.item_id), words.DONE,
-                                            primary=True), select]})
+                       "elements": [button(ITEM_DONE, words.DONE, str(item.item_id),
+                                           style="primary"), select]})
     if len(items) > MAX_LISTED:
-        blocks.append(_section(words.more_items(len(items) - MAX_LISTED)))
+        blocks.append(section(words.more_items(len(items) - MAX_LISTED)))
     return blocks
 
 
 def owners_message(items: list[OwnedItem]) -> list[Block]:
     """An owner's weekly message: each open item with a Done button beside it."""
     if not items:
-        return [_section(words.nothing_left_open())]
-    blocks: list[Block] = [_section(words.owners_intro(items))]
+        return [section(words.nothing_left_open())]
+    blocks: list[Block] = [section(words.owners_intro(items))]
     for item in items[:MAX_LISTED * 2]:
-        section = _section(words.owned_item(item))
-        section["accessory"] = _button(OWNED_ITEM_DONE, str(item.item_id), words.DONE)
-        blocks.append(section)
+        line = section(words.owned_item(item))
+        line["accessory"] = button(OWNED_ITEM_DONE, words.DONE, str(item.item_id))
+        blocks.append(line)
     return blocks
 
 
 def review_prompt(text: str, number: int) -> list[Block]:
-    return [_section(text),
+    return [section(text),
             {"type": "actions", "block_id": "retro_review",
-             "elements": [_button(REVIEW_HELD, str(number), words.REVIEW_HELD)]}]
+             "elements": [button(REVIEW_HELD, words.REVIEW_HELD, str(number))]}]
 
 
 def item_id_of_block(block_id: str) -> str:

@@ -4,16 +4,10 @@ who asked. Shapes here; the sentences are `insights_wording`'s."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from bot.domain.stats import ActionItemCounts, CommanderLoad, Spread, WeekdayTest
 from bot.slack import insights_wording as words
-
-Block = dict[str, Any]
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+from bot.slack.blocks import Block, section
 
 
 def stats_headline(*, days: int, incidents: int, open_now: int,
@@ -23,7 +17,7 @@ def stats_headline(*, days: int, incidents: int, open_now: int,
                    commanders: list[CommanderLoad], zone: str) -> list[Block]:
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": words.headline_title(days)}},
-        _section(words.headline_counts(incidents, open_now, by_severity)),
+        section(words.headline_counts(incidents, open_now, by_severity)),
     ]
     if incidents == 0:
         blocks.append({"type": "context", "elements": [
@@ -31,12 +25,12 @@ def stats_headline(*, days: int, incidents: int, open_now: int,
         return blocks
     peak = max(range(24), key=lambda hour: by_hour[hour])
     blocks += [
-        _section(f"{words.weekday_sentence(test)}\n{words.busiest_hour(peak, by_hour[peak])}"),
+        section(f"{words.weekday_sentence(test)}\n{words.busiest_hour(peak, by_hour[peak])}"),
         {"type": "section", "fields": [
             {"type": "mrkdwn", "text": words.spreads_text("Time to mitigate", dict(mitigate))},
             {"type": "mrkdwn", "text": words.spreads_text("Time to resolve", dict(resolve))},
         ]},
-        _section(f"{words.action_items_line(items)}\n{words.commanders_text(commanders)}"),
+        section(f"{words.action_items_line(items)}\n{words.commanders_text(commanders)}"),
         {"type": "context", "elements": [
             {"type": "mrkdwn", "text": words.headline_footer(zone, chart_offered=True)}]},
     ]

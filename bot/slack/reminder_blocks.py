@@ -3,13 +3,20 @@ the same reminder once answered, the stale nudge, and the handover form."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from bot.domain.vocabulary import label
 from bot.slack import reminder_wording
-from bot.slack.blocks import RESOLVE_BUTTON, TAKE_COMMAND_BUTTON, UPDATE_BUTTON
-
-Block = dict[str, Any]
+from bot.slack.blocks import (
+    RESOLVE_BUTTON,
+    TAKE_COMMAND_BUTTON,
+    UPDATE_BUTTON,
+    Block,
+    button,
+    input_block,
+    modal,
+    section,
+)
 
 # Snooze buttons: one action id each (ids are unique within a message), the duration as
 # the value; the handler listens for the prefix.
@@ -26,35 +33,20 @@ ANSWERED_BLOCK: Final = "update_reminder_answered"
 NUDGE_BLOCK: Final = "stale_nudge"
 
 
-def _mrkdwn(text: str, block_id: str | None = None) -> Block:
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-    if block_id is not None:
-        block["block_id"] = block_id
-    return block
-
-
-def _button(action_id: str, text: str, value: str, style: str | None = None) -> Block:
-    button: Block = {"type": "button", "action_id": action_id, "value": value,
-                     "text": {"type": "plain_text", "text": text, "emoji": True}}
-    if style:
-        button["style"] = style
-    return button
-
-
 def update_reminder(text: str, *, number: int, handover_hint: str | None,
                     commanded: bool = True) -> list[Block]:
     """`commanded` False: nobody commands the incident, and taking command comes first."""
     value = str(number)
-    buttons = [] if commanded else [_button(TAKE_COMMAND_BUTTON, "Take command", value,
-                                            "primary")]
-    buttons += [_button(UPDATE_BUTTON, "Post update", value,
-                        "primary" if commanded else None)]
-    buttons += [_button(SNOOZE_BUTTON_PREFIX + choice, f"Snooze {choice}", choice)
+    buttons = [] if commanded else [button(TAKE_COMMAND_BUTTON, "Take command", value,
+                                           style="primary")]
+    buttons += [button(UPDATE_BUTTON, "Post update", value,
+                       style="primary" if commanded else None)]
+    buttons += [button(SNOOZE_BUTTON_PREFIX + choice, f"Snooze {choice}", choice)
                 for choice in reminder_wording.SNOOZE_CHOICES]
-    blocks = [_mrkdwn(text, REMINDER_BLOCK)]
+    blocks = [section(text, REMINDER_BLOCK)]
     if handover_hint is not None:
-        blocks.append(_mrkdwn(handover_hint))
-        buttons.append(_button(HANDOVER_BUTTON, "Hand over", value))
+        blocks.append(section(handover_hint))
+        buttons.append(button(HANDOVER_BUTTON, "Hand over", value))
     blocks.append({"type": "actions", "block_id": REMINDER_ACTIONS_BLOCK, "elements": buttons})
     blocks.append({"type": "context", "elements": [
         {"type": "mrkdwn", "text": reminder_wording.reminder_context()}]})
@@ -63,29 +55,22 @@ def update_reminder(text: str, *, number: int, handover_hint: str | None,
 
 def answered(text: str) -> list[Block]:
     """A reminder nobody needs to act on any more: what answered it, and no buttons."""
-    return [_mrkdwn(text, ANSWERED_BLOCK)]
+    return [section(text, ANSWERED_BLOCK)]
 
 
 def stale_nudge(text: str, *, number: int) -> list[Block]:
     value = str(number)
-    buttons = [_button(RESOLVE_BUTTON, "Resolve", value, "primary"),
-               _button(UPDATE_BUTTON, "Post update", value)]
-    return [_mrkdwn(text, NUDGE_BLOCK),
+    buttons = [button(RESOLVE_BUTTON, "Resolve", value, style="primary"),
+               button(UPDATE_BUTTON, "Post update", value)]
+    return [section(text, NUDGE_BLOCK),
             {"type": "actions", "block_id": NUDGE_ACTIONS_BLOCK, "elements": buttons}]
 
 
 def handover_modal(*, channel_id: str, number: int) -> Block:
     """Who takes over; submitting hands over with the brief, as `/incident handover` does."""
-    return {"type": "modal", "callback_id": HANDOVER_MODAL,
-            "title": {"type": "plain_text", "text": f"Hand over {label(number)}"[:24]},
-            "submit": {"type": "plain_text", "text": "Hand over"},
-            "close": {"type": "plain_text", "text": "Cancel"},
-            "private_metadata": channel_id,
-            "blocks": [{"type": "input", "block_id": "commander_block",
-                        "label": {"type": "plain_text", "text": "Next commander"},
-                        "hint": {"type": "plain_text",
-                                 "text": "They get the role and a brief of the incident so "
-                                         "far; you can rest."},
-                        "element": {"type": "users_select", "action_id": "commander",
-                                    "placeholder": {"type": "plain_text",
-                                                    "text": "Choose someone fresh"}}}]}
+    chooser: Block = {"type": "users_select", "action_id": "commander",
+                      "placeholder": {"type": "plain_text", "text": "Choose someone fresh"}}
+    return modal(HANDOVER_MODAL, f"Hand over {label(number)}", "Hand over", [
+        input_block("commander_block", "Next commander", chooser,
+                    hint="They get the role and a brief of the incident so far; you can rest.")],
+        private_metadata=channel_id)
