@@ -55,6 +55,16 @@ async def test_the_command_line_imports_no_heavy_library_until_a_command_runs(
     assert result == ""
 
 
+async def test_a_command_runs_with_the_garbage_collector_on(tmp_path: Path) -> None:
+    """The process keeps the collector off only while it imports (`bot.cli.run`): left
+    off, `sitrep serve` would keep every reference cycle it ever made."""
+    check = ("import atexit, gc, sys, bot.cli; "
+             "atexit.register(lambda: print('collecting:', gc.isenabled())); "
+             "sys.argv = ['sitrep', 'db', 'upgrade']; bot.cli.run()")
+    result = await _python(check, tmp_path)
+    assert result.splitlines()[-1] == "collecting: True"
+
+
 async def _python(code: str, cwd: Path) -> str:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", code, env=clean_environment(), cwd=cwd,
