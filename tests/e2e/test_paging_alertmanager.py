@@ -97,8 +97,10 @@ async def test_a_firing_group_opens_an_incident_as_a_start_does(database_url: st
         assert slack.channel(channel_id).topic["value"].startswith("SEV1 · investigating · INC-1")
         (announced,) = [t for t in posted_texts(slack, ANNOUNCE) if "INC-1" in t]
         assert "paged by Alertmanager: Checkout returns 500s for card payments" in announced
-        # The timeline: the start, then the alert with its labels, annotations and link.
-        started, alert = await rows.timeline(paged.engine, 1)
+        # The timeline: the alert with its labels, annotations and link at the time it
+        # started firing (before the page reached Sitrep), then the start.
+        alert, started = await rows.timeline(paged.engine, 1)
+        assert alert.occurred_at == datetime(2026, 11, 30, 14, 2, 11, 739266, tzinfo=UTC)
         assert started.text == "Incident opened as SEV1 by a page from Alertmanager"
         assert alert.kind == "alert" and alert.permalink == GENERATOR
         assert alert.text.splitlines()[0] == \

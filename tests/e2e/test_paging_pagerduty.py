@@ -55,9 +55,10 @@ async def test_triggered_opens_an_incident_with_the_pagerduty_link(
         # PagerDuty names the assignee but not their email: nobody is made commander.
         assert "incident_take_command" in card_action_ids(card(slack, incident.channel_id))
         kinds = [(e.kind, e.text) for e in await rows.timeline(paged.engine, 1)]
+        # The trigger at the time PagerDuty saw it, before the page reached Sitrep.
         assert kinds == [
-            ("started", "Incident opened as SEV1 by a page from PagerDuty"),
-            ("pagerduty", "PagerDuty incident #2 triggered by Checkout API")]
+            ("pagerduty", "PagerDuty incident #2 triggered by Checkout API"),
+            ("started", "Incident opened as SEV1 by a page from PagerDuty")]
 
 
 async def test_a_redelivery_and_a_second_trigger_open_nothing_more(
