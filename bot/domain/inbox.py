@@ -32,6 +32,8 @@ GIVE_UP_AFTER = timedelta(hours=25)
 # ...and only after this many failures of its own, so that one failure after a long Slack
 # outage (which never counts) does not give up an event tried only once on its own account.
 GIVE_UP_FAULTS = 10
+# Events a replay takes at a time: one channel's among them are stored in one transaction.
+REPLAY_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ async def mark_processed_many(session: AsyncSession, *, team_id: str,
 
 
 async def take_for_replay(session: AsyncSession, *, received_before: datetime,
-                          due_by: datetime | None, limit: int = 100) -> Sequence[InboxEvent]:
+                          due_by: datetime | None,
+                          limit: int = REPLAY_PAGE) -> Sequence[InboxEvent]:
     """Unprocessed events to try again, oldest first: those whose wait after their last
     failure is over by `due_by`, or all of them (a fresh start) when it is None."""
     waited = [] if due_by is None else [

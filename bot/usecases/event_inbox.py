@@ -187,16 +187,20 @@ class EventInbox:
                         "stays in the inbox, unprocessed: %s", event_id, team_id,
                         given_up.faults, given_up.received_at, error)
 
-    async def keep_recovering(self) -> None:
-        """Runs for the life of the process: replay at start-up, then now and again."""
+    async def keep_recovering(self, *, interval_s: float = RECOVERY_INTERVAL_S) -> None:
+        """Runs for the life of the process: replay at start-up, then now and again. A
+        replay that took a full page goes straight on to the next: a restart in the middle
+        of a burst of thousands of events catches up in seconds, not a page a minute."""
         grace, starting = timedelta(0), True
         while True:
             try:
-                await self.recover(grace=grace, starting=starting)
+                tried = await self.recover(grace=grace, starting=starting)
             except Exception:
                 log.exception("replaying the event inbox failed; trying again later")
+                tried = 0
             grace, starting = RECOVERY_GRACE, False
-            await asyncio.sleep(RECOVERY_INTERVAL_S)
+            if tried < inbox.REPLAY_PAGE:
+                await asyncio.sleep(interval_s)
 
 
 class _Unreadable(dict[str, Any]):

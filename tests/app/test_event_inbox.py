@@ -3,6 +3,7 @@ entry and its "processed" mark are saved together, and what a crash interrupted 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from datetime import timedelta
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.deps import Deps
 from bot.devtools import payloads
 from bot.devtools.slack_emulator import SlackEmulator
-from bot.domain.inbox import FIRST_WAIT, GIVE_UP_AFTER, MAX_WAIT
+from bot.domain.inbox import FIRST_WAIT, GIVE_UP_AFTER, MAX_WAIT, REPLAY_PAGE
 from bot.usecases.event_inbox import RECOVERY_GRACE, EventInbox
 from bot.usecases.lifecycle import Lifecycle, Started
 from tests.support import rows
@@ -100,6 +101,31 @@ async def test_an_event_received_but_never_handled_is_replayed_once(
 
     assert [entry.text for entry in await rows.marked(engine)] == ["Rolled back 4512"]
     assert len(slack.calls_to("reactions.add")) == 1
+
+
+async def test_a_restart_in_the_middle_of_a_burst_replays_the_whole_backlog_at_once(
+        deps: Deps, engine: AsyncEngine, slack: SlackEmulator, clock: MovableClock,
+        started: Started) -> None:
+    """Several pages of acknowledged, unhandled events: the replay goes from one page to
+    the next without waiting its interval (an hour here) between them."""
+    backlog = [_pinned(slack, started.channel_id, f"Step {n}")
+               for n in range(REPLAY_PAGE * 2 + 50)]
+    inbox = EventInbox(deps)
+    for body in backlog:
+        await inbox.receive(TEAM, body["event_id"], body)
+    clock.advance(seconds=RECOVERY_GRACE.total_seconds() + 1)
+
+    replaying = asyncio.create_task(inbox.keep_recovering(interval_s=3600))
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                if len(await rows.marked(engine)) == len(backlog):
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        replaying.cancel()
+    assert sorted(entry.text for entry in await rows.marked(engine)) == sorted(
+        f"Step {n}" for n in range(len(backlog)))
 
 
 async def test_a_replay_that_slack_refuses_stays_in_the_inbox_for_the_next_one(
