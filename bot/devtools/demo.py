@@ -229,9 +229,12 @@ class Demo:
             if block["type"] == "header":
                 parts.append(block["text"]["text"])
             elif block["type"] == "section":
-                texts = [field["text"] for field in block.get("fields", [])]
-                texts += [block["text"]["text"]] if "text" in block else []
-                parts.append(" | ".join(t.replace("\n", ": ") for t in texts))
+                # A field is a label over its value; a section's text keeps its lines.
+                fields = [field["text"].replace("\n", ": ") for field in block.get("fields", [])]
+                if fields:
+                    parts.append(" | ".join(fields))
+                if "text" in block:
+                    parts.append(block["text"]["text"])
             elif block["type"] == "actions":
                 buttons = [e["text"]["text"] if "text" in e else e["placeholder"]["text"]
                            for e in block["elements"]]

@@ -48,8 +48,11 @@ async def test_the_demo_runs_a_whole_incident_and_shows_what_slack_would(tmp_pat
            ":spiral_note_pad: 1]" in shown
     assert "↳ Bob: Confirmed: 4512 changed the card tokeniser   [:pushpin: 1" in shown
     # Where the retrospective is, and what it says.
-    assert ":rotating_light: Paged by <http://alertmanager.example.org:9093|Alertmanager>" \
-        in shown  # on the card
+    # On the card, each alert on a line of its own with its labels under it.
+    assert (":rotating_light: Paged by <http://alertmanager.example.org:9093|Alertmanager>\n"
+            "      • <http://prometheus.example.org:9090/graph?g0.expr=CheckoutErrorRate&g0.tab=1"
+            "|CheckoutErrorRate firing: Checkout returns 500s for card payments>\n"
+            "         _Labels: instance=checkout-7d9f:8080") in shown
     assert "| commander | @alice | 2026-" in shown
     assert "The retrospective draft is the canvas F" in shown
     assert "| Resolved | " in shown and "time to resolve: **1 h 31 min**" in shown
