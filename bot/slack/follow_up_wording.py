@@ -75,6 +75,17 @@ def item_handed_on(text: str, *, owner_id: str, previous_id: str | None, by: str
             f"{mention(owner_id)}{was}: {_said(text)}")
 
 
+def item_given(text: str, *, number: int, channel_id: str | None, by: str,
+               due_on: date | None) -> str:
+    """To an item's new owner who is not in the incident's channel."""
+    where = f" in {channel_link(channel_id)}" if channel_id else ""
+    due = f" · due {due_on.isoformat()}" if due_on else ""
+    return (f":memo: {mention(by)} made you the owner of an action item of "
+            f"*{label(number)}*{where}: {_said(text)}{due}\nPress *Done* in "
+            f"`/incident actions` there when it is; until then it is in the list of open "
+            f"items Sitrep sends you each week.")
+
+
 def done_reply(text: str) -> str:
     return f"Marked done: {_said(text)}"
 

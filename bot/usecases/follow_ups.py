@@ -20,6 +20,7 @@ from bot.deps import Deps
 from bot.domain import action_items, incidents, permissions
 from bot.domain.action_items import ListedItem, OwnedItem
 from bot.domain.errors import Gone
+from bot.domain.vocabulary import label
 from bot.slack import follow_up_blocks, follow_up_wording
 from bot.slack.failures import SlackFailure
 
@@ -119,6 +120,9 @@ class FollowUps:
             text, channel_id = item.text, incident.channel_id
         await self._tell_channel(channel_id, follow_up_wording.item_handed_on(
             text, owner_id=owner_id, previous_id=previous, by=user_id))
+        await tell_the_new_owner(self.deps, NewOwner(
+            owner_id=owner_id, by=user_id, text=text, number=incident.number,
+            channel_id=channel_id, due_on=item.due_on))
         return ItemChanged(incident_id=incident.id or 0, team_id=incident.team_id,
                            number=incident.number,
                            reply=follow_up_wording.handed_on_reply(text, owner_id))
@@ -181,6 +185,37 @@ class FollowUps:
             else:
                 sent[owner_id] = len(items)
         return OwnersSent(sent=sent, failed=failed)
+
+
+@dataclass(frozen=True)
+class NewOwner:
+    """An action item just given to someone: who, by whom, and the item."""
+
+    owner_id: str | None
+    by: str
+    text: str
+    number: int
+    channel_id: str | None
+    due_on: date | None
+
+
+async def tell_the_new_owner(deps: Deps, given: NewOwner) -> None:
+    """A direct message to the new owner when they are not in the incident's channel: Slack
+    notifies nobody of a mention in a channel they are not in, and an item's owner is often
+    on another team. Those in the channel saw the mention; nobody is told of their own
+    choice. Whatever Slack says, the item is theirs: a failure is only logged."""
+    if given.owner_id is None or given.owner_id == given.by:
+        return
+    try:
+        if given.channel_id is not None and await deps.slack.is_member(
+                given.channel_id, given.owner_id, recheck_no=False):
+            return
+        await deps.slack.direct_message(given.owner_id, follow_up_wording.item_given(
+            given.text, number=given.number, channel_id=given.channel_id, by=given.by,
+            due_on=given.due_on))
+    except SlackFailure as failure:
+        log.warning("could not tell %s they own an action item of %s (%s)", given.owner_id,
+                    label(given.number), failure.error)
 
 
 def _check(user_id: str, is_member: bool, item: ActionItem, incident: Incident) -> None:

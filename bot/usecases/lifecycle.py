@@ -44,6 +44,7 @@ from bot.slack.channel_names import candidate_names
 from bot.slack.failures import SlackFailure
 from bot.slack.gateway import SlackGateway
 from bot.usecases import incident_log
+from bot.usecases.follow_ups import NewOwner, tell_the_new_owner
 from bot.usecases.retro_publishing import Published, RetroPublisher
 from bot.usecases.reviews import Reviews
 
@@ -506,6 +507,9 @@ class Lifecycle:
                                             by=where.user_id, now=self._now(), due_on=due_on)
         await self.slack.post(where.channel_id, wording.action_item_recorded(
             text, owner_id=owner_id, by=where.user_id, due_on=due_on))
+        await tell_the_new_owner(self.deps, NewOwner(
+            owner_id=owner_id, by=where.user_id, text=text, number=incident.number,
+            channel_id=where.channel_id, due_on=due_on))
         return Recorded(number=incident.number)
 
     async def resolve(self, where: Where, *, summary: str | None,

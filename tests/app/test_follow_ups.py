@@ -153,6 +153,59 @@ async def test_an_item_is_handed_on_from_the_owner_select(bot: AppUnderTest) -> 
                in text for text in posted_texts(bot.slack, opened.channel_id))
 
 
+def _told_directly(bot: AppUnderTest, user_id: str) -> list[str]:
+    """What the bot said to a person in their direct conversation with it."""
+    return [str(message.get("text", "")) for message in
+            bot.slack.messages(bot.slack.workspace.dm_channel(user_id).id)]
+
+
+async def test_an_owner_outside_the_channel_is_told_by_direct_message(
+        bot: AppUnderTest) -> None:
+    """Slack notifies nobody of a mention in a channel they are not in."""
+    opened = await start_incident(bot, "sev2 Checkout returns 500s")
+    bot.slack.join_channel(opened.channel_id, "U0CAROL")
+    await command(bot, f"action Add a canary stage {BOB} due 2026-12-04",
+                  channel=opened.channel_id)
+    await command(bot, f"action Write the customer notice {CAROL}", channel=opened.channel_id)
+    await command(bot, "action Check the other card processors <@U0ALICE|alice>",
+                  channel=opened.channel_id)
+
+    assert _told_directly(bot, "U0BOB") == [
+        f":memo: <@U0ALICE> made you the owner of an action item of *INC-1* in "
+        f"<#{opened.channel_id}>: Add a canary stage · due 2026-12-04\nPress *Done* in "
+        "`/incident actions` there when it is; until then it is in the list of open items "
+        "Sitrep sends you each week."]
+    # Carol saw the mention in the channel; Alice chose herself.
+    assert _told_directly(bot, "U0CAROL") == []
+    assert _told_directly(bot, "U0ALICE") == []
+
+    # Handed on from the list to Bob, who is still outside: told again; to Carol: not.
+    _, notice, processors = _item_ids(await _actions_list(bot, opened.channel_id))
+    await _press(bot, opened.channel_id, follow_up_blocks.ITEM_REASSIGN, user="U0ALICE",
+                 selected_user="U0BOB",
+                 block_id=f"{follow_up_blocks.ITEM_BLOCK_PREFIX}{notice}")
+    await _press(bot, opened.channel_id, follow_up_blocks.ITEM_REASSIGN, user="U0ALICE",
+                 selected_user="U0CAROL",
+                 block_id=f"{follow_up_blocks.ITEM_BLOCK_PREFIX}{processors}")
+    told = _told_directly(bot, "U0BOB")
+    assert len(told) == 2 and told[1].startswith(
+        ":memo: <@U0ALICE> made you the owner of an action item of *INC-1* in "
+        f"<#{opened.channel_id}>: Write the customer notice\nPress *Done*")
+    assert _told_directly(bot, "U0CAROL") == []
+
+
+async def test_an_item_is_given_even_when_slack_will_not_open_the_direct_message(
+        bot: AppUnderTest) -> None:
+    opened = await start_incident(bot, "sev2 Checkout returns 500s")
+    bot.slack.fail("conversations.open", "user_not_found")
+    await command(bot, f"action Add a canary stage {BOB}", channel=opened.channel_id)
+
+    (item,) = await rows.action_items(bot.engine)
+    assert (item.text, item.owner_id) == ("Add a canary stage", "U0BOB")
+    assert any("owner <@U0BOB>: Add a canary stage" in text
+               for text in posted_texts(bot.slack, opened.channel_id))
+
+
 @pytest.mark.parametrize(("typed", "told"), [
     ("action Canary due 2026-12-02", "2026-12-02 is in the past (today is 2026-12-03)"),
     ("action Canary due 03/12/2026", "`03/12/2026` is not a date"),
@@ -178,18 +231,22 @@ async def test_owners_get_one_weekly_message_of_their_open_items_across_incident
     scheduler = scheduled_work(bot.deps)
     await scheduler.prepare()
 
+    # Bob and Carol were told when they were given their items (neither is in the
+    # channels); the weekly message is another thing.
+    told = len(bot.slack.calls_to("conversations.open"))
+    dm = bot.slack.workspace.dm_channel("U0BOB").id
+    before = len(bot.slack.messages(dm))
     # Thursday: nothing is due until Monday 09:00 (SITREP_ACTION_ITEMS_DM's default).
     await scheduler.run_due()
     clock.current = datetime(2026, 12, 7, 8, 59, tzinfo=UTC)
     await scheduler.run_due()
-    assert bot.slack.calls_to("conversations.open") == []
+    assert len(bot.slack.calls_to("conversations.open")) == told
     clock.current = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
     await scheduler.run_due()
 
-    opened_dms = bot.slack.calls_to("conversations.open")
+    opened_dms = bot.slack.calls_to("conversations.open")[told:]
     assert [call.args.get("users") for call in opened_dms] == ["U0BOB"]
-    dm = bot.slack.workspace.dm_channel("U0BOB").id
-    (message,) = bot.slack.messages(dm)
+    (message,) = bot.slack.messages(dm)[before:]
     shown = card_text(message)
     assert "You own 2 open action items from past incidents, 1 of them overdue" in shown
     # Overdue first (due Friday, it is Monday), then the other incident's.
@@ -198,10 +255,10 @@ async def test_owners_get_one_weekly_message_of_their_open_items_across_incident
     assert f"INC-2 <#{second.channel_id}>" in shown
     # Once a week: the same Monday again says nothing more; the next Monday does.
     await scheduler.run_due()
-    assert len(bot.slack.messages(dm)) == 1
+    assert len(bot.slack.messages(dm)) == before + 1
     clock.current = datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
     await scheduler.run_due()
-    assert len(bot.slack.messages(dm)) == 2
+    assert len(bot.slack.messages(dm)) == before + 2
 
     # Bob closes one from his message: it is redrawn with what is left.
     canary = next(element["value"] for block in message["blocks"]
