@@ -23,8 +23,6 @@ from bot.core.label_matchers import Matchers, parse_matchers
 _SIGNING_SECRET = re.compile(r"^[0-9a-fA-F]{16,}$")
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]{1,100}$")
-_SECONDS = re.compile(r"^(\d+)\s*([smh])$")
-_SECONDS_IN = {"s": 1, "m": 60, "h": 3600}
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 COMMANDER = "commander"
 DEFAULT_TIMELINE_EMOJI = {"pushpin": "key_event"}
@@ -89,7 +87,6 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
-        populate_by_name=True,
     )
 
     slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
@@ -197,13 +194,10 @@ class Settings(BaseSettings):
     def _wait_duration(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
-        written = value.strip().lower()
-        if written in {"0", "off"}:
+        if value.strip() == "0":
             return 0.0
-        found = _SECONDS.match(written)
-        if found is None:
-            raise ValueError(f"write a duration such as 30s, 2m or off (not {value!r})")
-        return float(int(found.group(1)) * _SECONDS_IN[found.group(2)])
+        took = durations.parse(value)  # off: no waiting
+        return 0.0 if took is None else took.total_seconds()
 
     @field_validator("update_reminders", mode="before")
     @classmethod
@@ -398,6 +392,9 @@ class Settings(BaseSettings):
     @field_validator("slack_api_url", "pagerduty_api_url")
     @classmethod
     def _api_url_ends_with_slash(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"write an http:// or https:// address (not {value!r})")
         # slack-sdk joins method names onto the base URL; without the slash the last path
         # segment would be replaced.
         return value if value.endswith("/") else value + "/"

@@ -138,7 +138,7 @@ async def test_text_from_the_title_never_pings_or_breaks_markup(bot: AppUnderTes
 @pytest.mark.parametrize(("typed", "told"), [
     ("start " + "x" * 151, "151 characters"),
     ("start sev9 Checkout down", "`9` is not a severity"),
-    ("start sev2", "needs a title"),
+    ("start sev9", "`9` is not a severity"),
 ])
 async def test_a_bad_start_is_explained_and_changes_nothing(bot: AppUnderTest, typed: str,
                                                             told: str) -> None:
@@ -218,6 +218,17 @@ async def test_start_without_a_title_opens_a_form_that_does_the_same(bot: AppUnd
     assert shown["ts"] in channel.pins
     assert "SSO returns 502" in card_text(shown)
     assert channel.topic["value"] == "SEV1 · investigating · IC bob · INC-1: Login broken"
+
+
+async def test_start_with_a_severity_and_no_title_opens_the_form_with_it_chosen(
+        bot: AppUnderTest) -> None:
+    response = await bot.client.slash_command("start sev1", user_id="U0BOB")
+    assert response.status == 200
+    (opened,) = await bot.slack.wait_for_call("views.open")
+    severity = next(block for block in opened.args["view"]["blocks"]
+                    if block["block_id"] == "severity_block")
+    assert severity["element"]["initial_option"]["value"] == "1"
+    assert await rows.incidents(bot.engine) == []
 
 
 async def test_the_form_answers_a_blank_title_next_to_the_field(bot: AppUnderTest) -> None:
