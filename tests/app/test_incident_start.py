@@ -9,10 +9,12 @@ import pytest
 
 from bot.app import RATE_LIMIT_RETRIES
 from bot.devtools import payloads
+from bot.devtools.slack_emulator import SlackEmulator
 from tests.support import rows
-from tests.support.app_under_test import AppUnderTest
+from tests.support.app_under_test import AppUnderTest, app_under_test
 from tests.support.incident_steps import refusal, start_incident
 from tests.support.retry_waits import RetryWaits
+from tests.support.settings import make_settings
 from tests.support.slack_reading import (
     card,
     card_action_ids,
@@ -229,6 +231,14 @@ async def test_start_with_a_severity_and_no_title_opens_the_form_with_it_chosen(
                     if block["block_id"] == "severity_block")
     assert severity["element"]["initial_option"]["value"] == "1"
     assert await rows.incidents(bot.engine) == []
+
+
+async def test_channels_take_the_team_s_prefix(database_url: str,
+                                               slack: SlackEmulator) -> None:
+    settings = make_settings(database_url, slack, SITREP_CHANNEL_PREFIX="incident")
+    async with app_under_test(settings, slack) as bot:
+        opened = await start_incident(bot, "sev2 Checkout returns 500s")
+    assert slack.channel(opened.channel_id).name == "incident-1-checkout-returns-500s"
 
 
 async def test_the_form_answers_a_blank_title_next_to_the_field(bot: AppUnderTest) -> None:

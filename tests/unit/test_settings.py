@@ -88,6 +88,22 @@ def test_variables_without_sitrep_s_prefix_are_other_programs_settings(
     assert (settings.alertmanager_token, settings.timezone_name) == (None, "UTC")
 
 
+@pytest.mark.parametrize(("written", "prefix"), [("incident", "incident"), (" Sec-", "sec"),
+                                               ("inc_eu", "inc_eu")])
+def test_the_channel_prefix_is_read_as_slack_writes_channel_names(written: str,
+                                                                  prefix: str) -> None:
+    assert load_settings(_env_file=None).channel_prefix == "inc"
+    assert load_settings(_env_file=None, SITREP_CHANNEL_PREFIX=written).channel_prefix == prefix
+
+
+@pytest.mark.parametrize("written", ["", "#inc", "inc 2026", "-inc", "x" * 21, "émoi"])
+def test_a_channel_prefix_slack_would_refuse_is_refused_by_name(written: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(_env_file=None, SITREP_CHANNEL_PREFIX=written)
+    assert str(refused.value).startswith("SITREP_CHANNEL_PREFIX is invalid: write a short "
+                                         "word of lowercase letters")
+
+
 @pytest.mark.parametrize("written", ["foo", "slack.com/api/", "ftp://slack.com/api/",
                                      "https:///api/"])
 def test_a_slack_api_url_that_is_no_web_address_is_refused_by_name(written: str) -> None:
