@@ -84,7 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _collect_from_here()
         configure_for_command(settings.log_format, settings.log_level,
                               serving=args.run is _serve, verbose=args.verbose)
-        return int(args.run(args, settings))
+        try:
+            return int(args.run(args, settings))
+        except Exception as failure:
+            said = _database_trouble(settings, failure)
+            if said is None:
+                raise
+            print(f"sitrep: {said}", file=sys.stderr)
+            return EXIT_USAGE
     except ConfigError as error:
         print(f"sitrep: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -273,6 +280,8 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     try:
         insights = asyncio.run(insights_from(settings, query, now=SystemClock().now()))
     except DBAPIError as failed:
+        if _database_trouble(settings, failed) is not None:
+            raise
         # A database no migration has brought up to date lacks tables or columns.
         print(f"sitrep: could not read the history from {database} "
               f"({type(failed.orig).__name__}); if it was never migrated or is behind, run "
@@ -495,6 +504,14 @@ def _db_current(_args: argparse.Namespace, settings: Settings) -> int:
     print(f"{database}: at {at}; the newest is {revisions.head}: run `sitrep db upgrade` "
           "(`sitrep serve` applies them too).")
     return 1
+
+
+def _database_trouble(settings: Settings, failure: Exception) -> str | None:
+    """A database that is down or refuses Sitrep, met by any command: one line, as
+    `serve` says it at start-up, not a traceback from deep inside the driver."""
+    from bot.db.reachability import trouble_reaching
+
+    return trouble_reaching(settings.database_url, failure)
 
 
 def _existing_database(settings: Settings) -> str:

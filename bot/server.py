@@ -49,7 +49,9 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-HEALTH_DB_TIMEOUT_S = 2.0
+# DESIGN.md promises an answer within 2 s: the database gets most of it, the rest is for
+# the Socket Mode check and the answer itself.
+HEALTH_DB_TIMEOUT_S = 1.5
 # Slack's requests are a few kilobytes; the largest it sends (an edit of a 40,000-character
 # message: old and new text, each with its blocks) stays well under this. A bigger body is
 # refused before it is read any further.
@@ -330,8 +332,8 @@ def _bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest | None:
 
 async def healthz(request: web.Request) -> web.Response:
     """200 while the bot can do its work: it is up, migrated, its database answers and (in
-    Socket Mode) it is connected to Slack; 503 naming the cause otherwise, within
-    `HEALTH_DB_TIMEOUT_S` either way."""
+    Socket Mode) it is connected to Slack; 503 naming the cause otherwise, within 2 s
+    either way."""
     problem = await request.app[HEALTH_PROBE].database_problem()
     if problem is not None:
         log.warning("health check failed: %s", problem)

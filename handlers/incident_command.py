@@ -85,8 +85,10 @@ def _plan(lifecycle: Lifecycle, listing: TimelineListing, deps: Deps,
             if not rest:
                 return lambda: _open_start_modal(deps, command)
             request = commands.parse_start(rest)
-            if request.private and request.severity is None and not request.title:
-                return lambda: _open_start_modal(deps, command, private=True)
+            if not request.title:
+                # `start sev1` or `start --private`: the form, with what was typed chosen.
+                return lambda: _open_start_modal(deps, command, severity=request.severity,
+                                                 private=request.private)
             title = incidents.check_title(request.title)
             return lambda: _then(lifecycle.start(
                 team_id=where.team_id, reporter_id=where.user_id, title=title,
@@ -173,7 +175,7 @@ async def _then(work: Awaitable[T], reply: Callable[[T], str | None]) -> str | N
 
 
 async def _open_start_modal(deps: Deps, command: dict[str, Any], *,
-                            private: bool = False) -> None:
+                            severity: int | None = None, private: bool = False) -> None:
     await deps.slack.open_view(command["trigger_id"], blocks.start_modal(
-        default_severity=deps.settings.default_severity,
+        default_severity=severity or deps.settings.default_severity,
         origin_channel_id=command["channel_id"], private=private))

@@ -23,8 +23,8 @@ from bot.core.label_matchers import Matchers, parse_matchers
 _SIGNING_SECRET = re.compile(r"^[0-9a-fA-F]{16,}$")
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]{1,100}$")
-_SECONDS = re.compile(r"^(\d+)\s*([smh])$")
-_SECONDS_IN = {"s": 1, "m": 60, "h": 3600}
+# Room for the number and a readable part of the title in Slack's 80 characters.
+_CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 COMMANDER = "commander"
 DEFAULT_TIMELINE_EMOJI = {"pushpin": "key_event"}
@@ -89,7 +89,6 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
-        populate_by_name=True,
     )
 
     slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
@@ -105,6 +104,8 @@ class Settings(BaseSettings):
     host: str = Field(default="0.0.0.0", min_length=1, alias="SITREP_HOST")
     announce_channel: str | None = Field(default=None, alias="SITREP_ANNOUNCE_CHANNEL")
     timezone_name: str = Field(default="UTC", alias="SITREP_TIMEZONE")
+    # Incident channels are `<prefix>-<N>-<title>`.
+    channel_prefix: str = Field(default="inc", alias="SITREP_CHANNEL_PREFIX")
     retro_template: Path | None = Field(default=None, alias="SITREP_RETRO_TEMPLATE")
     default_severity: int = Field(default=3, ge=1, le=4, alias="SITREP_DEFAULT_SEVERITY")
     roles: Annotated[tuple[str, ...], NoDecode] = Field(default=DEFAULT_ROLES,
@@ -197,13 +198,10 @@ class Settings(BaseSettings):
     def _wait_duration(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
-        written = value.strip().lower()
-        if written in {"0", "off"}:
+        if value.strip() == "0":
             return 0.0
-        found = _SECONDS.match(written)
-        if found is None:
-            raise ValueError(f"write a duration such as 30s, 2m or off (not {value!r})")
-        return float(int(found.group(1)) * _SECONDS_IN[found.group(2)])
+        took = durations.parse(value)  # off: no waiting
+        return 0.0 if took is None else took.total_seconds()
 
     @field_validator("update_reminders", mode="before")
     @classmethod
@@ -398,9 +396,23 @@ class Settings(BaseSettings):
     @field_validator("slack_api_url", "pagerduty_api_url")
     @classmethod
     def _api_url_ends_with_slash(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"write an http:// or https:// address (not {value!r})")
         # slack-sdk joins method names onto the base URL; without the slash the last path
         # segment would be replaced.
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("channel_prefix", mode="before")
+    @classmethod
+    def _channel_prefix(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        written = value.strip().lower().rstrip("-")
+        if not _CHANNEL_PREFIX.match(written):
+            raise ValueError("write a short word of lowercase letters, digits, - or _ that "
+                             f"Slack allows in a channel name, such as inc (not {value!r})")
+        return written
 
     @field_validator("timezone_name")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from pathlib import Path
 
 from sqlalchemy import text
@@ -25,6 +26,8 @@ FIRST_PAUSE_S = 0.5
 LONGEST_PAUSE_S = 5.0
 # PostgreSQL's "the database system is starting up" (and shutting down): worth waiting for.
 _NOT_YET_SQLSTATES = {"57P03", "57P01"}
+# PostgreSQL's "database does not exist"; a 28xxx is a refused user or password.
+_NO_SUCH_DATABASE = "3D000"
 
 
 async def wait_for_database(engine: AsyncEngine, *, wait_s: float) -> None:
@@ -81,6 +84,21 @@ def _check_sqlite_file(path: Path) -> None:
         raise ConfigError(f"DATABASE_URL names the SQLite file {absolute}, which Sitrep cannot "
                           f"open: {problem}; point DATABASE_URL at a file in a directory "
                           "Sitrep may write to.")
+
+
+def trouble_reaching(url: str, failure: BaseException) -> str | None:
+    """One line for a failure to reach the database or to be let in (a command that met it
+    midway says it as `serve` does at start-up); None for any other failure."""
+    original = getattr(failure, "orig", None) or failure
+    sqlstate = str(getattr(original, "sqlstate", "") or "")
+    if isinstance(original, ConnectionError | socket.gaierror | TimeoutError) or \
+            sqlstate in _NOT_YET_SQLSTATES or sqlstate.startswith("08"):
+        return (f"DATABASE_URL: {shown(url)} did not answer ({_first_line(failure)}); check "
+                "that the database server is running and the URL's host and port.")
+    if sqlstate.startswith("28") or sqlstate == _NO_SUCH_DATABASE:
+        return f"DATABASE_URL: {shown(url)} refused Sitrep: {_first_line(failure)}; " \
+               f"{_fix_for(url)}."
+    return None
 
 
 def _may_come_back(failure: BaseException) -> bool:

@@ -245,7 +245,8 @@ class Lifecycle:
         """The rest of a start, once `number` is committed: channel, room, announcement."""
         private = incident.private
         names = tuple(candidate_names(incident.number, incident.title,
-                                      attempts=CHANNEL_NAME_ATTEMPTS))
+                                      attempts=CHANNEL_NAME_ATTEMPTS,
+                                      prefix=self.deps.settings.channel_prefix))
         taken = _Taken(team_id=incident.team_id, incident_id=incident.id or 0,
                        number=incident.number, channel_names=names)
         channel_id: str | None = None

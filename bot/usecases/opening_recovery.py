@@ -105,7 +105,8 @@ class OpeningRecovery:
     async def _abandon(self, incident: Incident, *, owner: str) -> None:
         log.warning("%s: its start was cut short before its channel was recorded; abandoning it",
                     label(incident.number))
-        names = candidate_names(incident.number, incident.title, attempts=CHANNEL_NAME_ATTEMPTS)
+        names = candidate_names(incident.number, incident.title, attempts=CHANNEL_NAME_ATTEMPTS,
+                                prefix=self.deps.settings.channel_prefix)
         try:
             # Only a channel the bot made and left open: a person's channel of the same
             # name (the reason a start tries `-2`) is none of its business.

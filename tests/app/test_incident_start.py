@@ -9,10 +9,12 @@ import pytest
 
 from bot.app import RATE_LIMIT_RETRIES
 from bot.devtools import payloads
+from bot.devtools.slack_emulator import SlackEmulator
 from tests.support import rows
-from tests.support.app_under_test import AppUnderTest
+from tests.support.app_under_test import AppUnderTest, app_under_test
 from tests.support.incident_steps import refusal, start_incident
 from tests.support.retry_waits import RetryWaits
+from tests.support.settings import make_settings
 from tests.support.slack_reading import (
     card,
     card_action_ids,
@@ -138,7 +140,7 @@ async def test_text_from_the_title_never_pings_or_breaks_markup(bot: AppUnderTes
 @pytest.mark.parametrize(("typed", "told"), [
     ("start " + "x" * 151, "151 characters"),
     ("start sev9 Checkout down", "`9` is not a severity"),
-    ("start sev2", "needs a title"),
+    ("start sev9", "`9` is not a severity"),
 ])
 async def test_a_bad_start_is_explained_and_changes_nothing(bot: AppUnderTest, typed: str,
                                                             told: str) -> None:
@@ -218,6 +220,25 @@ async def test_start_without_a_title_opens_a_form_that_does_the_same(bot: AppUnd
     assert shown["ts"] in channel.pins
     assert "SSO returns 502" in card_text(shown)
     assert channel.topic["value"] == "SEV1 · investigating · IC bob · INC-1: Login broken"
+
+
+async def test_start_with_a_severity_and_no_title_opens_the_form_with_it_chosen(
+        bot: AppUnderTest) -> None:
+    response = await bot.client.slash_command("start sev1", user_id="U0BOB")
+    assert response.status == 200
+    (opened,) = await bot.slack.wait_for_call("views.open")
+    severity = next(block for block in opened.args["view"]["blocks"]
+                    if block["block_id"] == "severity_block")
+    assert severity["element"]["initial_option"]["value"] == "1"
+    assert await rows.incidents(bot.engine) == []
+
+
+async def test_channels_take_the_team_s_prefix(database_url: str,
+                                               slack: SlackEmulator) -> None:
+    settings = make_settings(database_url, slack, SITREP_CHANNEL_PREFIX="incident")
+    async with app_under_test(settings, slack) as bot:
+        opened = await start_incident(bot, "sev2 Checkout returns 500s")
+    assert slack.channel(opened.channel_id).name == "incident-1-checkout-returns-500s"
 
 
 async def test_the_form_answers_a_blank_title_next_to_the_field(bot: AppUnderTest) -> None:

@@ -126,6 +126,18 @@ async def test_serve_waits_for_a_database_that_does_not_answer_then_gives_up(
     assert "hunter2" not in line
 
 
+@pytest.mark.parametrize("command", [("db", "current"), ("db", "upgrade"), ("stats",),
+                                     ("retro", "1"), ("export",), ("import", "--list")])
+async def test_every_database_command_says_the_database_is_down_in_one_line(
+        command: tuple[str, ...], tmp_path: Path) -> None:
+    env = clean_environment(
+        DATABASE_URL=f"postgres://sitrep:hunter2@127.0.0.1:{free_port()}/sitrep")
+    line = _the_one_line(await run_sitrep(*command, env=env, cwd=tmp_path))
+    assert line.startswith("sitrep: DATABASE_URL: postgresql+asyncpg://sitrep:***@127.0.0.1:")
+    assert "did not answer" in line and "check that the database server is running" in line
+    assert "hunter2" not in line
+
+
 @pytest.mark.postgres
 async def test_serve_names_a_postgres_database_that_does_not_exist(
         slack: SlackEmulator, tmp_path: Path) -> None:

@@ -15,13 +15,14 @@ SLACK_CHANNEL_NAME = re.compile(r"[a-z0-9_-]{1,80}")
 
 
 @given(number=st.integers(min_value=1, max_value=10**9), title=st.text(max_size=300),
-       attempt=st.integers(min_value=0, max_value=9))
+       attempt=st.integers(min_value=0, max_value=9),
+       prefix=st.sampled_from(["inc", "incident", "a", "sec_incident-eu-west"]))
 def test_every_title_gives_a_valid_slack_channel_name(number: int, title: str,
-                                                      attempt: int) -> None:
-    name = channel_name(number, title, attempt=attempt)
+                                                      attempt: int, prefix: str) -> None:
+    name = channel_name(number, title, prefix=prefix, attempt=attempt)
     assert SLACK_CHANNEL_NAME.fullmatch(name), name
     assert len(name) <= MAX_LENGTH
-    assert name.startswith(f"inc-{number}")
+    assert name.startswith(f"{prefix}-{number}")
 
 
 @pytest.mark.parametrize(("title", "expected"), [

@@ -69,9 +69,48 @@ def test_database_urls_as_hosting_providers_write_them_mean_the_async_drivers(
     assert load_settings(DATABASE_URL=written).database_url == meant
 
 
-@pytest.mark.parametrize(("written", "seconds"), [("45s", 45), ("2m", 120), ("off", 0)])
+@pytest.mark.parametrize(("written", "seconds"),
+                         [("45s", 45), ("2m", 120), ("1h", 3600), ("1d", 86400), ("off", 0),
+                          ("0", 0)])
 def test_the_database_wait_is_a_duration(written: str, seconds: float) -> None:
     assert load_settings(SITREP_DATABASE_WAIT=written).database_wait_s == seconds
+
+
+def test_variables_without_sitrep_s_prefix_are_other_programs_settings(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A LOG_LEVEL or HOST meant for another program in the same environment changes
+    nothing here (and cannot stop Sitrep by being something Sitrep refuses)."""
+    for variable, value in {"HOST": "10.9.8.7", "LOG_LEVEL": "verbose", "PUBLIC_URL": "x",
+                            "ALERTMANAGER_TOKEN": "t", "TIMEZONE_NAME": "Mars/Olympus"}.items():
+        monkeypatch.setenv(variable, value)
+    settings = load_settings(_env_file=None)
+    assert (settings.host, settings.log_level, settings.public_url) == ("0.0.0.0", "INFO", None)
+    assert (settings.alertmanager_token, settings.timezone_name) == (None, "UTC")
+
+
+@pytest.mark.parametrize(("written", "prefix"), [("incident", "incident"), (" Sec-", "sec"),
+                                               ("inc_eu", "inc_eu")])
+def test_the_channel_prefix_is_read_as_slack_writes_channel_names(written: str,
+                                                                  prefix: str) -> None:
+    assert load_settings(_env_file=None).channel_prefix == "inc"
+    assert load_settings(_env_file=None, SITREP_CHANNEL_PREFIX=written).channel_prefix == prefix
+
+
+@pytest.mark.parametrize("written", ["", "#inc", "inc 2026", "-inc", "x" * 21, "émoi"])
+def test_a_channel_prefix_slack_would_refuse_is_refused_by_name(written: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(_env_file=None, SITREP_CHANNEL_PREFIX=written)
+    assert str(refused.value).startswith("SITREP_CHANNEL_PREFIX is invalid: write a short "
+                                         "word of lowercase letters")
+
+
+@pytest.mark.parametrize("written", ["foo", "slack.com/api/", "ftp://slack.com/api/",
+                                     "https:///api/"])
+def test_a_slack_api_url_that_is_no_web_address_is_refused_by_name(written: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(_env_file=None, SLACK_API_URL=written)
+    assert str(refused.value) == (f"SLACK_API_URL is invalid: write an http:// or https:// "
+                                  f"address (not {written!r}).")
 
 
 def test_socket_mode_needs_no_signing_secret() -> None:
