@@ -537,8 +537,8 @@ def run() -> NoReturn:
     The cyclic garbage collector is off while the process imports (the modules' objects
     live to the end, and walking them again and again is wasted), and everything alive at
     exit is frozen out of its reach, so the interpreter's last collections skip it. A
-    short command spent a quarter of its time there: `sitrep stats` on 100,000
-    incidents took 0.95 s with it, 0.73 s without (BENCHMARKS.md)."""
+    short command spent a fifth of its time there: `sitrep stats` on 100,000
+    incidents took 0.98 s with it, 0.75 s without (BENCHMARKS.md)."""
     gc.disable()
     status = main()
     gc.freeze()

@@ -117,12 +117,12 @@ class FollowUps:
             _check(user_id, is_member, item, incident)
             previous = await action_items.reassign(session, item, incident, owner_id=owner_id,
                                                    by=user_id, now=self._now())
-            text, channel_id = item.text, incident.channel_id
+            text, channel_id, due_on = item.text, incident.channel_id, item.due_on
         await self._tell_channel(channel_id, follow_up_wording.item_handed_on(
             text, owner_id=owner_id, previous_id=previous, by=user_id))
         await tell_the_new_owner(self.deps, NewOwner(
             owner_id=owner_id, by=user_id, text=text, number=incident.number,
-            channel_id=channel_id, due_on=item.due_on))
+            channel_id=channel_id, due_on=due_on))
         return ItemChanged(incident_id=incident.id or 0, team_id=incident.team_id,
                            number=incident.number,
                            reply=follow_up_wording.handed_on_reply(text, owner_id))

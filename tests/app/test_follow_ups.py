@@ -172,9 +172,8 @@ async def test_an_owner_outside_the_channel_is_told_by_direct_message(
 
     assert _told_directly(bot, "U0BOB") == [
         f":memo: <@U0ALICE> made you the owner of an action item of *INC-1* in "
-        f"<#{opened.channel_id}>: Add a canary stage · due 2026-12-04\nPress *Done* in "
-        "`/incident actions` there when it is; until then it is in the list of open items "
-        "Sitrep sends you each week."]
+        f"<#{opened.channel_id}>: Add a canary stage · due 2026-12-04\nIt is in the list of "
+        "your open items Sitrep sends you each week, with a *Done* button for when it is."]
     # Carol saw the mention in the channel; Alice chose herself.
     assert _told_directly(bot, "U0CAROL") == []
     assert _told_directly(bot, "U0ALICE") == []
@@ -190,7 +189,7 @@ async def test_an_owner_outside_the_channel_is_told_by_direct_message(
     told = _told_directly(bot, "U0BOB")
     assert len(told) == 2 and told[1].startswith(
         ":memo: <@U0ALICE> made you the owner of an action item of *INC-1* in "
-        f"<#{opened.channel_id}>: Write the customer notice\nPress *Done*")
+        f"<#{opened.channel_id}>: Write the customer notice\nIt is in the list")
     assert _told_directly(bot, "U0CAROL") == []
 
 
