@@ -99,6 +99,7 @@ class WebApi:
             "users.info": self.users_info,
             "users.list": self.users_list,
             "users.lookupByEmail": self.users_lookup_by_email,
+            "users.conversations": self.users_conversations,
             "views.open": self.views_open,
             "views.push": self.views_push,
             "views.update": self.views_update,
@@ -565,6 +566,29 @@ class WebApi:
 
     def users_info(self, args: Args) -> dict[str, Any]:
         return {"user": self.ws.users[self._user(args.text("user"))].to_api()}
+
+    def users_conversations(self, args: Args) -> dict[str, Any]:
+        """A person's conversations (the caller's without `user`). Another person's private
+        channels and direct messages are listed only where the caller is a member too;
+        the objects leave out is_member and num_members, as Slack's do."""
+        user = self._user(args.text("user") or BOT_USER_ID)
+        types = set((args.text("types") or "public_channel").split(","))
+        exclude_archived = args.flag("exclude_archived")
+
+        def wanted(channel: Channel) -> bool:
+            if (exclude_archived and channel.is_archived) or not channel.is_member(user):
+                return False
+            if channel.is_im:
+                return "im" in types and channel.is_member(BOT_USER_ID)
+            if channel.is_private:
+                return "private_channel" in types and channel.is_member(BOT_USER_ID)
+            return "public_channel" in types
+
+        listed = [{key: value for key, value in c.to_api(BOT_USER_ID).items()
+                   if key not in {"is_member", "num_members"}}
+                  for c in self.ws.channels.values() if wanted(c)]
+        page, cursor = self._page(args, listed, default=100, maximum=999)
+        return {"channels": page, "response_metadata": {"next_cursor": cursor}}
 
     def users_list(self, args: Args) -> dict[str, Any]:
         members = [user.to_api() for user in self.ws.users.values()]

@@ -75,6 +75,7 @@ METHOD_LIMITS: dict[str, Limit] = {
     "conversations.join": TIER_3,
     "conversations.list": TIER_2,
     "conversations.members": TIER_4,
+    "users.conversations": TIER_3,
     "conversations.open": TIER_3,
     "conversations.rename": TIER_2,
     "conversations.replies": TIER_3,

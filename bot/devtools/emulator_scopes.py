@@ -49,6 +49,7 @@ METHOD_SCOPES: dict[str, Mapping[str, str]] = {
     "conversations.unarchive": _MANAGE,
     "conversations.rename": _MANAGE,
     "conversations.list": _per_type("read"),
+    "users.conversations": _per_type("read"),
     "conversations.open": {IM: "im:write", MPIM: "mpim:write"},
     "conversations.history": _per_type("history"),
     "conversations.replies": _per_type("history"),
@@ -127,7 +128,7 @@ def missing_scope(method: str, args: Mapping[str, Any], workspace: Workspace,
 def _conversation_types(method: str, args: Args, workspace: Workspace) -> list[str]:
     if method == "conversations.create":
         return [PRIVATE if args.flag("is_private") else PUBLIC]
-    if method == "conversations.list":
+    if method in {"conversations.list", "users.conversations"}:
         return [_LIST_TYPES[name] for name in (args.text("types") or "public_channel").split(",")
                 if name in _LIST_TYPES]
     if method == "conversations.open":

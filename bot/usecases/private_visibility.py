@@ -1,24 +1,20 @@
 """Which private incidents a person may see: those whose channel they are in.
 
-Slack says who is in a channel (`gateway.is_member`, each channel's members kept for a
-minute). When Slack will not say, the incident stays hidden: a dashboard or a count that
-failed open would show a security incident to the person it is about."""
+Slack says which private channels a person shares with the bot, all at once
+(`gateway.private_channels_shared_with`, kept a minute), and who is in one channel
+(`gateway.is_member`, for a single incident's page). When Slack will not say, the incident
+stays hidden: a dashboard or a count that failed open would show a security incident to
+the person it is about."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from bot.deps import Deps
 from bot.domain import incident_listing
-from bot.slack.failures import MembershipUnknown
+from bot.slack.failures import MembershipUnknown, SlackFailure
 
 log = logging.getLogger(__name__)
-
-# conversations.members calls at a time when a person's private incidents are checked
-# (each is cached for a minute; Slack allows about 100 a minute).
-MEMBERSHIP_CHECKS_AT_ONCE = 8
-
 
 async def private_channels_seen(deps: Deps, team_id: str | None,
                                 user_id: str) -> frozenset[str]:
@@ -27,14 +23,13 @@ async def private_channels_seen(deps: Deps, team_id: str | None,
         channels = await incident_listing.private_channels(session, team_id)
     if not channels:
         return frozenset()
-    turns = asyncio.Semaphore(MEMBERSHIP_CHECKS_AT_ONCE)
-
-    async def member(channel_id: str) -> bool:
-        async with turns:
-            return await sees(deps, channel_id, user_id)
-
-    answers = await asyncio.gather(*(member(channel) for channel in channels))
-    return frozenset(c for c, yes in zip(channels, answers, strict=True) if yes)
+    try:
+        shared = await deps.slack.private_channels_shared_with(user_id)
+    except SlackFailure as failure:
+        log.warning("Slack would not say which private channels %s is in (%s); their "
+                    "private incidents stay hidden from them", user_id, failure.error)
+        return frozenset()
+    return frozenset(channels) & shared
 
 
 async def sees(deps: Deps, channel_id: str, user_id: str) -> bool:

@@ -645,6 +645,32 @@ async def test_conversations_list_finds_a_channel_by_name_across_pages(
     assert len(names) == len(set(names))
 
 
+async def test_users_conversations_lists_another_persons_private_channels_shared_with_the_bot(
+        client: AsyncWebClient, slack: SlackEmulator) -> None:
+    """Slack's rule: another person's private channels are listed only where the caller is
+    a member too (users.conversations, "Usage info")."""
+    shared = [slack.create_channel(f"inc-{n}-leak", is_private=True,
+                                   members=["U0BOT", "U0ALICE"]) for n in range(3)]
+    slack.create_channel("alice-and-bob", is_private=True, members=["U0ALICE", "U0BOB"])
+    slack.create_channel("bob-only", is_private=True, members=["U0BOT", "U0BOB"])
+    public = slack.create_channel("ops", members=["U0BOT", "U0ALICE"])
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = await client.users_conversations(user="U0ALICE", types="private_channel",
+                                                limit=2, cursor=cursor)
+        found += page["channels"]
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(channel["id"] for channel in found) == sorted(shared)
+    assert all("is_member" not in channel and "num_members" not in channel
+               for channel in found)
+    publics = await client.users_conversations(user="U0ALICE")  # public_channel by default
+    assert public in {channel["id"] for channel in publics["channels"]}
+    assert await error_code(client.users_conversations(user="U0NOBODY")) == "user_not_found"
+
+
 async def test_wait_for_call(client: AsyncWebClient, slack: SlackEmulator) -> None:
     async def later() -> None:
         await asyncio.sleep(0.05)

@@ -277,6 +277,34 @@ async def test_opening_one_private_incident_asks_slack_about_its_channel_alone(
     assert {call.args["channel"] for call in asked} == {opened[2].channel_id}
 
 
+async def test_the_list_and_insights_ask_slack_once_however_many_private_incidents(
+        bot: ServedBot, visitor: Browser) -> None:
+    """Checking each private incident's members would spend Slack's 100 member lists a
+    minute on a long history, and the page would wait out the rate limit: one
+    users.conversations says all of a person's private channels (kept a minute)."""
+    leaks = [await start_incident(bot, f"--private sev2 Leak {n}", user="U0BOB")
+             for n in range(5)]
+    await bot.slack.wait_until_quiet()
+    members_asked = len(bot.slack.calls_to("conversations.members"))
+    await visitor.sign_in(bot.slack, "U0BOB")
+    listing = await (await visitor.get("/")).text()
+    assert all(f"Leak {n}" in listing for n in range(len(leaks)))
+    stats = await (await visitor.get("/api/stats")).json()
+    assert stats["incidents"] == len(leaks)
+    assert len(bot.slack.calls_to("conversations.members")) == members_asked
+    (asked,) = bot.slack.calls_to("users.conversations")
+    assert (asked.args["user"], asked.args["types"]) == ("U0BOB", "private_channel")
+
+
+async def test_private_incidents_stay_hidden_when_slack_will_not_say_who_is_in_them(
+        bot: ServedBot, visitor: Browser) -> None:
+    await start_incident(bot, "--private sev2 Leak", user="U0BOB")
+    await bot.slack.wait_until_quiet()
+    bot.slack.fail("users.conversations", "internal_error", times=10)
+    await visitor.sign_in(bot.slack, "U0BOB")
+    assert "Leak" not in await (await visitor.get("/")).text()
+
+
 async def test_signing_out_needs_the_pages_token_and_then_ends_the_session(
         bot: ServedBot, visitor: Browser) -> None:
     await visitor.sign_in(bot.slack)
