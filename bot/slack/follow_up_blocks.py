@@ -56,6 +56,13 @@ def owners_message(items: list[OwnedItem]) -> list[Block]:
     return blocks
 
 
+def item_given(text: str, item_id: int) -> list[Block]:
+    """The direct message to an item's new owner, with the item's Done button."""
+    line = section(text)
+    line["accessory"] = button(OWNED_ITEM_DONE, words.DONE, str(item_id))
+    return [line]
+
+
 def review_prompt(text: str, number: int) -> list[Block]:
     return [section(text),
             {"type": "actions", "block_id": "retro_review",

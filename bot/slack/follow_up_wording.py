@@ -81,8 +81,8 @@ def item_given(text: str, *, number: int, channel_id: str | None, by: str,
     where = f" in {channel_link(channel_id)}" if channel_id else ""
     due = f" · due {due_on.isoformat()}" if due_on else ""
     return (f":memo: {mention(by)} made you the owner of an action item of "
-            f"*{label(number)}*{where}: {_said(text)}{due}\nIt is in the list of your open "
-            "items Sitrep sends you each week, with a *Done* button for when it is.")
+            f"*{label(number)}*{where}: {_said(text)}{due}\nPress *Done* when it is; until "
+            "then it is in the list of your open items Sitrep sends you each week.")
 
 
 def done_reply(text: str) -> str:

@@ -121,8 +121,8 @@ class FollowUps:
         await self._tell_channel(channel_id, follow_up_wording.item_handed_on(
             text, owner_id=owner_id, previous_id=previous, by=user_id))
         await tell_the_new_owner(self.deps, NewOwner(
-            owner_id=owner_id, by=user_id, text=text, number=incident.number,
-            channel_id=channel_id, due_on=due_on))
+            item_id=item_id, owner_id=owner_id, by=user_id, text=text,
+            number=incident.number, channel_id=channel_id, due_on=due_on))
         return ItemChanged(incident_id=incident.id or 0, team_id=incident.team_id,
                            number=incident.number,
                            reply=follow_up_wording.handed_on_reply(text, owner_id))
@@ -191,6 +191,7 @@ class FollowUps:
 class NewOwner:
     """An action item just given to someone: who, by whom, and the item."""
 
+    item_id: int
     owner_id: str | None
     by: str
     text: str
@@ -210,9 +211,11 @@ async def tell_the_new_owner(deps: Deps, given: NewOwner) -> None:
         if given.channel_id is not None and await deps.slack.is_member(
                 given.channel_id, given.owner_id, recheck_no=False):
             return
-        await deps.slack.direct_message(given.owner_id, follow_up_wording.item_given(
-            given.text, number=given.number, channel_id=given.channel_id, by=given.by,
-            due_on=given.due_on))
+        said = follow_up_wording.item_given(given.text, number=given.number,
+                                            channel_id=given.channel_id, by=given.by,
+                                            due_on=given.due_on)
+        await deps.slack.direct_message(given.owner_id, said,
+                                        blocks=follow_up_blocks.item_given(said, given.item_id))
     except SlackFailure as failure:
         log.warning("could not tell %s they own an action item of %s (%s)", given.owner_id,
                     label(given.number), failure.error)

@@ -504,13 +504,16 @@ class Lifecycle:
         action_items.check_due(due_on, on=action_items.today(self._now(),
                                                              self.deps.settings.timezone))
         async with self._changing(where) as (session, incident):
-            await incidents.add_action_item(session, incident, text=text, owner_id=owner_id,
-                                            by=where.user_id, now=self._now(), due_on=due_on)
+            item = await incidents.add_action_item(
+                session, incident, text=text, owner_id=owner_id, by=where.user_id,
+                now=self._now(), due_on=due_on)
+            await session.flush()  # its id, for the owner's Done button
+            item_id = item.id or 0
         await self.slack.post(where.channel_id, wording.action_item_recorded(
             text, owner_id=owner_id, by=where.user_id, due_on=due_on))
         await tell_the_new_owner(self.deps, NewOwner(
-            owner_id=owner_id, by=where.user_id, text=text, number=incident.number,
-            channel_id=where.channel_id, due_on=due_on))
+            item_id=item_id, owner_id=owner_id, by=where.user_id, text=text,
+            number=incident.number, channel_id=where.channel_id, due_on=due_on))
         return Recorded(number=incident.number)
 
     async def resolve(self, where: Where, *, summary: str | None,

@@ -172,8 +172,8 @@ async def test_an_owner_outside_the_channel_is_told_by_direct_message(
 
     assert _told_directly(bot, "U0BOB") == [
         f":memo: <@U0ALICE> made you the owner of an action item of *INC-1* in "
-        f"<#{opened.channel_id}>: Add a canary stage · due 2026-12-04\nIt is in the list of "
-        "your open items Sitrep sends you each week, with a *Done* button for when it is."]
+        f"<#{opened.channel_id}>: Add a canary stage · due 2026-12-04\nPress *Done* when it "
+        "is; until then it is in the list of your open items Sitrep sends you each week."]
     # Carol saw the mention in the channel; Alice chose herself.
     assert _told_directly(bot, "U0CAROL") == []
     assert _told_directly(bot, "U0ALICE") == []
@@ -189,8 +189,22 @@ async def test_an_owner_outside_the_channel_is_told_by_direct_message(
     told = _told_directly(bot, "U0BOB")
     assert len(told) == 2 and told[1].startswith(
         ":memo: <@U0ALICE> made you the owner of an action item of *INC-1* in "
-        f"<#{opened.channel_id}>: Write the customer notice\nIt is in the list")
+        f"<#{opened.channel_id}>: Write the customer notice\nPress *Done*")
     assert _told_directly(bot, "U0CAROL") == []
+
+    # Bob closes the canary stage from the message itself, though not in the channel.
+    dm = bot.slack.workspace.dm_channel("U0BOB").id
+    given = bot.slack.messages(dm)[0]
+    done = given["blocks"][0]["accessory"]
+    assert (done["action_id"], done["text"]["text"]) == (follow_up_blocks.OWNED_ITEM_DONE,
+                                                         "Done")
+    key = await _press(bot, dm, follow_up_blocks.OWNED_ITEM_DONE, user="U0BOB",
+                       value=done["value"])
+    bodies = [(await bot.slack.wait_for_response(key)).body for _ in range(2)]
+    assert any(body.get("text") == "Marked done: Add a canary stage" for body in bodies)
+    canary = next(item for item in await rows.action_items(bot.engine)
+                  if item.text == "Add a canary stage")
+    assert canary.done_by == "U0BOB"
 
 
 async def test_an_item_is_given_even_when_slack_will_not_open_the_direct_message(
