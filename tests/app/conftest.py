@@ -18,6 +18,7 @@ from tests.support.app_under_test import (
     stop_background_work,
 )
 from tests.support.clock import MovableClock
+from tests.support.reminder_steps import RemindingBot, reminding_bot
 from tests.support.settings import make_settings
 
 
@@ -38,6 +39,21 @@ async def bot(database_url: str, slack: SlackEmulator,
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()
+
+
+@pytest.fixture
+def reminder_settings() -> dict[str, object]:
+    """Extra settings for `reminding`: only update reminders, unless a test says more."""
+    return {"SITREP_STALE_AFTER": "off", "SITREP_DIGEST_AT": "off"}
+
+
+@pytest.fixture
+async def reminding(database_url: str, slack: SlackEmulator, clock: MovableClock,
+                    reminder_settings: dict[str, object]) -> AsyncIterator[RemindingBot]:
+    """The bot with its scheduler on the test's clock (`tests.support.reminder_steps`)."""
+    settings = make_settings(database_url, slack, **reminder_settings)
+    async with reminding_bot(settings, slack, clock) as running:
+        yield running
 
 
 @pytest.fixture

@@ -5,12 +5,10 @@ whatever runs twice."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.devtools.slack_emulator import SlackEmulator
 from bot.usecases.due_work import scheduled_work
 from tests.support import rows
 from tests.support.clock import MovableClock
@@ -19,10 +17,8 @@ from tests.support.reminder_steps import (
     RemindingBot,
     nudges,
     press,
-    reminding_bot,
     waiting_reminders,
 )
-from tests.support.settings import make_settings
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday morning
 
@@ -30,19 +26,6 @@ T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday morning
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock(T0)
-
-
-@pytest.fixture
-def reminder_settings() -> dict[str, object]:
-    return {"SITREP_STALE_AFTER": "off", "SITREP_DIGEST_AT": "off"}
-
-
-@pytest.fixture
-async def reminding(database_url: str, slack: SlackEmulator, clock: MovableClock,
-                    reminder_settings: dict[str, object]) -> AsyncIterator[RemindingBot]:
-    settings = make_settings(database_url, slack, **reminder_settings)
-    async with reminding_bot(settings, slack, clock) as running:
-        yield running
 
 
 async def test_reminders_snoozes_and_the_answering_update_are_recorded(

@@ -5,7 +5,6 @@ restart that neither loses nor repeats one."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -35,19 +34,6 @@ T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday morning
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock(T0)
-
-
-@pytest.fixture
-def reminder_settings() -> dict[str, object]:
-    return {"SITREP_STALE_AFTER": "off", "SITREP_DIGEST_AT": "off"}
-
-
-@pytest.fixture
-async def reminding(database_url: str, slack: SlackEmulator, clock: MovableClock,
-                    reminder_settings: dict[str, object]) -> AsyncIterator[RemindingBot]:
-    settings = make_settings(database_url, slack, **reminder_settings)
-    async with reminding_bot(settings, slack, clock) as running:
-        yield running
 
 
 async def _start(reminding: RemindingBot, text: str) -> Opened:

@@ -17,12 +17,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN_LIMIT_S = 600
 
 
-async def test_a_tiny_burst_completes_and_reports_every_figure(tmp_path: Path) -> None:
-    report = tmp_path / "burst.json"
+async def _bench(*args: str) -> str:
+    """`python -m bench ARGS` from the repository, which must succeed; its standard output."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench", "burst", "--size", "20", "--connections", "5",
-        "--repetitions", "1", "--databases", "sqlite", "--bare", "--quiet-wait", "0",
-        "--json", str(report),
+        sys.executable, "-m", "bench", *args,
         cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=RUN_LIMIT_S)
@@ -32,7 +30,14 @@ async def test_a_tiny_burst_completes_and_reports_every_figure(tmp_path: Path) -
             await process.wait()
 
     assert process.returncode == 0, stderr.decode()[-3000:]
-    table = stdout.decode()
+    return stdout.decode()
+
+
+async def test_a_tiny_burst_completes_and_reports_every_figure(tmp_path: Path) -> None:
+    report = tmp_path / "burst.json"
+    table = await _bench("burst", "--size", "20", "--connections", "5", "--repetitions", "1",
+                         "--databases", "sqlite", "--bare", "--quiet-wait", "0",
+                         "--json", str(report))
     for row in ROWS:
         assert f"| {row.label} |" in table
     summary = json.loads(report.read_text())["summary"]
@@ -50,19 +55,9 @@ async def test_a_tiny_burst_completes_and_reports_every_figure(tmp_path: Path) -
 
 async def test_a_tiny_stats_benchmark_completes_and_reports_its_figures(tmp_path: Path) -> None:
     report = tmp_path / "stats.json"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench", "stats", "--sizes", "300", "--databases", "sqlite",
-        "--repetitions", "1", "--quiet-wait", "0", "--json", str(report),
-        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=RUN_LIMIT_S)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-
-    assert process.returncode == 0, stderr.decode()[-3000:]
-    assert "| sqlite | 300 | all | 300 |" in stdout.decode()
+    table = await _bench("stats", "--sizes", "300", "--databases", "sqlite", "--repetitions",
+                         "1", "--quiet-wait", "0", "--json", str(report))
+    assert "| sqlite | 300 | all | 300 |" in table
     runs = json.loads(report.read_text())["runs"]
     assert [(run["window"], run["incidents_seen"]) for run in runs] == [
         ("all", 300), ("last 90 days", 300)]
@@ -72,19 +67,8 @@ async def test_a_tiny_stats_benchmark_completes_and_reports_its_figures(tmp_path
 
 async def test_a_tiny_long_incident_benchmark_times_every_operation(tmp_path: Path) -> None:
     report = tmp_path / "long.json"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench", "long", "--sizes", "5,150", "--databases", "sqlite",
-        "--repetitions", "1", "--quiet-wait", "0", "--json", str(report),
-        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=RUN_LIMIT_S)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-
-    assert process.returncode == 0, stderr.decode()[-3000:]
-    table = stdout.decode()
+    table = await _bench("long", "--sizes", "5,150", "--databases", "sqlite", "--repetitions",
+                         "1", "--quiet-wait", "0", "--json", str(report))
     assert "| timeline | sqlite | 150 |" in table
     assert "| operation | database | 5 entries | 150 entries | growth |" in table
     results = json.loads(report.read_text())["results"]
